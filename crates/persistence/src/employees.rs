@@ -1,0 +1,618 @@
+//! Employees: Spark's HR master records, the only people who can sign in with Okta and
+//! the users Okta imports. Emails are unique per tenant, case-insensitively; every change
+//! raises the record's version and its updated time; deactivating an employee ends their
+//! sessions in the same transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::clock;
+use crate::connection::DbConnection;
+use crate::error::{Error, InputProblem, Result};
+use crate::schema::{employees, one_time_codes, sessions};
+use crate::tenants::TenantId;
+use crate::Database;
+
+/// An employee's stable id (what SCIM serves as `id`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmployeeId(pub(crate) String);
+
+impl EmployeeId {
+    /// The id as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EmployeeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an employee may do in Spark's admin pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// An ordinary employee.
+    Employee,
+    /// A tenant admin: Marketplace, SSO settings, SCIM tokens.
+    Admin,
+}
+
+impl Role {
+    /// The stored and CSV form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Employee => "employee",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "employee" => Ok(Role::Employee),
+            "admin" => Ok(Role::Admin),
+            other => Err(Error::Invalid(format!(
+                "role must be `employee` or `admin`, not `{other}`"
+            ))),
+        }
+    }
+}
+
+/// An employee record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employee {
+    /// Stable id.
+    pub id: EmployeeId,
+    /// The tenant it belongs to.
+    pub tenant_id: TenantId,
+    /// Work email, as entered (the SCIM `userName`).
+    pub email: String,
+    /// An identifier from another system, if one was recorded.
+    pub external_id: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Work phone.
+    pub phone: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Employee number.
+    pub employee_number: Option<String>,
+    /// The manager, another employee of the same tenant.
+    pub manager_id: Option<EmployeeId>,
+    /// Active employees can sign in; Okta imports the others as `active: false`.
+    pub active: bool,
+    /// Role in Spark.
+    pub role: Role,
+    /// When the record was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Raised by one on every change (the SCIM ETag).
+    pub version: i64,
+}
+
+/// For one field of an [`EmployeeInput`]: leave the stored value alone, or set it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Keep what is stored (a new record gets the default).
+    #[default]
+    Keep,
+    /// Store this value.
+    Set(T),
+}
+
+impl<T: Clone> Change<T> {
+    fn apply(&self, current: T) -> T {
+        match self {
+            Change::Keep => current,
+            Change::Set(value) => value.clone(),
+        }
+    }
+}
+
+/// One employee to create or update, matched by email. Fields left as
+/// [`Change::Keep`] keep their stored value (or their default for a new employee:
+/// empty, active, role employee).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmployeeInput {
+    /// Work email: the key.
+    pub email: String,
+    /// Given name.
+    pub given_name: Change<Option<String>>,
+    /// Family name.
+    pub family_name: Change<Option<String>>,
+    /// Display name.
+    pub display_name: Change<Option<String>>,
+    /// Work phone.
+    pub phone: Change<Option<String>>,
+    /// Job title.
+    pub title: Change<Option<String>>,
+    /// Department.
+    pub department: Change<Option<String>>,
+    /// Employee number.
+    pub employee_number: Change<Option<String>>,
+    /// The manager's work email: an employee of the tenant or of the same input.
+    pub manager_email: Change<Option<String>>,
+    /// Active or not.
+    pub active: Change<bool>,
+    /// Role.
+    pub role: Change<Role>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// New employees.
+    pub created: usize,
+    /// Existing employees whose record changed.
+    pub updated: usize,
+    /// Existing employees the input left as they were.
+    pub unchanged: usize,
+    /// Employees the input deactivated (their sessions ended).
+    pub deactivated: usize,
+}
+
+/// The most characters a text field may hold.
+pub const MAX_FIELD_CHARS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = employees)]
+#[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct EmployeeRow {
+    id: String,
+    tenant_id: String,
+    email: String,
+    email_key: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
+    title: Option<String>,
+    department: Option<String>,
+    employee_number: Option<String>,
+    manager_id: Option<String>,
+    active: bool,
+    role: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl EmployeeRow {
+    fn into_domain(self) -> Employee {
+        Employee {
+            id: EmployeeId(self.id),
+            tenant_id: TenantId(self.tenant_id),
+            email: self.email,
+            external_id: self.external_id,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            display_name: self.display_name,
+            phone: self.phone,
+            title: self.title,
+            department: self.department,
+            employee_number: self.employee_number,
+            manager_id: self.manager_id.map(EmployeeId),
+            active: self.active,
+            // The column's CHECK constraint admits only the two roles.
+            role: self.role.parse().unwrap_or(Role::Employee),
+            created_at: clock::utc(self.created_at),
+            updated_at: clock::utc(self.updated_at),
+            version: self.version,
+        }
+    }
+
+    /// Same record apart from bookkeeping (version and timestamps)?
+    fn same_content(&self, other: &EmployeeRow) -> bool {
+        self.email == other.email
+            && self.given_name == other.given_name
+            && self.family_name == other.family_name
+            && self.display_name == other.display_name
+            && self.phone == other.phone
+            && self.title == other.title
+            && self.department == other.department
+            && self.employee_number == other.employee_number
+            && self.manager_id == other.manager_id
+            && self.active == other.active
+            && self.role == other.role
+    }
+}
+
+/// The case-insensitive key of an email: what uniqueness and look-ups use.
+pub(crate) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks the shape of a work email: one `@`, something on both sides, no spaces or
+/// control characters, at most 254 characters (RFC 5321's limit).
+fn check_email(email: &str) -> std::result::Result<(), String> {
+    if email.is_empty() {
+        return Err("the email is empty; every employee needs a work email".into());
+    }
+    if email.chars().count() > 254 {
+        return Err("the email is longer than 254 characters".into());
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{email}` contains a space or control character"));
+    }
+    match email.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => {
+            Ok(())
+        }
+        _ => Err(format!("`{email}` is not an email address (expected name@domain)")),
+    }
+}
+
+fn check_text(value: &Option<String>) -> std::result::Result<(), String> {
+    match value {
+        Some(text) if text.chars().count() > MAX_FIELD_CHARS => {
+            Err(format!("longer than {MAX_FIELD_CHARS} characters"))
+        }
+        Some(text) if text.chars().any(char::is_control) => {
+            Err("contains a control character".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Empty text is no value.
+fn normalise(value: &Change<Option<String>>) -> Change<Option<String>> {
+    match value {
+        Change::Keep => Change::Keep,
+        Change::Set(v) => Change::Set(
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        ),
+    }
+}
+
+/// Rows per multi-row INSERT: 1,000 rows of 18 columns stay under both backends' limits
+/// on bound parameters (SQLite 32,766; PostgreSQL 65,535).
+const INSERT_CHUNK: usize = 1_000;
+
+/// The employees repository; see [`Database::employees`].
+pub struct Employees<'db> {
+    pub(crate) db: &'db Database,
+}
+
+impl Employees<'_> {
+    /// Every employee of the tenant, by email.
+    pub fn list(&self, tenant: &TenantId) -> Result<Vec<Employee>> {
+        let rows = employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .order(employees::email_key.asc())
+            .select(EmployeeRow::as_select())
+            .load(&mut *self.db.conn()?)?;
+        Ok(rows.into_iter().map(EmployeeRow::into_domain).collect())
+    }
+
+    /// How many employees the tenant has.
+    pub fn count(&self, tenant: &TenantId) -> Result<u64> {
+        let n: i64 = employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .count()
+            .get_result(&mut *self.db.conn()?)?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    /// The employee with this work email (any case), if any.
+    pub fn find_by_email(&self, tenant: &TenantId, email: &str) -> Result<Option<Employee>> {
+        let row = employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .filter(employees::email_key.eq(email_key(email)))
+            .select(EmployeeRow::as_select())
+            .first(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(row.map(EmployeeRow::into_domain))
+    }
+
+    /// The employee with this id, if it belongs to the tenant.
+    pub fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<Employee>> {
+        let row = employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .filter(employees::id.eq(id))
+            .select(EmployeeRow::as_select())
+            .first(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(row.map(EmployeeRow::into_domain))
+    }
+
+    /// Creates or updates employees by email, all or nothing: one transaction, and every
+    /// record is checked before anything is written. A record that cannot be applied
+    /// fails the whole input with [`Error::InvalidInput`], naming each bad record.
+    pub fn upsert_many(
+        &self,
+        tenant: &TenantId,
+        inputs: &[EmployeeInput],
+        actor: &Actor,
+    ) -> Result<ImportSummary> {
+        self.db.write(|conn| {
+            let summary = upsert_in(conn, tenant, inputs)?;
+            audit::record(
+                conn,
+                Some(tenant),
+                actor,
+                "employees.imported",
+                None,
+                serde_json::json!({
+                    "created": summary.created,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                    "deactivated": summary.deactivated,
+                }),
+            )?;
+            Ok(summary)
+        })
+    }
+
+    /// Activates or deactivates an employee. Deactivation ends their sessions and pending
+    /// sign-in links at once. Setting the state it already has changes nothing.
+    pub fn set_active(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        active: bool,
+        actor: &Actor,
+    ) -> Result<Employee> {
+        self.db.write(|conn| {
+            let row = employees::table
+                .filter(employees::tenant_id.eq(tenant.as_str()))
+                .filter(employees::email_key.eq(email_key(email)))
+                .select(EmployeeRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("no employee with the email `{email}`")))?;
+            if row.active == active {
+                return Ok(row.into_domain());
+            }
+            let now = clock::now();
+            let updated = EmployeeRow {
+                active,
+                updated_at: now,
+                version: row.version + 1,
+                ..row
+            };
+            diesel::update(employees::table.find(&updated.id))
+                .set(&updated)
+                .execute(conn)?;
+            if !active {
+                end_access(conn, std::slice::from_ref(&updated.id))?;
+            }
+            let action = if active { "employee.activated" } else { "employee.deactivated" };
+            audit::record(conn, Some(tenant), actor, action, Some(&updated.email), serde_json::json!({ "employee_id": updated.id }))?;
+            Ok(updated.into_domain())
+        })
+    }
+}
+
+/// Multi-row INSERTs. Diesel's two-backend connection cannot express them (its shared
+/// dialect has no batch insert), so each backend gets its own, identical statement.
+fn insert_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let insert = diesel::insert_into(employees::table).values(chunk);
+        match conn {
+            DbConnection::Postgresql(pg) => insert.execute(pg)?,
+            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+        };
+    }
+    Ok(())
+}
+
+/// Ends every session and unused one-time code of these employees.
+fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
+    for chunk in employee_ids.chunks(INSERT_CHUNK) {
+        diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk))).execute(conn)?;
+        diesel::delete(one_time_codes::table.filter(one_time_codes::employee_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput]) -> Result<ImportSummary> {
+    let existing: HashMap<String, EmployeeRow> = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .select(EmployeeRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| (row.email_key.clone(), row))
+        .collect();
+
+    let mut problems = Vec::new();
+    // email key -> (index in input, id it will have)
+    let mut ids_by_key: HashMap<String, (Option<usize>, String)> = existing
+        .iter()
+        .map(|(key, row)| (key.clone(), (None, row.id.clone())))
+        .collect();
+    let mut keys = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.iter().enumerate() {
+        let email = input.email.trim();
+        if let Err(message) = check_email(email) {
+            problems.push(InputProblem { index, field: "email", message });
+        }
+        let key = email_key(email);
+        match ids_by_key.get_mut(&key) {
+            Some((Some(first), _)) => problems.push(InputProblem {
+                index,
+                field: "email",
+                message: format!("`{email}` appears more than once (first at record {})", *first + 1),
+            }),
+            Some((seen @ None, _)) => *seen = Some(index),
+            None => {
+                ids_by_key.insert(key.clone(), (Some(index), uuid::Uuid::now_v7().to_string()));
+            }
+        }
+        let texts = [
+            ("given_name", &input.given_name),
+            ("family_name", &input.family_name),
+            ("display_name", &input.display_name),
+            ("phone", &input.phone),
+            ("title", &input.title),
+            ("department", &input.department),
+            ("employee_number", &input.employee_number),
+        ];
+        for (field, change) in texts {
+            if let Change::Set(value) = change {
+                if let Err(message) = check_text(value) {
+                    problems.push(InputProblem { index, field, message });
+                }
+            }
+        }
+        keys.push(key);
+    }
+
+    let now = clock::now();
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    let mut deactivated = Vec::new();
+    let mut unchanged = 0;
+    for (index, (input, key)) in inputs.iter().zip(&keys).enumerate() {
+        let Some((_, id)) = ids_by_key.get(key) else { continue };
+        let manager_id = match normalise(&input.manager_email) {
+            Change::Keep => Change::Keep,
+            Change::Set(None) => Change::Set(None),
+            Change::Set(Some(manager_email)) => {
+                let manager_key = email_key(&manager_email);
+                match ids_by_key.get(&manager_key) {
+                    _ if manager_key == *key => {
+                        problems.push(InputProblem {
+                            index,
+                            field: "manager_email",
+                            message: "an employee cannot be their own manager".into(),
+                        });
+                        Change::Keep
+                    }
+                    Some((_, manager_id)) => Change::Set(Some(manager_id.clone())),
+                    None => {
+                        problems.push(InputProblem {
+                            index,
+                            field: "manager_email",
+                            message: format!(
+                                "no employee `{manager_email}` in this workspace or this file; \
+                                 add the manager first or leave the cell empty"
+                            ),
+                        });
+                        Change::Keep
+                    }
+                }
+            }
+        };
+        let blank = EmployeeRow {
+            id: id.clone(),
+            tenant_id: tenant.0.clone(),
+            email: String::new(),
+            email_key: key.clone(),
+            external_id: None,
+            given_name: None,
+            family_name: None,
+            display_name: None,
+            phone: None,
+            title: None,
+            department: None,
+            employee_number: None,
+            manager_id: None,
+            active: true,
+            role: Role::Employee.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let before = existing.get(key);
+        let base = before.cloned().unwrap_or(blank);
+        let row = EmployeeRow {
+            email: input.email.trim().to_owned(),
+            given_name: normalise(&input.given_name).apply(base.given_name.clone()),
+            family_name: normalise(&input.family_name).apply(base.family_name.clone()),
+            display_name: normalise(&input.display_name).apply(base.display_name.clone()),
+            phone: normalise(&input.phone).apply(base.phone.clone()),
+            title: normalise(&input.title).apply(base.title.clone()),
+            department: normalise(&input.department).apply(base.department.clone()),
+            employee_number: normalise(&input.employee_number).apply(base.employee_number.clone()),
+            manager_id: manager_id.apply(base.manager_id.clone()),
+            active: input.active.apply(base.active),
+            role: input.role.apply(base.role.parse().unwrap_or(Role::Employee)).as_str().to_owned(),
+            ..base
+        };
+        match before {
+            None => inserts.push(row),
+            Some(old) if old.same_content(&row) => unchanged += 1,
+            Some(old) => {
+                if old.active && !row.active {
+                    deactivated.push(row.id.clone());
+                }
+                updates.push(EmployeeRow {
+                    updated_at: now,
+                    version: old.version + 1,
+                    ..row
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.index);
+        return Err(Error::InvalidInput(problems));
+    }
+
+    insert_rows(conn, &inserts)?;
+    for row in &updates {
+        diesel::update(employees::table.find(&row.id)).set(row).execute(conn)?;
+    }
+    end_access(conn, &deactivated)?;
+    Ok(ImportSummary {
+        created: inserts.len(),
+        updated: updates.len(),
+        unchanged,
+        deactivated: deactivated.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_shapes() {
+        assert!(check_email("ada@acme.com").is_ok());
+        assert!(check_email("ada+hr@localhost").is_ok());
+        for bad in ["", "ada", "@acme.com", "ada@", "a da@acme.com", "a@b@c", "ada@acme.com\n"] {
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_email(&format!("{}@acme.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn email_keys_fold_case() {
+        assert_eq!(email_key(" Ada.Lovelace@ACME.com "), "ada.lovelace@acme.com");
+        assert_eq!(email_key("ÉLODIE@acme.fr"), "élodie@acme.fr");
+    }
+
+    #[test]
+    fn roles_parse_in_any_case() {
+        assert_eq!("Admin".parse::<Role>().unwrap(), Role::Admin);
+        assert_eq!("employee".parse::<Role>().unwrap(), Role::Employee);
+        assert!("owner".parse::<Role>().is_err());
+    }
+}

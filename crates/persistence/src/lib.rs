@@ -1,0 +1,174 @@
+//! Spark's Okta-integration data on SQLite (the embedded default) and PostgreSQL
+//! (production), behind one API that speaks domain types.
+//!
+//! What it knows: the tables and their migrations, how to open and pool connections for
+//! either backend (chosen by the `DATABASE_URL` scheme), and the repositories — tenants,
+//! the Okta integration state, employees, audit events. Every repository call takes the
+//! tenant it acts for; no query reads another tenant's rows.
+//!
+//! What it does not know: HTTP, OIDC, SCIM wire formats, configuration files. It is the
+//! only crate that names diesel; its row structs stay private.
+//!
+//! ```
+//! use persistence::{Actor, Database, Workspace};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Database::open(&":memory:".parse()?)?;
+//! db.migrate()?;
+//! let acme = db.tenants().create(&Workspace::parse("acme")?, "Acme Inc", &Actor::system())?;
+//! assert!(db.employees().list(&acme.id)?.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+
+mod audit;
+mod clock;
+mod connection;
+mod employees;
+mod error;
+mod integration;
+mod migrations;
+mod schema;
+#[cfg(test)]
+mod schema_check;
+mod tenants;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::r2d2::{Pool, PooledConnection};
+
+pub use audit::{Actor, AuditEvent, AuditLog};
+pub use connection::{Backend, DatabaseUrl};
+pub use employees::{
+    Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role,
+};
+pub use error::{Error, InputProblem, Result};
+pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
+pub use tenants::{Tenant, TenantId, Tenants, Workspace};
+
+use connection::{ConnectionManager, DbConnection};
+
+/// How the connection pool behaves.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// The most connections open at once.
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection before getting
+    /// [`Error::Unavailable`]: waits are bounded, so a slow database cannot pile up work.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to one database, and the door to its repositories. Cheap to
+/// clone; every clone shares the pool. Calls block: async callers run them on a blocking
+/// thread pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager>,
+    url: Arc<DatabaseUrl>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).finish()
+    }
+}
+
+impl Database {
+    /// Opens a pool and checks that one connection can be made.
+    pub fn open(url: &DatabaseUrl) -> Result<Self> {
+        Self::open_with(url, &PoolOptions::default())
+    }
+
+    /// Opens a pool with explicit options and checks that one connection can be made.
+    pub fn open_with(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self> {
+        let db = Self::open_lazily(url, options);
+        db.ping()?;
+        Ok(db)
+    }
+
+    /// Opens a pool without connecting yet: a service can start while its database is
+    /// down, report not-ready, and recover when the database returns.
+    pub fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Self {
+        let manager = ConnectionManager::new(url.clone());
+        let builder = Pool::builder()
+            .connection_timeout(options.acquire_timeout)
+            .test_on_check_out(false);
+        let builder = match url {
+            // One private database per connection: the pool must keep exactly one, forever.
+            DatabaseUrl::SqliteMemory => builder
+                .max_size(1)
+                .min_idle(Some(1))
+                .idle_timeout(None)
+                .max_lifetime(None),
+            _ => builder.max_size(options.max_connections.max(1)).min_idle(Some(0)),
+        };
+        Self {
+            pool: builder.build_unchecked(manager),
+            url: Arc::new(url.clone()),
+        }
+    }
+
+    /// Which backend this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// The URL this pool connects to (its password redacted when printed).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Applies the pending migrations of this backend; returns the versions applied.
+    /// Safe to run from several processes at once.
+    pub fn migrate(&self) -> Result<Vec<String>> {
+        migrations::run_pending(&mut *self.conn()?)
+    }
+
+    /// Succeeds when a connection can be had and answers (the readiness check).
+    pub fn ping(&self) -> Result<()> {
+        use diesel::r2d2::R2D2Connection;
+        self.conn()?.ping()?;
+        Ok(())
+    }
+
+    /// The tenants repository.
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants { db: self }
+    }
+
+    /// The per-tenant Okta integration state.
+    pub fn okta_integrations(&self) -> OktaIntegrations<'_> {
+        OktaIntegrations { db: self }
+    }
+
+    /// The employees repository (the HR master records).
+    pub fn employees(&self) -> Employees<'_> {
+        Employees { db: self }
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog { db: self }
+    }
+
+    pub(crate) fn conn(&self) -> Result<PooledConnection<ConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` in a write transaction on a pooled connection.
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        connection::write_transaction(&mut *self.conn()?, work)
+    }
+}

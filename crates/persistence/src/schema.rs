@@ -1,0 +1,161 @@
+//! Diesel's view of the tables in `migrations/{sqlite,postgres}`. Written by hand and
+//! kept true by the schema tests, which compare it with what both migration trees build.
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        workspace -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    okta_integrations (tenant_id) {
+        tenant_id -> Text,
+        activated_at -> Nullable<Timestamp>,
+        activated_by -> Nullable<Text>,
+        connected_at -> Nullable<Timestamp>,
+        connected_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employees (id) {
+        id -> Text,
+        tenant_id -> Text,
+        email -> Text,
+        email_key -> Text,
+        external_id -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        title -> Nullable<Text>,
+        department -> Nullable<Text>,
+        employee_number -> Nullable<Text>,
+        manager_id -> Nullable<Text>,
+        active -> Bool,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    employee_identities (tenant_id, issuer, subject) {
+        tenant_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        employee_id -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Text,
+        tenant_id -> Text,
+        token_hash -> Text,
+        label -> Text,
+        hint -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    okta_sso_configs (tenant_id) {
+        tenant_id -> Text,
+        org_url -> Text,
+        client_id -> Text,
+        client_secret_ciphertext -> Binary,
+        client_secret_key_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    login_transactions (state_hash) {
+        state_hash -> Text,
+        tenant_id -> Text,
+        browser_binding_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        login_hint -> Nullable<Text>,
+        return_to -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        tenant_id -> Text,
+        employee_id -> Text,
+        auth_method -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    one_time_codes (code_hash) {
+        code_hash -> Text,
+        purpose -> Text,
+        tenant_id -> Text,
+        employee_id -> Text,
+        return_to -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(okta_integrations -> tenants (tenant_id));
+diesel::joinable!(employees -> tenants (tenant_id));
+diesel::joinable!(employee_identities -> employees (employee_id));
+diesel::joinable!(scim_tokens -> tenants (tenant_id));
+diesel::joinable!(okta_sso_configs -> tenants (tenant_id));
+diesel::joinable!(login_transactions -> tenants (tenant_id));
+diesel::joinable!(sessions -> employees (employee_id));
+diesel::joinable!(one_time_codes -> employees (employee_id));
+diesel::joinable!(audit_events -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    okta_integrations,
+    employees,
+    employee_identities,
+    scim_tokens,
+    okta_sso_configs,
+    login_transactions,
+    sessions,
+    one_time_codes,
+    audit_events,
+);

@@ -1,0 +1,189 @@
+//! Fresh, migrated databases for tests, on either backend.
+//!
+//! SQLite: a new file in a temporary folder. PostgreSQL: a new database on the server at
+//! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped
+//! again when the test ends. Use [`backend_tests!`](crate::backend_tests) to run one test
+//! body on both backends as two named tests.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::prelude::*;
+
+use crate::{Backend, Database, DatabaseUrl, PoolOptions};
+
+/// The server PostgreSQL tests use when `TEST_DATABASE_URL` is unset.
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A migrated database that exists for one test.
+pub struct TestDatabase {
+    db: Option<Database>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh, migrated database on `backend`.
+    ///
+    /// # Panics
+    /// When the database cannot be made: a test without its database cannot say anything.
+    #[allow(clippy::expect_used)]
+    pub fn new(backend: Backend) -> Self {
+        let test_db = Self::new_unmigrated(backend);
+        test_db.db().migrate().expect("migrating the test database");
+        test_db
+    }
+
+    /// A fresh, empty database on `backend`, not yet migrated.
+    ///
+    /// # Panics
+    /// When the database cannot be made.
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn new_unmigrated(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary folder for SQLite");
+                let url = DatabaseUrl::SqliteFile(dir.path().join("spark.db"));
+                Self::ready(url, Cleanup::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL")
+                    .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+                let name = unique_name();
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL tests need a server at TEST_DATABASE_URL ({admin_url}): {e}. \
+                         Start it, or run `cargo xtask test`, which says when it skips them."
+                    )
+                });
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut admin)
+                    .expect("CREATE DATABASE for a test");
+                let url = database_url_with_name(&admin_url, &name);
+                Self::ready(
+                    DatabaseUrl::Postgres(url),
+                    Cleanup::Postgres { admin_url, name },
+                )
+            }
+        }
+    }
+
+    fn ready(url: DatabaseUrl, cleanup: Cleanup) -> Self {
+        let db = Database::open_lazily(
+            &url,
+            &PoolOptions {
+                max_connections: 4,
+                ..PoolOptions::default()
+            },
+        );
+        Self {
+            db: Some(db),
+            cleanup,
+        }
+    }
+
+    /// The database.
+    #[allow(clippy::expect_used)]
+    pub fn db(&self) -> &Database {
+        self.db.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        self.db()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Close the pool first, so the database can be dropped.
+        drop(self.db.take());
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// `spark_test_<pid>_<counter>_<random>`: unique across parallel test binaries.
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    let tail = random.get(random.len().saturating_sub(8)..).unwrap_or_default();
+    format!("spark_test_{}_{n}_{tail}", std::process::id())
+}
+
+/// The same server URL with another database name (query string kept).
+fn database_url_with_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base.get(authority_start..).and_then(|rest| rest.find('/')) {
+        Some(slash) => base.get(..authority_start + slash).unwrap_or(base),
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Defines each test body twice, as `name::sqlite` and `name::postgres`, each on a
+/// fresh [`TestDatabase`]:
+///
+/// ```text
+/// persistence::backend_tests! {
+///     fn creates_a_tenant(db) { db.tenants().create(…).unwrap(); }
+/// }
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($(fn $name:ident($db:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn run($db: &$crate::testing::TestDatabase) $body
+
+                #[test]
+                fn sqlite() {
+                    run(&$crate::testing::TestDatabase::new($crate::Backend::Sqlite));
+                }
+
+                #[test]
+                fn postgres() {
+                    run(&$crate::testing::TestDatabase::new($crate::Backend::Postgres));
+                }
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_database_names_replace_the_path() {
+        assert_eq!(
+            database_url_with_name("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            database_url_with_name("postgres://h:5432?sslmode=disable", "t2"),
+            "postgres://h:5432/t2?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE one_time_codes;
+DROP TABLE sessions;
+DROP TABLE login_transactions;
+DROP TABLE okta_sso_configs;
+DROP TABLE scim_tokens;
+DROP TABLE employee_identities;
+DROP TABLE employees;
+DROP TABLE okta_integrations;
+DROP TABLE tenants;
