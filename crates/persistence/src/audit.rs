@@ -4,12 +4,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::Database;
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::Result;
 use crate::schema::audit_events;
 use crate::tenants::TenantId;
-use crate::Database;
 
 /// Who made a change, as the audit log records it: `operator:NAME` for the Spark team's
 /// CLI, `employee:ID` for a signed-in admin, `system` for the software itself.
@@ -94,7 +94,9 @@ pub(crate) fn record(
         target: target.map(str::to_owned),
         details: details.to_string(),
     };
-    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(())
 }
 

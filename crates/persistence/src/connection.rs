@@ -134,7 +134,9 @@ impl DatabaseUrl {
 
     pub(crate) fn connect(&self) -> std::result::Result<DbConnection, ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
+            }
             DatabaseUrl::SqliteMemory => sqlite_connection(":memory:"),
             DatabaseUrl::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -253,7 +255,10 @@ mod tests {
     fn unknown_schemes_are_refused_not_opened_as_files() {
         for url in ["mysql://h/db", "http://example.com/db", "postgre://typo/db"] {
             let err = url.parse::<DatabaseUrl>().unwrap_err().to_string();
-            assert!(err.contains("unsupported database URL scheme"), "{url}: {err}");
+            assert!(
+                err.contains("unsupported database URL scheme"),
+                "{url}: {err}"
+            );
         }
         assert!("".parse::<DatabaseUrl>().is_err());
         assert!("sqlite://".parse::<DatabaseUrl>().is_err());

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::{Error, InputProblem, Result};
 use crate::schema::{employees, one_time_codes, sessions};
 use crate::tenants::TenantId;
-use crate::Database;
 
 /// An employee's stable id (what SCIM serves as `id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -258,10 +258,14 @@ fn check_email(email: &str) -> std::result::Result<(), String> {
         return Err(format!("`{email}` contains a space or control character"));
     }
     match email.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => {
+        Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+        {
             Ok(())
         }
-        _ => Err(format!("`{email}` is not an email address (expected name@domain)")),
+        _ => Err(format!(
+            "`{email}` is not an email address (expected name@domain)"
+        )),
     }
 }
 
@@ -402,8 +406,19 @@ impl Employees<'_> {
             if !active {
                 end_access(conn, std::slice::from_ref(&updated.id))?;
             }
-            let action = if active { "employee.activated" } else { "employee.deactivated" };
-            audit::record(conn, Some(tenant), actor, action, Some(&updated.email), serde_json::json!({ "employee_id": updated.id }))?;
+            let action = if active {
+                "employee.activated"
+            } else {
+                "employee.deactivated"
+            };
+            audit::record(
+                conn,
+                Some(tenant),
+                actor,
+                action,
+                Some(&updated.email),
+                serde_json::json!({ "employee_id": updated.id }),
+            )?;
             Ok(updated.into_domain())
         })
     }
@@ -425,14 +440,19 @@ fn insert_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
 /// Ends every session and unused one-time code of these employees.
 fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
     for chunk in employee_ids.chunks(INSERT_CHUNK) {
-        diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk))).execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk)))
+            .execute(conn)?;
         diesel::delete(one_time_codes::table.filter(one_time_codes::employee_id.eq_any(chunk)))
             .execute(conn)?;
     }
     Ok(())
 }
 
-fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput]) -> Result<ImportSummary> {
+fn upsert_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    inputs: &[EmployeeInput],
+) -> Result<ImportSummary> {
     let existing: HashMap<String, EmployeeRow> = employees::table
         .filter(employees::tenant_id.eq(tenant.as_str()))
         .select(EmployeeRow::as_select())
@@ -451,14 +471,21 @@ fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput
     for (index, input) in inputs.iter().enumerate() {
         let email = input.email.trim();
         if let Err(message) = check_email(email) {
-            problems.push(InputProblem { index, field: "email", message });
+            problems.push(InputProblem {
+                index,
+                field: "email",
+                message,
+            });
         }
         let key = email_key(email);
         match ids_by_key.get_mut(&key) {
             Some((Some(first), _)) => problems.push(InputProblem {
                 index,
                 field: "email",
-                message: format!("`{email}` appears more than once (first at record {})", *first + 1),
+                message: format!(
+                    "`{email}` appears more than once (first at record {})",
+                    *first + 1
+                ),
             }),
             Some((seen @ None, _)) => *seen = Some(index),
             None => {
@@ -477,7 +504,11 @@ fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput
         for (field, change) in texts {
             if let Change::Set(value) = change {
                 if let Err(message) = check_text(value) {
-                    problems.push(InputProblem { index, field, message });
+                    problems.push(InputProblem {
+                        index,
+                        field,
+                        message,
+                    });
                 }
             }
         }
@@ -490,7 +521,9 @@ fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput
     let mut deactivated = Vec::new();
     let mut unchanged = 0;
     for (index, (input, key)) in inputs.iter().zip(&keys).enumerate() {
-        let Some((_, id)) = ids_by_key.get(key) else { continue };
+        let Some((_, id)) = ids_by_key.get(key) else {
+            continue;
+        };
         let manager_id = match normalise(&input.manager_email) {
             Change::Keep => Change::Keep,
             Change::Set(None) => Change::Set(None),
@@ -553,7 +586,11 @@ fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput
             employee_number: normalise(&input.employee_number).apply(base.employee_number.clone()),
             manager_id: manager_id.apply(base.manager_id.clone()),
             active: input.active.apply(base.active),
-            role: input.role.apply(base.role.parse().unwrap_or(Role::Employee)).as_str().to_owned(),
+            role: input
+                .role
+                .apply(base.role.parse().unwrap_or(Role::Employee))
+                .as_str()
+                .to_owned(),
             ..base
         };
         match before {
@@ -578,7 +615,9 @@ fn upsert_in(conn: &mut DbConnection, tenant: &TenantId, inputs: &[EmployeeInput
 
     insert_rows(conn, &inserts)?;
     for row in &updates {
-        diesel::update(employees::table.find(&row.id)).set(row).execute(conn)?;
+        diesel::update(employees::table.find(&row.id))
+            .set(row)
+            .execute(conn)?;
     }
     end_access(conn, &deactivated)?;
     Ok(ImportSummary {
@@ -597,7 +636,15 @@ mod tests {
     fn email_shapes() {
         assert!(check_email("ada@acme.com").is_ok());
         assert!(check_email("ada+hr@localhost").is_ok());
-        for bad in ["", "ada", "@acme.com", "ada@", "a da@acme.com", "a@b@c", "ada@acme.com\n"] {
+        for bad in [
+            "",
+            "ada",
+            "@acme.com",
+            "ada@",
+            "a da@acme.com",
+            "a@b@c",
+            "ada@acme.com\n",
+        ] {
             assert!(check_email(bad).is_err(), "{bad:?}");
         }
         assert!(check_email(&format!("{}@acme.com", "a".repeat(250))).is_err());
@@ -605,7 +652,10 @@ mod tests {
 
     #[test]
     fn email_keys_fold_case() {
-        assert_eq!(email_key(" Ada.Lovelace@ACME.com "), "ada.lovelace@acme.com");
+        assert_eq!(
+            email_key(" Ada.Lovelace@ACME.com "),
+            "ada.lovelace@acme.com"
+        );
         assert_eq!(email_key("ÉLODIE@acme.fr"), "élodie@acme.fr");
     }
 

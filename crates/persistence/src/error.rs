@@ -26,6 +26,9 @@ pub enum Error {
     /// Records of an input that cannot be applied; nothing of the input was applied.
     #[error("{}", describe_problems(.0))]
     InvalidInput(Vec<InputProblem>),
+    /// The database has not been migrated to this build's schema.
+    #[error("{0}")]
+    SchemaOutdated(String),
     /// Applying the migrations failed.
     #[error("migrating the database failed: {0}")]
     Migration(String),
@@ -74,11 +77,15 @@ pub struct InputProblem {
     pub message: String,
 }
 
-
 fn describe_problems(problems: &[InputProblem]) -> String {
     match problems {
         [] => "the input cannot be applied".into(),
-        [only] => format!("record {}, {}: {}", only.index + 1, only.field, only.message),
+        [only] => format!(
+            "record {}, {}: {}",
+            only.index + 1,
+            only.field,
+            only.message
+        ),
         [first, rest @ ..] => format!(
             "record {}, {}: {} (and {} more problems)",
             first.index + 1,

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::schema::okta_integrations;
 use crate::tenants::{Tenant, TenantId};
-use crate::Database;
 
 /// When a step was taken, and by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +168,14 @@ impl OktaIntegrations<'_> {
             if !changed {
                 return Ok(before);
             }
-            audit::record(conn, Some(&tenant.id), actor, action, Some(tenant.workspace.as_str()), serde_json::json!({}))?;
+            audit::record(
+                conn,
+                Some(&tenant.id),
+                actor,
+                action,
+                Some(tenant.workspace.as_str()),
+                serde_json::json!({}),
+            )?;
             load(conn, &tenant.id)
         })
     }

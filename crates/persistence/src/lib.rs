@@ -42,9 +42,7 @@ use diesel::r2d2::{Pool, PooledConnection};
 
 pub use audit::{Actor, AuditEvent, AuditLog};
 pub use connection::{Backend, DatabaseUrl};
-pub use employees::{
-    Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role,
-};
+pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
@@ -112,7 +110,9 @@ impl Database {
                 .min_idle(Some(1))
                 .idle_timeout(None)
                 .max_lifetime(None),
-            _ => builder.max_size(options.max_connections.max(1)).min_idle(Some(0)),
+            _ => builder
+                .max_size(options.max_connections.max(1))
+                .min_idle(Some(0)),
         };
         Self {
             pool: builder.build_unchecked(manager),
@@ -134,6 +134,30 @@ impl Database {
     /// Safe to run from several processes at once.
     pub fn migrate(&self) -> Result<Vec<String>> {
         migrations::run_pending(&mut *self.conn()?)
+    }
+
+    /// The migrations this build has that the database has not applied yet.
+    pub fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::pending(&mut *self.conn()?)
+    }
+
+    /// Makes the schema current where that is this process's job, else checks it is:
+    /// SQLite (embedded, one deployment) migrates itself; PostgreSQL is migrated by an
+    /// explicit `migrate` step (a deploy job), and a service refuses to run on a schema
+    /// older than its build, with a message that says so.
+    pub fn prepare(&self) -> Result<()> {
+        match self.backend() {
+            Backend::Sqlite => self.migrate().map(|_| ()),
+            Backend::Postgres => match self.pending_migrations()?.as_slice() {
+                [] => Ok(()),
+                pending => Err(Error::SchemaOutdated(format!(
+                    "the database schema is behind this build ({} migration(s) pending, \
+                     first {}); run the `migrate` command first",
+                    pending.len(),
+                    pending.first().map(String::as_str).unwrap_or_default()
+                ))),
+            },
+        }
     }
 
     /// Succeeds when a connection can be had and answers (the readiness check).

@@ -36,6 +36,23 @@ pub(crate) fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>> {
     }
 }
 
+/// The versions not yet applied, oldest first.
+pub(crate) fn pending(conn: &mut DbConnection) -> Result<Vec<String>> {
+    fn names<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>>
+    where
+        C: MigrationHarness<C::Backend> + diesel::Connection,
+    {
+        let pending = conn
+            .pending_migrations(migrations)
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        Ok(pending.iter().map(|m| m.name().to_string()).collect())
+    }
+    match conn {
+        DbConnection::Sqlite(sqlite) => names(sqlite, SQLITE),
+        DbConnection::Postgresql(pg) => names(pg, POSTGRES),
+    }
+}
+
 fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>>
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,
@@ -51,13 +68,8 @@ where
 pub(crate) fn known_versions(backend: crate::Backend) -> Vec<String> {
     use diesel::migration::MigrationSource;
     let names = match backend {
-        crate::Backend::Sqlite => {
-            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE).map(|ms| {
-                ms.iter()
-                    .map(|m| m.name().to_string())
-                    .collect::<Vec<_>>()
-            })
-        }
+        crate::Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+            .map(|ms| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>()),
         crate::Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
             .map(|ms| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>()),
     };

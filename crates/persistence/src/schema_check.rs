@@ -100,26 +100,40 @@ fn sqlite_shape(conn: &mut diesel::SqliteConnection) -> SchemaShape {
                 .insert(c.name, (canonical_type(&c.declared), !c.notnull));
         }
         pk.sort();
-        shape.primary_keys.insert(table.clone(), pk.into_iter().map(|(_, n)| n).collect());
+        shape
+            .primary_keys
+            .insert(table.clone(), pk.into_iter().map(|(_, n)| n).collect());
         let indexes: Vec<SqliteIndex> = diesel::sql_query(format!("PRAGMA index_list({table})"))
             .load(conn)
             .unwrap();
         for index in indexes.into_iter().filter(|i| i.origin == "c") {
-            let columns: Vec<Name> =
-                diesel::sql_query(format!("SELECT name FROM pragma_index_info('{}') ORDER BY seqno", index.name))
-                    .load(conn)
-                    .unwrap();
+            let columns: Vec<Name> = diesel::sql_query(format!(
+                "SELECT name FROM pragma_index_info('{}') ORDER BY seqno",
+                index.name
+            ))
+            .load(conn)
+            .unwrap();
             shape.indexes.insert(
                 index.name,
-                (table.clone(), index.unique, columns.into_iter().map(|c| c.name).collect()),
+                (
+                    table.clone(),
+                    index.unique,
+                    columns.into_iter().map(|c| c.name).collect(),
+                ),
             );
         }
         let fks: Vec<SqliteForeignKey> =
-            diesel::sql_query(format!("PRAGMA foreign_key_list({table})")).load(conn).unwrap();
+            diesel::sql_query(format!("PRAGMA foreign_key_list({table})"))
+                .load(conn)
+                .unwrap();
         for fk in fks {
             shape.foreign_keys.insert(
                 (table.clone(), fk.from),
-                (fk.table, fk.to.unwrap_or_default(), fk.on_delete.to_ascii_uppercase()),
+                (
+                    fk.table,
+                    fk.to.unwrap_or_default(),
+                    fk.on_delete.to_ascii_uppercase(),
+                ),
             );
         }
     }
@@ -168,12 +182,14 @@ fn pg_shape(conn: &mut diesel::PgConnection) -> SchemaShape {
     )
     .load(conn)
     .unwrap();
-    for c in columns.into_iter().filter(|c| c.table_name != MIGRATIONS_TABLE) {
-        shape
-            .columns
-            .entry(c.table_name)
-            .or_default()
-            .insert(c.column_name, (canonical_type(&c.data_type), c.is_nullable == "YES"));
+    for c in columns
+        .into_iter()
+        .filter(|c| c.table_name != MIGRATIONS_TABLE)
+    {
+        shape.columns.entry(c.table_name).or_default().insert(
+            c.column_name,
+            (canonical_type(&c.data_type), c.is_nullable == "YES"),
+        );
     }
     let indexes: Vec<PgIndex> = diesel::sql_query(
         "SELECT i.relname::text AS index_name, t.relname::text AS table_name, \
@@ -190,12 +206,18 @@ fn pg_shape(conn: &mut diesel::PgConnection) -> SchemaShape {
     )
     .load(conn)
     .unwrap();
-    for index in indexes.into_iter().filter(|i| i.table_name != MIGRATIONS_TABLE) {
+    for index in indexes
+        .into_iter()
+        .filter(|i| i.table_name != MIGRATIONS_TABLE)
+    {
         let columns: Vec<String> = index.columns.split(',').map(str::to_owned).collect();
         if index.is_primary {
             shape.primary_keys.insert(index.table_name, columns);
         } else {
-            shape.indexes.insert(index.index_name, (index.table_name, index.is_unique, columns));
+            shape.indexes.insert(
+                index.index_name,
+                (index.table_name, index.is_unique, columns),
+            );
         }
     }
     let fks: Vec<PgForeignKey> = diesel::sql_query(
@@ -225,7 +247,11 @@ fn pg_shape(conn: &mut diesel::PgConnection) -> SchemaShape {
         };
         shape.foreign_keys.insert(
             (fk.table_name, column),
-            (ref_table.to_owned(), ref_column.to_owned(), on_delete.to_owned()),
+            (
+                ref_table.to_owned(),
+                ref_column.to_owned(),
+                on_delete.to_owned(),
+            ),
         );
     }
     shape
@@ -244,7 +270,10 @@ fn both_trees_have_the_same_migrations() {
     let sqlite = migrations::known_versions(Backend::Sqlite);
     let postgres = migrations::known_versions(Backend::Postgres);
     assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must stay in lockstep");
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres must stay in lockstep"
+    );
 }
 
 #[test]
@@ -253,7 +282,11 @@ fn both_trees_build_the_same_schema() {
     let postgres = shape_of(&TestDatabase::new(Backend::Postgres));
     assert!(sqlite.columns.contains_key("employees"), "{sqlite:#?}");
     assert!(
-        sqlite.columns.values().flatten().all(|(_, (ty, _))| !ty.starts_with("unknown")),
+        sqlite
+            .columns
+            .values()
+            .flatten()
+            .all(|(_, (ty, _))| !ty.starts_with("unknown")),
         "a column type outside the shared set: {sqlite:#?}"
     );
     assert_eq!(sqlite.columns, postgres.columns);
@@ -278,14 +311,28 @@ fn replicas_migrating_at_once_all_succeed() {
             let handles: Vec<_> = (0..4)
                 .map(|_| {
                     let url = fresh.url().clone();
-                    s.spawn(move || crate::Database::open(&url).unwrap().migrate().unwrap().len())
+                    s.spawn(move || {
+                        crate::Database::open(&url)
+                            .unwrap()
+                            .migrate()
+                            .unwrap()
+                            .len()
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         // Exactly one replica applied the migrations; the others found nothing to do.
         let total: usize = applied.iter().sum();
-        assert_eq!(total, migrations::known_versions(backend).len(), "{backend}: {applied:?}");
-        assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{backend}: {applied:?}");
+        assert_eq!(
+            total,
+            migrations::known_versions(backend).len(),
+            "{backend}: {applied:?}"
+        );
+        assert_eq!(
+            applied.iter().filter(|n| **n > 0).count(),
+            1,
+            "{backend}: {applied:?}"
+        );
     }
 }

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::schema::{okta_integrations, tenants};
-use crate::Database;
 
 /// A tenant's stable id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,9 +116,15 @@ impl Tenants<'_> {
     /// Creates a workspace (with its Okta integration not yet activated).
     pub fn create(&self, workspace: &Workspace, name: &str, actor: &Actor) -> Result<Tenant> {
         let name = name.trim();
-        let name = if name.is_empty() { workspace.as_str() } else { name };
+        let name = if name.is_empty() {
+            workspace.as_str()
+        } else {
+            name
+        };
         if name.chars().count() > 200 {
-            return Err(Error::Invalid("a tenant name has at most 200 characters".into()));
+            return Err(Error::Invalid(
+                "a tenant name has at most 200 characters".into(),
+            ));
         }
         let now = clock::now();
         let row = TenantRow {
@@ -137,7 +143,9 @@ impl Tenants<'_> {
                     "the workspace `{workspace}` already exists"
                 )));
             }
-            diesel::insert_into(tenants::table).values(&row).execute(conn)?;
+            diesel::insert_into(tenants::table)
+                .values(&row)
+                .execute(conn)?;
             diesel::insert_into(okta_integrations::table)
                 .values((
                     okta_integrations::tenant_id.eq(&row.id),
@@ -145,7 +153,14 @@ impl Tenants<'_> {
                 ))
                 .execute(conn)?;
             let id = TenantId(row.id.clone());
-            audit::record(conn, Some(&id), actor, "tenant.created", Some(workspace.as_str()), serde_json::json!({ "name": name }))?;
+            audit::record(
+                conn,
+                Some(&id),
+                actor,
+                "tenant.created",
+                Some(workspace.as_str()),
+                serde_json::json!({ "name": name }),
+            )?;
             Ok(())
         })?;
         Ok(row.into())
@@ -189,7 +204,16 @@ mod tests {
     fn workspace_names_are_dns_labels() {
         assert_eq!(Workspace::parse("Acme").unwrap().as_str(), "acme");
         assert_eq!(Workspace::parse("acme-eu-2").unwrap().as_str(), "acme-eu-2");
-        for bad in ["", "-acme", "acme-", "ac me", "acme.corp", "ácme", "auth", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "ac me",
+            "acme.corp",
+            "ácme",
+            "auth",
+            &"a".repeat(64),
+        ] {
             assert!(Workspace::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -17,6 +17,7 @@ pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/
 /// A migrated database that exists for one test.
 pub struct TestDatabase {
     db: Option<Database>,
+    url: String,
     cleanup: Cleanup,
 }
 
@@ -46,8 +47,9 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder for SQLite");
-                let url = DatabaseUrl::SqliteFile(dir.path().join("spark.db"));
-                Self::ready(url, Cleanup::Sqlite(dir))
+                let path = dir.path().join("spark.db");
+                let url = format!("sqlite://{}", path.display());
+                Self::ready(DatabaseUrl::SqliteFile(path), url, Cleanup::Sqlite(dir))
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL")
@@ -64,14 +66,15 @@ impl TestDatabase {
                     .expect("CREATE DATABASE for a test");
                 let url = database_url_with_name(&admin_url, &name);
                 Self::ready(
-                    DatabaseUrl::Postgres(url),
+                    DatabaseUrl::Postgres(url.clone()),
+                    url,
                     Cleanup::Postgres { admin_url, name },
                 )
             }
         }
     }
 
-    fn ready(url: DatabaseUrl, cleanup: Cleanup) -> Self {
+    fn ready(url: DatabaseUrl, url_string: String, cleanup: Cleanup) -> Self {
         let db = Database::open_lazily(
             &url,
             &PoolOptions {
@@ -81,8 +84,14 @@ impl TestDatabase {
         );
         Self {
             db: Some(db),
+            url: url_string,
             cleanup,
         }
+    }
+
+    /// The URL to hand to another process as `DATABASE_URL` (not redacted).
+    pub fn database_url(&self) -> &str {
+        &self.url
     }
 
     /// The database.
@@ -106,8 +115,9 @@ impl Drop for TestDatabase {
         drop(self.db.take());
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
             if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut admin);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin);
             }
         }
     }
@@ -118,7 +128,9 @@ fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let random = uuid::Uuid::now_v7().simple().to_string();
-    let tail = random.get(random.len().saturating_sub(8)..).unwrap_or_default();
+    let tail = random
+        .get(random.len().saturating_sub(8)..)
+        .unwrap_or_default();
     format!("spark_test_{}_{n}_{tail}", std::process::id())
 }
 

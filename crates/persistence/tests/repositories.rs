@@ -1,7 +1,12 @@
 //! The repositories on both backends: each test runs as `name::sqlite` and
 //! `name::postgres`, each on a fresh migrated database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use persistence::{
     Actor, Change, Database, EmployeeInput, Error, Role, Tenant, Workspace, backend_tests,
@@ -13,7 +18,11 @@ fn operator() -> Actor {
 
 fn tenant(db: &Database, slug: &str) -> Tenant {
     db.tenants()
-        .create(&Workspace::parse(slug).unwrap(), &format!("{slug} Inc"), &operator())
+        .create(
+            &Workspace::parse(slug).unwrap(),
+            &format!("{slug} Inc"),
+            &operator(),
+        )
         .unwrap()
 }
 

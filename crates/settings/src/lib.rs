@@ -67,7 +67,11 @@ pub struct DatabaseSettings {
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password; say only which kind it is.
-        let kind = if self.url.starts_with("postgres") { "postgres://…" } else { self.url.as_str() };
+        let kind = if self.url.starts_with("postgres") {
+            "postgres://…"
+        } else {
+            self.url.as_str()
+        };
         f.debug_struct("DatabaseSettings")
             .field("url", &kind)
             .field("max_connections", &self.max_connections)
@@ -108,8 +112,14 @@ pub struct SecretSettings {
 
 impl std::fmt::Debug for SecretSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let set = if self.encryption_key.is_some() { "<set>" } else { "<unset>" };
-        f.debug_struct("SecretSettings").field("encryption_key", &set).finish()
+        let set = if self.encryption_key.is_some() {
+            "<set>"
+        } else {
+            "<unset>"
+        };
+        f.debug_struct("SecretSettings")
+            .field("encryption_key", &set)
+            .finish()
     }
 }
 
@@ -210,7 +220,9 @@ impl Settings {
             )));
         }
         if self.database.max_connections == 0 {
-            return Err(SettingsError::Invalid("database.max_connections must be at least 1".into()));
+            return Err(SettingsError::Invalid(
+                "database.max_connections must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -241,17 +253,26 @@ impl Settings {
 
     /// The auth host's origin, e.g. `https://auth.spark.work`.
     pub fn auth_origin(&self) -> String {
-        self.origin(&format!("auth.{}", self.public.base_domain), self.public.auth_port)
+        self.origin(
+            &format!("auth.{}", self.public.base_domain),
+            self.public.auth_port,
+        )
     }
 
     /// A workspace's browser origin, e.g. `https://acme.spark.work`.
     pub fn workspace_origin(&self, workspace: &str) -> String {
-        self.origin(&format!("{workspace}.{}", self.public.base_domain), self.public.auth_port)
+        self.origin(
+            &format!("{workspace}.{}", self.public.base_domain),
+            self.public.auth_port,
+        )
     }
 
     /// A workspace's SCIM base URL, e.g. `https://acme.spark.work/scim/v2`.
     pub fn scim_base_url(&self, workspace: &str) -> String {
-        let origin = self.origin(&format!("{workspace}.{}", self.public.base_domain), self.public.scim_port);
+        let origin = self.origin(
+            &format!("{workspace}.{}", self.public.base_domain),
+            self.public.scim_port,
+        );
         format!("{origin}/scim/v2")
     }
 
@@ -273,7 +294,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -282,7 +306,10 @@ mod tests {
         assert_eq!(s.database.url, "./data/spark.db");
         assert_eq!(s.public.scheme, "http");
         assert_eq!(s.auth_origin(), "http://auth.localhost:8080");
-        assert_eq!(s.scim_base_url("acme"), "http://acme.localhost:8081/scim/v2");
+        assert_eq!(
+            s.scim_base_url("acme"),
+            "http://acme.localhost:8081/scim/v2"
+        );
         assert!(s.secrets.encryption_key.is_none());
     }
 
@@ -303,15 +330,24 @@ mod tests {
 
         let s = Settings::from_sources(
             Some(&file),
-            &env(&[("SPARK__DATABASE__URL", "from-env.db"), ("SPARK__PUBLIC__SCIM_PORT", "8443")]),
+            &env(&[
+                ("SPARK__DATABASE__URL", "from-env.db"),
+                ("SPARK__PUBLIC__SCIM_PORT", "8443"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.database.url, "from-env.db");
-        assert_eq!(s.scim_base_url("acme"), "https://acme.spark.work:8443/scim/v2");
+        assert_eq!(
+            s.scim_base_url("acme"),
+            "https://acme.spark.work:8443/scim/v2"
+        );
 
         let s = Settings::from_sources(
             Some(&file),
-            &env(&[("SPARK__DATABASE__URL", "from-env.db"), ("DATABASE_URL", "postgres://db/spark")]),
+            &env(&[
+                ("SPARK__DATABASE__URL", "from-env.db"),
+                ("DATABASE_URL", "postgres://db/spark"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.database.url, "postgres://db/spark");
@@ -319,14 +355,18 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let err = Settings::from_sources(None, &env(&[("SPARK__PUBLIC__SCHEME", "ftp")])).unwrap_err();
+        let err =
+            Settings::from_sources(None, &env(&[("SPARK__PUBLIC__SCHEME", "ftp")])).unwrap_err();
         assert!(err.to_string().contains("http or https"), "{err}");
-        let err = Settings::from_sources(None, &env(&[("SPARK__PUBLIC__BASE_DOMAIN", "spark.work")]))
-            .unwrap_err();
+        let err =
+            Settings::from_sources(None, &env(&[("SPARK__PUBLIC__BASE_DOMAIN", "spark.work")]))
+                .unwrap_err();
         assert!(err.to_string().contains("use https"), "{err}");
-        let err = Settings::from_sources(Some(Path::new("/nonexistent/spark.toml")), &[]).unwrap_err();
+        let err =
+            Settings::from_sources(Some(Path::new("/nonexistent/spark.toml")), &[]).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
-        let err = Settings::from_sources(None, &env(&[("SPARK__PUBLIC__AUTH_PORT", "eighty")])).unwrap_err();
+        let err = Settings::from_sources(None, &env(&[("SPARK__PUBLIC__AUTH_PORT", "eighty")]))
+            .unwrap_err();
         assert!(err.to_string().contains("auth_port"), "{err}");
     }
 
@@ -344,10 +384,16 @@ mod tests {
     fn secrets_never_print() {
         let s = Settings::from_sources(
             None,
-            &env(&[("SPARK__SECRETS__ENCRYPTION_KEY", "c2VjcmV0"), ("DATABASE_URL", "postgres://u:pw@h/db")]),
+            &env(&[
+                ("SPARK__SECRETS__ENCRYPTION_KEY", "c2VjcmV0"),
+                ("DATABASE_URL", "postgres://u:pw@h/db"),
+            ]),
         )
         .unwrap();
         let printed = format!("{s:?}");
-        assert!(!printed.contains("c2VjcmV0") && !printed.contains("pw@"), "{printed}");
+        assert!(
+            !printed.contains("c2VjcmV0") && !printed.contains("pw@"),
+            "{printed}"
+        );
     }
 }

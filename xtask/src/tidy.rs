@@ -1,0 +1,179 @@
+//! The layering rules of ARCHITECTURE.md, checked from each package's Cargo.toml:
+//! dependencies point down only, and each external crate stays in the layer that owns it.
+
+use std::path::Path;
+
+use crate::Result;
+
+/// Internal crates each library may depend on (bins and xtask may use any).
+const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
+    ("scim-model", &[]),
+    ("scim-filter", &["scim-model"]),
+    ("token-store", &[]),
+    ("settings", &[]),
+    ("oidc-client", &["token-store"]),
+    ("persistence", &["scim-model", "scim-filter", "token-store"]),
+];
+
+/// External crates and the only packages that may name them.
+const OWNED_EXTERNAL: &[(&str, &[&str])] = &[
+    ("diesel", &["persistence"]),
+    ("diesel_migrations", &["persistence"]),
+    ("libsqlite3-sys", &["persistence"]),
+    ("actix-web", &["scim-api", "auth-gateway"]),
+    ("clap", &["scim-api", "auth-gateway", "sparkctl"]),
+    (
+        "tracing-subscriber",
+        &["scim-api", "auth-gateway", "sparkctl"],
+    ),
+    ("anyhow", &["scim-api", "auth-gateway", "sparkctl"]),
+    ("openidconnect", &["oidc-client"]),
+];
+
+/// Crates that do IO, which the pure libraries must not use.
+const IO_CRATES: &[&str] = &["tokio", "reqwest", "actix-web", "diesel", "hyper"];
+const PURE_LIBRARIES: &[&str] = &["scim-model", "scim-filter", "token-store"];
+
+/// A package's name and the names in its `[dependencies]` table.
+struct Manifest {
+    name: String,
+    dependencies: Vec<String>,
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut name = None;
+    let mut section = String::new();
+    let mut dependencies = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.trim_matches(['[', ']']).to_owned();
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        match section.as_str() {
+            "package" if key == "name" => name = Some(value.trim().trim_matches('"').to_owned()),
+            "dependencies" => {
+                let dep = key.split('.').next().unwrap_or(key).trim_matches('"');
+                dependencies.push(dep.to_owned());
+            }
+            _ => {}
+        }
+    }
+    let name = name.ok_or_else(|| format!("{}: no package name", path.display()))?;
+    Ok(Manifest { name, dependencies })
+}
+
+/// Checks every member under `crates/`, `bins/` and `xtask/`.
+pub fn check(root: &Path) -> Result {
+    let mut manifests = Vec::new();
+    for folder in ["crates", "bins"] {
+        let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path().join("Cargo.toml");
+            if path.is_file() {
+                manifests.push(read_manifest(&path)?);
+            }
+        }
+    }
+    let internal: Vec<&str> = ALLOWED_INTERNAL.iter().map(|(name, _)| *name).collect();
+    let mut problems = Vec::new();
+    for m in &manifests {
+        let library_rule = ALLOWED_INTERNAL.iter().find(|(name, _)| *name == m.name);
+        for dep in &m.dependencies {
+            if let Some((_, allowed)) = library_rule {
+                if internal.contains(&dep.as_str()) && !allowed.contains(&dep.as_str()) {
+                    problems.push(format!(
+                        "{} must not depend on {dep} (dependencies point down only)",
+                        m.name
+                    ));
+                }
+            }
+            if let Some((_, owners)) = OWNED_EXTERNAL.iter().find(|(name, _)| name == dep) {
+                if !owners.contains(&m.name.as_str()) {
+                    problems.push(format!(
+                        "{} must not use {dep}; only {} may",
+                        m.name,
+                        owners.join(", ")
+                    ));
+                }
+            }
+            if PURE_LIBRARIES.contains(&m.name.as_str()) && IO_CRATES.contains(&dep.as_str()) {
+                problems.push(format!("{} does no IO and must not use {dep}", m.name));
+            }
+        }
+    }
+    if manifests.is_empty() {
+        problems.push("no packages found under crates/ and bins/".into());
+    }
+    if problems.is_empty() {
+        println!(
+            "tidy: the layering rules hold for {} packages",
+            manifests.len()
+        );
+        Ok(())
+    } else {
+        Err(format!("tidy: {}", problems.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, package: &str, deps: &str) {
+        let folder = dir.join("crates").join(package);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("Cargo.toml"),
+            format!("[package]\nname = \"{package}\"\n\n[dependencies]\n{deps}\n[dev-dependencies]\ndiesel = \"2\"\n"),
+        )
+        .unwrap();
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-tidy-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn the_real_workspace_is_tidy() {
+        check(&crate::workspace_root()).unwrap();
+    }
+
+    #[test]
+    fn upward_dependencies_and_misplaced_crates_are_caught() {
+        let dir = scratch("bad");
+        write(&dir, "scim-model", "scim-filter.workspace = true\n");
+        write(&dir, "token-store", "tokio = \"1\"\n");
+        write(&dir, "settings", "diesel.workspace = true\n");
+        let err = check(&dir).unwrap_err();
+        assert!(
+            err.contains("scim-model must not depend on scim-filter"),
+            "{err}"
+        );
+        assert!(
+            err.contains("token-store does no IO and must not use tokio"),
+            "{err}"
+        );
+        assert!(
+            err.contains("settings must not use diesel; only persistence may"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dev_dependencies_do_not_count() {
+        let dir = scratch("dev");
+        write(&dir, "scim-model", "serde.workspace = true\n");
+        check(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
