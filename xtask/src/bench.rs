@@ -21,7 +21,7 @@ const DEPARTMENTS: [&str; 8] = [
 
 /// A realistic employee file: managers first referenced by later rows, every 50th
 /// employee inactive, one admin per hundred.
-fn generate_csv(count: usize) -> String {
+fn generate_csv(count: usize, revision: usize) -> String {
     let mut csv = String::from(
         "email,given_name,family_name,display_name,phone,title,department,employee_number,manager_email,active,role\n",
     );
@@ -39,7 +39,7 @@ fn generate_csv(count: usize) -> String {
             csv,
             "employee{i}@bench.example,Given{i},Family{i},Given{i} Family{i},+1 555 {:04},Title {},{department},E-{i:06},{manager},{},{}",
             i % 10_000,
-            i % 37,
+            (i + revision) % 37,
             i % 50 != 49,
             if i % 100 == 0 { "admin" } else { "employee" },
         );
@@ -75,17 +75,20 @@ fn psql(admin_url: &str, sql: &str) -> Result {
         .ok_or_else(|| format!("psql failed: {sql}"))
 }
 
-fn time_backend(binary: &Path, url: &str, file: &str, count: usize) -> Result<()> {
+fn time_backend(binary: &Path, url: &str, files: &[String; 2], count: usize) -> Result<()> {
     sparkctl(binary, url, &["migrate"])?;
     sparkctl(binary, url, &["tenant", "create", "bench"])?;
-    for (label, expect) in [
-        ("first import", "created"),
-        ("same file again", "unchanged"),
-    ] {
+    let [file, changed] = files;
+    let passes = [
+        ("first import", file, "created"),
+        ("same file again", file, "unchanged"),
+        ("every title new", changed, "updated"),
+    ];
+    for (label, file, expect) in passes {
         let started = Instant::now();
         let summary = sparkctl(binary, url, &["employees", "import", "bench", file])?;
         let seconds = started.elapsed().as_secs_f64();
-        if !summary.contains(expect) {
+        if !summary.contains(&format!("{count} {expect}")) {
             return Err(format!("unexpected import result: {summary}"));
         }
         println!(
@@ -118,13 +121,19 @@ pub fn import(args: &[&str]) -> Result {
 
     let dir = std::env::temp_dir().join(format!("spark-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let file = dir.join("employees.csv");
-    std::fs::write(&file, generate_csv(count)).map_err(|e| e.to_string())?;
-    let file = file.to_string_lossy().into_owned();
+    let files = [0, 1].map(|revision| {
+        let file = dir.join(format!("employees-{revision}.csv"));
+        let written = std::fs::write(&file, generate_csv(count, revision));
+        written.map(|()| file.to_string_lossy().into_owned())
+    });
+    let [Ok(first), Ok(second)] = files else {
+        return Err("cannot write the benchmark files".into());
+    };
+    let files = [first, second];
 
     println!("SQLite (file, WAL):");
     let sqlite_url = format!("sqlite://{}", dir.join("bench.db").display());
-    let sqlite = time_backend(&binary, &sqlite_url, &file, count);
+    let sqlite = time_backend(&binary, &sqlite_url, &files, count);
 
     println!("PostgreSQL:");
     let admin_url =
@@ -134,7 +143,7 @@ pub fn import(args: &[&str]) -> Result {
     let server = admin_url
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(server, _)| server);
-    let postgres = time_backend(&binary, &format!("{server}/{name}"), &file, count);
+    let postgres = time_backend(&binary, &format!("{server}/{name}"), &files, count);
     let dropped = psql(&admin_url, &format!("DROP DATABASE {name} WITH (FORCE)"));
 
     let _ = std::fs::remove_dir_all(&dir);

@@ -86,22 +86,23 @@ pub fn check(root: &Path) -> Result {
     for m in &manifests {
         let library_rule = ALLOWED_INTERNAL.iter().find(|(name, _)| *name == m.name);
         for dep in &m.dependencies {
-            if let Some((_, allowed)) = library_rule {
-                if internal.contains(&dep.as_str()) && !allowed.contains(&dep.as_str()) {
-                    problems.push(format!(
-                        "{} must not depend on {dep} (dependencies point down only)",
-                        m.name
-                    ));
-                }
+            if let Some((_, allowed)) = library_rule
+                && internal.contains(&dep.as_str())
+                && !allowed.contains(&dep.as_str())
+            {
+                problems.push(format!(
+                    "{} must not depend on {dep} (dependencies point down only)",
+                    m.name
+                ));
             }
-            if let Some((_, owners)) = OWNED_EXTERNAL.iter().find(|(name, _)| name == dep) {
-                if !owners.contains(&m.name.as_str()) {
-                    problems.push(format!(
-                        "{} must not use {dep}; only {} may",
-                        m.name,
-                        owners.join(", ")
-                    ));
-                }
+            if let Some((_, owners)) = OWNED_EXTERNAL.iter().find(|(name, _)| name == dep)
+                && !owners.contains(&m.name.as_str())
+            {
+                problems.push(format!(
+                    "{} must not use {dep}; only {} may",
+                    m.name,
+                    owners.join(", ")
+                ));
             }
             if PURE_LIBRARIES.contains(&m.name.as_str()) && IO_CRATES.contains(&dep.as_str()) {
                 problems.push(format!("{} does no IO and must not use {dep}", m.name));

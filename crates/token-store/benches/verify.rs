@@ -1,0 +1,63 @@
+//! Cost of checking a presented SCIM token, the work every SCIM request does before its
+//! one indexed lookup: parse (prefix, alphabet, length, base64url, CRC-32) and SHA-256.
+//!
+//! Run with `cargo bench -p token-store --bench verify`.
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates undocumented public items"
+)]
+
+use std::hint::black_box;
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use token_store::scim::ScimTokens;
+use token_store::testing::MemoryTokenRepository;
+use token_store::{SecretKind, SecretToken, TenantId, TokenHash};
+
+fn parse_and_hash(c: &mut Criterion) {
+    let Ok((token, _)) = SecretToken::mint(SecretKind::ScimToken) else {
+        return;
+    };
+    let presented = token.expose_secret().to_owned();
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("parse_and_hash", |b| {
+        b.iter(|| TokenHash::of_presented(SecretKind::ScimToken, black_box(&presented)));
+    });
+    group.bench_function("parse_only", |b| {
+        b.iter(|| SecretToken::parse(SecretKind::ScimToken, black_box(&presented)));
+    });
+    // One character changed: caught by the checksum, before any hashing.
+    let typo: String = presented
+        .chars()
+        .enumerate()
+        .map(|(index, c)| match (index, c) {
+            (20, 'A') => 'B',
+            (20, _) => 'A',
+            _ => c,
+        })
+        .collect();
+    group.bench_function("reject_typo", |b| {
+        b.iter(|| TokenHash::of_presented(SecretKind::ScimToken, black_box(&typo)));
+    });
+    group.finish();
+}
+
+fn full_verify(c: &mut Criterion) {
+    // The whole policy over the in-memory repository holding one token: parse, hash,
+    // lookup, constant-time compare; the `last_used_at` write is throttled away.
+    let tenant = TenantId::new("acme");
+    let mut tokens = ScimTokens::new(MemoryTokenRepository::new());
+    let Ok(minted) = tokens.mint(&tenant, "Okta", "bench", Utc::now()) else {
+        return;
+    };
+    let presented = minted.token.into_exposed_secret();
+    let now = Utc::now();
+    c.bench_function("verify/memory_repository", |b| {
+        b.iter(|| tokens.verify(&tenant, black_box(&presented), now).is_ok());
+    });
+}
+
+criterion_group!(benches, parse_and_hash, full_verify);
+criterion_main!(benches);
