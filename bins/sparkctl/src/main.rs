@@ -12,6 +12,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use persistence::{Actor, Database, DatabaseUrl, Employee, Error as DbError, Tenant, Workspace};
 use settings::Settings;
+use token_store::TokenId;
+use token_store::scim::ScimTokens;
 
 #[derive(Parser)]
 #[command(name = "sparkctl", version, about = "Operate Spark's Okta integration")]
@@ -36,6 +38,27 @@ enum Command {
     /// Employees: the HR master records Okta imports and matches sign-ins against.
     #[command(subcommand)]
     Employees(EmployeesCommand),
+    /// SCIM bearer tokens, which Okta's importer presents.
+    #[command(subcommand, name = "scim-token")]
+    ScimToken(ScimTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ScimTokenCommand {
+    /// Mint a token; prints it alone on standard output (it is shown only this once).
+    Mint {
+        workspace: String,
+        /// What the token is for, as the token list shows it.
+        #[arg(long, default_value = token_store::scim::DEFAULT_LABEL)]
+        label: String,
+    },
+    /// List a workspace's tokens (never the tokens themselves).
+    List { workspace: String },
+    /// Revoke a token at once, on every replica.
+    Revoke { workspace: String, id: String },
+    /// Replace a token: prints the new one alone on standard output; the old one stops
+    /// working at once.
+    Rotate { workspace: String, id: String },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(TenantCommand::List) => tenant_list(&db),
         Command::Okta(command) => okta(&db, &actor, command),
         Command::Employees(command) => employees(&db, &actor, command),
+        Command::ScimToken(command) => scim_token(&db, &actor, command),
     }
 }
 
@@ -213,6 +237,93 @@ fn employees(db: &Database, actor: &Actor, command: EmployeesCommand) -> anyhow:
             Ok(())
         }
     }
+}
+
+fn scim_token(db: &Database, actor: &Actor, command: ScimTokenCommand) -> anyhow::Result<()> {
+    let mut tokens = ScimTokens::new(db.scim_tokens(actor));
+    let now = chrono::Utc::now();
+    match command {
+        ScimTokenCommand::Mint { workspace, label } => {
+            let t = tenant(db, &workspace)?;
+            let minted = tokens.mint(&(&t.id).into(), &label, actor.as_str(), now)?;
+            warn_unless_live(db, &t)?;
+            eprintln!(
+                "minted SCIM token {} for {} (shown once)",
+                minted.record.id, t.workspace
+            );
+            println!("{}", minted.token.expose_secret());
+        }
+        ScimTokenCommand::List { workspace } => {
+            let t = tenant(db, &workspace)?;
+            let mut rows = vec![
+                [
+                    "ID",
+                    "LABEL",
+                    "TOKEN",
+                    "CREATED",
+                    "CREATED BY",
+                    "LAST USED",
+                    "REVOKED",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or_else(
+                    || "-".to_owned(),
+                    |at| at.format("%Y-%m-%d %H:%M").to_string(),
+                )
+            };
+            for r in tokens.list(&(&t.id).into())? {
+                rows.push(vec![
+                    r.id.to_string(),
+                    r.label,
+                    r.hint.to_string(),
+                    when(Some(r.created_at)),
+                    r.created_by,
+                    when(r.last_used_at),
+                    when(r.revoked_at),
+                ]);
+            }
+            print_table(&rows);
+        }
+        ScimTokenCommand::Revoke { workspace, id } => {
+            let t = tenant(db, &workspace)?;
+            let revoked = tokens.revoke(&(&t.id).into(), &TokenId::new(id), now)?;
+            println!(
+                "revoked SCIM token {} ({}) of {}",
+                revoked.id, revoked.label, t.workspace
+            );
+        }
+        ScimTokenCommand::Rotate { workspace, id } => {
+            let t = tenant(db, &workspace)?;
+            let minted = tokens.rotate(
+                &(&t.id).into(),
+                &TokenId::new(id.clone()),
+                actor.as_str(),
+                now,
+            )?;
+            warn_unless_live(db, &t)?;
+            eprintln!(
+                "SCIM token {id} of {} is revoked; its replacement {} is shown once",
+                t.workspace, minted.record.id
+            );
+            println!("{}", minted.token.expose_secret());
+        }
+    }
+    Ok(())
+}
+
+/// Tokens authenticate only while the integration is activated and connected; say so.
+fn warn_unless_live(db: &Database, t: &Tenant) -> anyhow::Result<()> {
+    if !db.okta_integrations().get(&t.id)?.is_live() {
+        eprintln!(
+            "warning: the Okta integration of {} is not activated and connected; the token \
+             will be refused until it is (sparkctl okta enable / okta connect)",
+            t.workspace
+        );
+    }
+    Ok(())
 }
 
 /// The most problems printed for one file; the count of the rest follows.

@@ -130,6 +130,37 @@ backend_tests! {
         assert!(err.contains("no workspace named `globex`"), "{err}");
     }
 
+    fn scim_tokens_are_shown_once_listed_rotated_and_revoked(db) {
+        let ctl = Ctl::new(db);
+        ctl.ok(&["tenant", "create", "acme"]);
+        let out = ctl.run(&["scim-token", "mint", "acme", "--label", "Okta prod"]);
+        assert!(out.status.success());
+        let token = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(token.lines().count(), 1, "the token alone on stdout: {token}");
+        let token = token.trim();
+        assert!(token.starts_with("spark_scim_") && token.len() > 50, "{token}");
+        let warning = String::from_utf8(out.stderr).unwrap();
+        assert!(warning.contains("not activated and connected"), "{warning}");
+
+        let list = ctl.ok(&["scim-token", "list", "acme"]);
+        assert!(list.contains("Okta prod") && list.contains("operator:ops-test"), "{list}");
+        assert!(!list.contains(token), "the list never shows a token");
+        let id = list.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+        let rotated = ctl.ok(&["scim-token", "rotate", "acme", &id]);
+        let rotated = rotated.trim();
+        assert!(rotated.starts_with("spark_scim_") && rotated != token);
+        let list = ctl.ok(&["scim-token", "list", "acme"]);
+        assert_eq!(list.lines().count(), 3, "{list}");
+        let new_id = list.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        assert_ne!(new_id, id, "newest first");
+        assert!(ctl.ok(&["scim-token", "revoke", "acme", &new_id]).contains("revoked"));
+        let err = ctl.fails(&["scim-token", "rotate", "acme", &new_id]);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let err = ctl.fails(&["scim-token", "revoke", "acme", "no-such-id"]);
+        assert!(err.starts_with("error: "), "{err}");
+    }
+
     fn errors_are_one_line(db) {
         let ctl = Ctl::new(db);
         for args in [

@@ -3,7 +3,8 @@
 //!
 //! What it knows: the tables and their migrations, how to open and pool connections for
 //! either backend (chosen by the `DATABASE_URL` scheme), and the repositories — tenants,
-//! the Okta integration state, employees, audit events. Every repository call takes the
+//! the Okta integration state, employees, SCIM tokens (as `token-store`'s repository),
+//! audit events. Every repository call takes the
 //! tenant it acts for; no query reads another tenant's rows.
 //!
 //! What it does not know: HTTP, OIDC, SCIM wire formats, configuration files. It is the
@@ -31,6 +32,7 @@ mod migrations;
 mod schema;
 #[cfg(test)]
 mod schema_check;
+mod scim_tokens;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -45,6 +47,7 @@ pub use connection::{Backend, DatabaseUrl};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
+pub use scim_tokens::ScimTokenStore;
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
 
 use connection::{ConnectionManager, DbConnection};
@@ -180,6 +183,15 @@ impl Database {
     /// The employees repository (the HR master records).
     pub fn employees(&self) -> Employees<'_> {
         Employees { db: self }
+    }
+
+    /// The SCIM token store, acting for `actor` (who is audited for each change). Wrap
+    /// it in `token_store::scim::ScimTokens` for the lifecycle rules.
+    pub fn scim_tokens(&self, actor: &Actor) -> ScimTokenStore<'_> {
+        ScimTokenStore {
+            db: self,
+            actor: actor.clone(),
+        }
     }
 
     /// The audit log.
