@@ -1,0 +1,55 @@
+//! Spark's OpenID Connect relying party for Okta.
+//!
+//! # What it knows
+//!
+//! - **Org URL rules** ([`OrgUrl`]): https only (http on loopback when
+//!   [`UrlPolicy::allow_insecure_http`]), no path, query, fragment or user name, one
+//!   normalised spelling, and never the `-admin` console URL.
+//! - **Discovery** ([`OidcClient::discover`]): `{org}/.well-known/openid-configuration`,
+//!   whose `issuer` must equal the org URL; a JWKS cache per issuer, refetched on an
+//!   unknown `kid` at most once a minute. The HTTP client never follows redirects and
+//!   has timeouts.
+//! - **The authorization request** ([`OidcClient::login_request`]): code flow, scopes
+//!   `openid profile email`, `state` (a `token-store` OIDC state token), `nonce` and PKCE
+//!   S256 verifier of 256 random bits or more, `login_hint`, the caller's `redirect_uri`.
+//! - **The callback** ([`Callback`], [`OidcClient::complete_sign_in`]): Okta's error
+//!   responses as typed errors, the code exchange (client_secret_basic + PKCE), ID-token
+//!   verification (RS256 signature, `iss`, `aud`, `exp`/`iat` with 2 minutes' leeway,
+//!   `nonce`; never `alg: none`), the email rules (from userinfo when the ID token has
+//!   none; `email_verified: false` refused).
+//! - **Third-party-initiated login** ([`InitiateLogin`], OIDC Core §4).
+//! - **Error codes** ([`ErrorCode`], [`ERROR_CODES`]): every failure has a stable code and
+//!   a message for the Okta admin who can fix it.
+//!
+//! # What it does not know
+//!
+//! No database (the caller stores the login transaction and matches employees), no HTTP
+//! server, cookies or sessions, no configuration files. It does not decide which
+//! workspace a sign-in belongs to.
+//!
+//! ```
+//! use oidc_client::{ErrorCode, OrgUrl, UrlPolicy};
+//!
+//! let org = OrgUrl::parse("https://Acme.okta.com/", UrlPolicy::STRICT)?;
+//! assert_eq!(org.as_str(), "https://acme.okta.com");
+//! assert_eq!(org.discovery_url(), "https://acme.okta.com/.well-known/openid-configuration");
+//!
+//! let err = OrgUrl::parse("https://acme-admin.okta.com", UrlPolicy::STRICT).unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::OktaOrgUrlAdmin);
+//! assert!(err.to_string().contains("use https://acme.okta.com"));
+//! # Ok::<(), oidc_client::OidcError>(())
+//! ```
+
+mod callback;
+mod client;
+mod error;
+mod initiate;
+mod org_url;
+
+pub use callback::Callback;
+pub use client::{
+    ClientCredentials, ClientOptions, LoginRequest, OidcClient, Provider, VerifiedSignIn,
+};
+pub use error::{ERROR_CODES, ErrorCode, OidcError};
+pub use initiate::InitiateLogin;
+pub use org_url::{OrgUrl, UrlPolicy};

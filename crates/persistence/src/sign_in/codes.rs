@@ -1,0 +1,216 @@
+//! One-time codes: the 30-second hand-off from the auth host to a workspace host after
+//! a sign-in, and the 10-minute sign-in links `sparkctl login-link` mints. Stored as
+//! hashes, single use, for an active employee of one tenant; deactivating the employee
+//! deletes them (employees.rs).
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use token_store::TokenHash;
+
+use super::{Consumed, check_optional, hash_from_column, stored};
+use crate::Database;
+use crate::audit::{self, Actor};
+use crate::clock;
+use crate::employees::EmployeeId;
+use crate::error::{Error, Result};
+use crate::schema::one_time_codes;
+use crate::tenants::TenantId;
+
+/// What a one-time code is for; a code of one purpose never works as the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodePurpose {
+    /// Hands a fresh sign-in from the auth host to the workspace host (30 seconds).
+    SessionHandoff,
+    /// A sign-in link minted by an operator (10 minutes).
+    LoginLink,
+}
+
+impl CodePurpose {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::SessionHandoff => "session_handoff",
+            CodePurpose::LoginLink => "login_link",
+        }
+    }
+
+    /// How long a code of this purpose is usable.
+    pub fn ttl(self) -> TimeDelta {
+        match self {
+            CodePurpose::SessionHandoff => TimeDelta::seconds(30),
+            CodePurpose::LoginLink => TimeDelta::minutes(10),
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        match text {
+            "session_handoff" => Ok(CodePurpose::SessionHandoff),
+            "login_link" => Ok(CodePurpose::LoginLink),
+            other => Err(Error::Database(format!(
+                "a one-time code has an unknown purpose `{other}`"
+            ))),
+        }
+    }
+}
+
+/// A one-time code to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOneTimeCode {
+    /// Hash of the code (a `token-store` hand-off code or sign-in link token).
+    pub code_hash: TokenHash,
+    /// What it is for.
+    pub purpose: CodePurpose,
+    /// Who it signs in.
+    pub employee_id: EmployeeId,
+    /// The path on the workspace to land on, if any (already validated).
+    pub return_to: Option<String>,
+}
+
+/// A stored one-time code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeCode {
+    /// Hash of the code.
+    pub code_hash: TokenHash,
+    /// What it is for.
+    pub purpose: CodePurpose,
+    /// The tenant it is valid on.
+    pub tenant_id: TenantId,
+    /// Who it signs in.
+    pub employee_id: EmployeeId,
+    /// Where to land.
+    pub return_to: Option<String>,
+    /// Who minted it (an [`Actor`]'s recorded form).
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it stops being usable.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = one_time_codes)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct CodeRow {
+    code_hash: String,
+    purpose: String,
+    tenant_id: String,
+    employee_id: String,
+    return_to: Option<String>,
+    created_by: String,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    consumed_at: Option<NaiveDateTime>,
+}
+
+impl CodeRow {
+    fn into_domain(self) -> Result<OneTimeCode> {
+        Ok(OneTimeCode {
+            code_hash: hash_from_column(&self.code_hash)?,
+            purpose: CodePurpose::parse(&self.purpose)?,
+            tenant_id: TenantId(self.tenant_id),
+            employee_id: EmployeeId(self.employee_id),
+            return_to: self.return_to,
+            created_by: self.created_by,
+            created_at: clock::utc(self.created_at),
+            expires_at: clock::utc(self.expires_at),
+        })
+    }
+}
+
+/// The one-time code repository; see [`Database::one_time_codes`].
+pub struct OneTimeCodes<'db> {
+    pub(crate) db: &'db Database,
+}
+
+impl OneTimeCodes<'_> {
+    /// Stores a code for an active employee of `tenant`, usable for its purpose's
+    /// [`ttl`](CodePurpose::ttl) after `now`. A sign-in link is audited
+    /// (`login_link.created`, the employee's email as target); hand-offs are not (one per
+    /// sign-in). Refused ([`Error::NotFound`]) for an employee not in the tenant or not
+    /// active.
+    pub fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewOneTimeCode,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<OneTimeCode> {
+        check_optional("return_to", new.return_to.as_deref(), 2_000)?;
+        let created_at = stored(now);
+        let row = CodeRow {
+            code_hash: new.code_hash.to_hex(),
+            purpose: new.purpose.as_str().to_owned(),
+            tenant_id: tenant.0.clone(),
+            employee_id: new.employee_id.0.clone(),
+            return_to: new.return_to,
+            created_by: actor.as_str().to_owned(),
+            created_at,
+            expires_at: created_at + new.purpose.ttl(),
+            consumed_at: None,
+        };
+        self.db.write(|conn| {
+            let email = super::identities::require_active(conn, tenant, &new.employee_id)?;
+            diesel::insert_into(one_time_codes::table)
+                .values(&row)
+                .execute(conn)?;
+            if new.purpose == CodePurpose::LoginLink {
+                audit::record(
+                    conn,
+                    Some(tenant),
+                    actor,
+                    "login_link.created",
+                    Some(&email),
+                    serde_json::json!({
+                        "employee_id": row.employee_id,
+                        "expires_at": row.expires_at.and_utc().to_rfc3339(),
+                    }),
+                )?;
+            }
+            Ok(())
+        })?;
+        row.into_domain()
+    }
+
+    /// Uses a code of `purpose` on `tenant`, once (see
+    /// [`LoginTransactions::consume`](super::LoginTransactions::consume) for the
+    /// outcomes). A code of another tenant or purpose is [`Consumed::Unknown`].
+    pub fn consume(
+        &self,
+        tenant: &TenantId,
+        purpose: CodePurpose,
+        code_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Consumed<OneTimeCode>> {
+        let now = stored(now);
+        let hash = code_hash.to_hex();
+        self.db.write(|conn| {
+            let mine = one_time_codes::table
+                .filter(one_time_codes::code_hash.eq(&hash))
+                .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
+                .filter(one_time_codes::purpose.eq(purpose.as_str()));
+            let won = diesel::update(
+                mine.filter(one_time_codes::consumed_at.is_null())
+                    .filter(one_time_codes::expires_at.gt(now)),
+            )
+            .set(one_time_codes::consumed_at.eq(Some(now)))
+            .execute(conn)?;
+            let row = mine.select(CodeRow::as_select()).first(conn).optional()?;
+            Ok(match row {
+                None => Consumed::Unknown,
+                Some(row) if won == 1 => Consumed::Fresh(row.into_domain()?),
+                Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
+                Some(_) => Consumed::Expired,
+            })
+        })
+    }
+
+    /// Deletes codes that expired before `now`; returns how many.
+    pub fn purge_expired(&self, now: DateTime<Utc>) -> Result<usize> {
+        Ok(
+            diesel::delete(
+                one_time_codes::table.filter(one_time_codes::expires_at.le(stored(now))),
+            )
+            .execute(&mut *self.db.conn()?)?,
+        )
+    }
+}

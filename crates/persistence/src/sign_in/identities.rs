@@ -1,0 +1,204 @@
+//! Okta identities linked to employees: after the first sign-in matched by email, the
+//! (issuer, subject) pair names the employee, so a later change of the Okta user's email
+//! does not move the sign-in to someone else.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::stored;
+use crate::Database;
+use crate::connection::DbConnection;
+use crate::employees::{Employee, EmployeeId};
+use crate::error::{Error, Result};
+use crate::schema::{employee_identities, employees};
+use crate::tenants::TenantId;
+
+/// Who a verified Okta sign-in is, in this tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInMatch {
+    /// An active employee: sign them in. `newly_linked` is true on the first sign-in,
+    /// when the match was by email and the identity has just been remembered.
+    Employee {
+        /// The employee.
+        employee: Employee,
+        /// The identity was linked by this sign-in.
+        newly_linked: bool,
+    },
+    /// The identity or email belongs to an employee who is deactivated.
+    Deactivated(Employee),
+    /// No employee of this tenant has the identity or the email.
+    NoSuchEmployee,
+}
+
+/// The employee-identity repository; see [`Database::employee_identities`].
+pub struct EmployeeIdentities<'db> {
+    pub(crate) db: &'db Database,
+}
+
+impl EmployeeIdentities<'_> {
+    /// The employee an (issuer, subject) pair is linked to in `tenant`, active or not.
+    pub fn find_employee(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<Employee>> {
+        let id: Option<String> = employee_identities::table
+            .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+            .filter(employee_identities::issuer.eq(issuer))
+            .filter(employee_identities::subject.eq(subject))
+            .select(employee_identities::employee_id)
+            .first(&mut *self.db.conn()?)
+            .optional()?;
+        match id {
+            Some(id) => self.db.employees().get(tenant, &id),
+            None => Ok(None),
+        }
+    }
+
+    /// Links (issuer, subject) to an employee of `tenant`. Linking the same pair to the
+    /// same employee again only records the sign-in time; to another employee it is a
+    /// [`Error::Conflict`]; an employee outside the tenant is [`Error::NotFound`].
+    pub fn link(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        subject: &str,
+        employee: &EmployeeId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.db
+            .write(|conn| link_in(conn, tenant, issuer, subject, employee, now))
+    }
+
+    /// Resolves a verified sign-in: the employee linked to (issuer, subject) if there is
+    /// one — that link is relied on, whatever the email says now; otherwise the employee
+    /// with this email (case-insensitively), who is then linked if active. Records the
+    /// sign-in time on the link.
+    pub fn resolve_sign_in(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        subject: &str,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SignInMatch> {
+        if issuer.is_empty() || subject.is_empty() {
+            return Err(Error::Invalid(
+                "a sign-in needs both an issuer and a subject".into(),
+            ));
+        }
+        if let Some(employee) = self.find_employee(tenant, issuer, subject)? {
+            if !employee.active {
+                return Ok(SignInMatch::Deactivated(employee));
+            }
+            self.db.write(|conn| {
+                touch(conn, tenant, issuer, subject, now)?;
+                Ok(())
+            })?;
+            return Ok(SignInMatch::Employee {
+                employee,
+                newly_linked: false,
+            });
+        }
+        let Some(employee) = self.db.employees().find_by_email(tenant, email)? else {
+            return Ok(SignInMatch::NoSuchEmployee);
+        };
+        if !employee.active {
+            return Ok(SignInMatch::Deactivated(employee));
+        }
+        self.link(tenant, issuer, subject, &employee.id, now)?;
+        Ok(SignInMatch::Employee {
+            employee,
+            newly_linked: true,
+        })
+    }
+}
+
+fn touch(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    issuer: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    Ok(diesel::update(
+        employee_identities::table
+            .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+            .filter(employee_identities::issuer.eq(issuer))
+            .filter(employee_identities::subject.eq(subject)),
+    )
+    .set(employee_identities::last_sign_in_at.eq(stored(now)))
+    .execute(conn)?)
+}
+
+fn link_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    issuer: &str,
+    subject: &str,
+    employee: &EmployeeId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let in_tenant: i64 = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::id.eq(employee.as_str()))
+        .count()
+        .get_result(conn)?;
+    if in_tenant == 0 {
+        return Err(Error::NotFound(format!(
+            "no employee `{employee}` in this workspace"
+        )));
+    }
+    let linked: Option<String> = employee_identities::table
+        .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+        .filter(employee_identities::issuer.eq(issuer))
+        .filter(employee_identities::subject.eq(subject))
+        .select(employee_identities::employee_id)
+        .first(conn)
+        .optional()?;
+    match linked {
+        Some(other) if other != employee.as_str() => Err(Error::Conflict(format!(
+            "the Okta user `{subject}` of {issuer} is already linked to another employee"
+        ))),
+        Some(_) => touch(conn, tenant, issuer, subject, now).map(|_| ()),
+        None => {
+            let at = stored(now);
+            diesel::insert_into(employee_identities::table)
+                .values((
+                    employee_identities::tenant_id.eq(tenant.as_str()),
+                    employee_identities::issuer.eq(issuer),
+                    employee_identities::subject.eq(subject),
+                    employee_identities::employee_id.eq(employee.as_str()),
+                    employee_identities::created_at.eq(at),
+                    employee_identities::last_sign_in_at.eq(at),
+                ))
+                .execute(conn)?;
+            Ok(())
+        }
+    }
+}
+
+/// Checks, inside the caller's transaction, that `employee` is an active employee of
+/// `tenant`; returns their email (for audit targets).
+pub(super) fn require_active(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    employee: &EmployeeId,
+) -> Result<String> {
+    let found: Option<(String, bool)> = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::id.eq(employee.as_str()))
+        .select((employees::email, employees::active))
+        .first(conn)
+        .optional()?;
+    match found {
+        Some((email, true)) => Ok(email),
+        Some((email, false)) => Err(Error::NotFound(format!(
+            "`{email}` is deactivated in this workspace; activate them first"
+        ))),
+        None => Err(Error::NotFound(format!(
+            "no employee `{employee}` in this workspace"
+        ))),
+    }
+}

@@ -1,0 +1,294 @@
+//! Sessions on a workspace host: stored by the hash of the cookie's token, with an idle
+//! and an absolute timeout, alive only while their employee is active. Deactivating an
+//! employee deletes their sessions (employees.rs, in the same transaction).
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use token_store::TokenHash;
+
+use super::{hash_from_column, stored};
+use crate::Database;
+use crate::clock;
+use crate::employees::{Employee, EmployeeId};
+use crate::error::{Error, Result};
+use crate::schema::sessions;
+use crate::tenants::TenantId;
+
+/// How an employee signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// Okta OIDC, SP- or IdP-initiated.
+    Okta,
+    /// A one-time sign-in link from `sparkctl login-link`.
+    LoginLink,
+}
+
+impl AuthMethod {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Okta => "okta",
+            AuthMethod::LoginLink => "login_link",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        match text {
+            "okta" => Ok(AuthMethod::Okta),
+            "login_link" => Ok(AuthMethod::LoginLink),
+            other => Err(Error::Database(format!(
+                "a session has an unknown auth method `{other}`"
+            ))),
+        }
+    }
+}
+
+/// How long sessions live, and how often their `last_seen_at` is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// A session unused this long ends.
+    pub idle_timeout: TimeDelta,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_timeout: TimeDelta,
+    /// `last_seen_at` is rewritten at most this often (one write per minute, not per
+    /// request).
+    pub touch_interval: TimeDelta,
+}
+
+impl SessionPolicy {
+    /// Idle timeout by default: 8 hours.
+    pub const DEFAULT_IDLE_TIMEOUT: TimeDelta = TimeDelta::hours(8);
+    /// Absolute timeout by default: 24 hours.
+    pub const DEFAULT_ABSOLUTE_TIMEOUT: TimeDelta = TimeDelta::hours(24);
+    /// Touch interval by default: 1 minute.
+    pub const DEFAULT_TOUCH_INTERVAL: TimeDelta = TimeDelta::minutes(1);
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            absolute_timeout: Self::DEFAULT_ABSOLUTE_TIMEOUT,
+            touch_interval: Self::DEFAULT_TOUCH_INTERVAL,
+        }
+    }
+}
+
+/// A session to store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Hash of the session token (a `token-store` session token).
+    pub token_hash: TokenHash,
+    /// Who signed in.
+    pub employee_id: EmployeeId,
+    /// How.
+    pub auth_method: AuthMethod,
+    /// The CSRF token the pages echo back on state-changing requests.
+    pub csrf_token: String,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("token_hash", &self.token_hash)
+            .field("employee_id", &self.employee_id)
+            .field("auth_method", &self.auth_method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Hash of the session token.
+    pub token_hash: TokenHash,
+    /// The tenant (workspace) it is valid on.
+    pub tenant_id: TenantId,
+    /// Who is signed in.
+    pub employee_id: EmployeeId,
+    /// How they signed in.
+    pub auth_method: AuthMethod,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// Sign-in time.
+    pub created_at: DateTime<Utc>,
+    /// Last use, to within the policy's touch interval.
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token_hash", &self.token_hash)
+            .field("tenant_id", &self.tenant_id)
+            .field("employee_id", &self.employee_id)
+            .field("auth_method", &self.auth_method)
+            .field("last_seen_at", &self.last_seen_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A live session and the active employee it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedInSession {
+    /// The session (with `last_seen_at` as now stored).
+    pub session: Session,
+    /// The employee, active.
+    pub employee: Employee,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct SessionRow {
+    token_hash: String,
+    tenant_id: String,
+    employee_id: String,
+    auth_method: String,
+    csrf_token: String,
+    created_at: NaiveDateTime,
+    last_seen_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+}
+
+impl SessionRow {
+    fn into_domain(self) -> Result<Session> {
+        Ok(Session {
+            token_hash: hash_from_column(&self.token_hash)?,
+            tenant_id: TenantId(self.tenant_id),
+            employee_id: EmployeeId(self.employee_id),
+            auth_method: AuthMethod::parse(&self.auth_method)?,
+            csrf_token: self.csrf_token,
+            created_at: clock::utc(self.created_at),
+            last_seen_at: clock::utc(self.last_seen_at),
+            expires_at: clock::utc(self.expires_at),
+        })
+    }
+}
+
+/// The session repository; see [`Database::sessions`].
+pub struct Sessions<'db> {
+    pub(crate) db: &'db Database,
+}
+
+impl Sessions<'_> {
+    /// Starts a session for an active employee of `tenant`, ending
+    /// `policy.absolute_timeout` after `now`. Refused ([`Error::NotFound`]) for an
+    /// employee who is not in the tenant or not active.
+    pub fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewSession,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Session> {
+        if new.csrf_token.is_empty() || new.csrf_token.len() > 256 {
+            return Err(Error::Invalid(
+                "the CSRF token must be 1 to 256 characters".into(),
+            ));
+        }
+        let created_at = stored(now);
+        let row = SessionRow {
+            token_hash: new.token_hash.to_hex(),
+            tenant_id: tenant.0.clone(),
+            employee_id: new.employee_id.0.clone(),
+            auth_method: new.auth_method.as_str().to_owned(),
+            csrf_token: new.csrf_token,
+            created_at,
+            last_seen_at: created_at,
+            expires_at: created_at + policy.absolute_timeout,
+        };
+        self.db.write(|conn| {
+            // Checked in the writing transaction, so a concurrent deactivation either
+            // sees this session (and deletes it) or is seen here.
+            super::identities::require_active(conn, tenant, &new.employee_id)?;
+            diesel::insert_into(sessions::table)
+                .values(&row)
+                .execute(conn)?;
+            Ok(())
+        })?;
+        row.into_domain()
+    }
+
+    /// The live session with this token hash on `tenant`, with its employee: `None`
+    /// when there is none, it is another tenant's, it is past its idle or absolute
+    /// timeout (then it is deleted), or its employee is no longer active. Writes
+    /// `last_seen_at` when it is older than `policy.touch_interval`.
+    pub fn find(
+        &self,
+        tenant: &TenantId,
+        token_hash: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Option<SignedInSession>> {
+        let now = stored(now);
+        let hash = token_hash.to_hex();
+        let mut conn = self.db.conn()?;
+        let row = sessions::table
+            .filter(sessions::token_hash.eq(&hash))
+            .filter(sessions::tenant_id.eq(tenant.as_str()))
+            .select(SessionRow::as_select())
+            .first(&mut *conn)
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let idle_end = row.last_seen_at + policy.idle_timeout;
+        let absolute_end = row.expires_at.min(row.created_at + policy.absolute_timeout);
+        if now >= idle_end || now >= absolute_end {
+            diesel::delete(sessions::table.find(&hash)).execute(&mut *conn)?;
+            return Ok(None);
+        }
+        drop(conn);
+        let employee = self.db.employees().get(tenant, &row.employee_id)?;
+        let Some(employee) = employee.filter(|e| e.active) else {
+            // Deactivation deletes sessions; this is the belt to its braces.
+            diesel::delete(sessions::table.find(&hash)).execute(&mut *self.db.conn()?)?;
+            return Ok(None);
+        };
+        let mut session = row.into_domain()?;
+        if now - stored(session.last_seen_at) >= policy.touch_interval {
+            diesel::update(sessions::table.find(&hash))
+                .set(sessions::last_seen_at.eq(now))
+                .execute(&mut *self.db.conn()?)?;
+            session.last_seen_at = clock::utc(now);
+        }
+        Ok(Some(SignedInSession { session, employee }))
+    }
+
+    /// Ends a session (logout). Returns whether it existed on `tenant`.
+    pub fn delete(&self, tenant: &TenantId, token_hash: &TokenHash) -> Result<bool> {
+        let deleted = diesel::delete(
+            sessions::table
+                .filter(sessions::token_hash.eq(token_hash.to_hex()))
+                .filter(sessions::tenant_id.eq(tenant.as_str())),
+        )
+        .execute(&mut *self.db.conn()?)?;
+        Ok(deleted > 0)
+    }
+
+    /// How many sessions an employee of `tenant` has (live or not yet purged).
+    pub fn count_for_employee(&self, tenant: &TenantId, employee: &EmployeeId) -> Result<u64> {
+        let n: i64 = sessions::table
+            .filter(sessions::tenant_id.eq(tenant.as_str()))
+            .filter(sessions::employee_id.eq(employee.as_str()))
+            .count()
+            .get_result(&mut *self.db.conn()?)?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    /// Deletes sessions past their absolute end or idle for longer than
+    /// `policy.idle_timeout`; returns how many.
+    pub fn purge_expired(&self, now: DateTime<Utc>, policy: &SessionPolicy) -> Result<usize> {
+        let now = stored(now);
+        Ok(diesel::delete(
+            sessions::table.filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::last_seen_at.le(now - policy.idle_timeout)),
+            ),
+        )
+        .execute(&mut *self.db.conn()?)?)
+    }
+}

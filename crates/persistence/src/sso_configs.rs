@@ -1,0 +1,217 @@
+//! Okta SSO configurations: one per tenant — the Okta org URL, the client id, and the
+//! client secret sealed by `token-store`'s key ring (ciphertext and key id; never the
+//! plaintext). Saving and deleting are audited without the secret. The org URL is stored
+//! as the caller normalised it (oidc-client's `OrgUrl`), so IdP-initiated sign-in can
+//! find the tenants of an issuer by equality.
+
+use chrono::{DateTime, NaiveDateTime};
+use diesel::prelude::*;
+use token_store::sealed::{KeyId, Sealed};
+
+use crate::Database;
+use crate::audit::{self, Actor};
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::schema::{okta_sso_configs, tenants};
+use crate::tenants::{Tenant, TenantId, Workspace};
+
+/// A tenant's Okta SSO configuration as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OktaSsoConfig {
+    /// The tenant it belongs to.
+    pub tenant_id: TenantId,
+    /// The normalised Okta org URL (`https://acme.okta.com`): the expected issuer.
+    pub org_url: String,
+    /// The OIDC client id of the Spark app in Okta.
+    pub client_id: String,
+    /// The client secret, sealed (its `Debug` shows only key id and length).
+    pub client_secret: Sealed,
+    /// When it was first saved.
+    pub created_at: DateTime<chrono::Utc>,
+    /// When it was last saved.
+    pub updated_at: DateTime<chrono::Utc>,
+    /// Who saved it last (an [`Actor`]'s recorded form).
+    pub updated_by: String,
+}
+
+/// What a save writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OktaSsoConfigInput {
+    /// The normalised Okta org URL.
+    pub org_url: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret, sealed with the tenant id as context.
+    pub client_secret: Sealed,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = okta_sso_configs)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct SsoRow {
+    tenant_id: String,
+    org_url: String,
+    client_id: String,
+    client_secret_ciphertext: Vec<u8>,
+    client_secret_key_id: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+}
+
+impl SsoRow {
+    fn into_domain(self) -> OktaSsoConfig {
+        OktaSsoConfig {
+            tenant_id: TenantId(self.tenant_id),
+            org_url: self.org_url,
+            client_id: self.client_id,
+            client_secret: Sealed {
+                key_id: KeyId::from_stored(self.client_secret_key_id),
+                bytes: self.client_secret_ciphertext,
+            },
+            created_at: clock::utc(self.created_at),
+            updated_at: clock::utc(self.updated_at),
+            updated_by: self.updated_by,
+        }
+    }
+}
+
+/// The longest org URL or client id accepted (far above any real one).
+const MAX_FIELD: usize = 2_000;
+
+fn check(input: &OktaSsoConfigInput) -> Result<()> {
+    let url = input.org_url.as_str();
+    if url.is_empty() || url.len() > MAX_FIELD || url.chars().any(char::is_whitespace) {
+        return Err(Error::Invalid(
+            "the Okta org URL is empty, too long or contains spaces".into(),
+        ));
+    }
+    let id = input.client_id.trim();
+    if id.is_empty() || id.len() > MAX_FIELD || id.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "the client id is empty or malformed; copy it from the Okta app's General tab".into(),
+        ));
+    }
+    if input.client_secret.bytes.is_empty() || input.client_secret.key_id.as_str().is_empty() {
+        return Err(Error::Invalid(
+            "the client secret must be sealed before it is stored".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The Okta SSO configuration repository; see [`Database::okta_sso_configs`].
+pub struct OktaSsoConfigs<'db> {
+    pub(crate) db: &'db Database,
+}
+
+impl OktaSsoConfigs<'_> {
+    /// The tenant's configuration, if one is saved.
+    pub fn get(&self, tenant: &TenantId) -> Result<Option<OktaSsoConfig>> {
+        let row = okta_sso_configs::table
+            .find(tenant.as_str())
+            .select(SsoRow::as_select())
+            .first(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(row.map(SsoRow::into_domain))
+    }
+
+    /// Saves (creates or replaces) the tenant's configuration; audited as
+    /// `okta_sso.saved` with the org URL, client id and key id — never the secret.
+    pub fn upsert(
+        &self,
+        tenant: &TenantId,
+        input: &OktaSsoConfigInput,
+        actor: &Actor,
+    ) -> Result<OktaSsoConfig> {
+        check(input)?;
+        self.db.write(|conn| {
+            let now = clock::now();
+            let existing = okta_sso_configs::table
+                .find(tenant.as_str())
+                .select(SsoRow::as_select())
+                .first(conn)
+                .optional()?;
+            let row = SsoRow {
+                tenant_id: tenant.0.clone(),
+                org_url: input.org_url.clone(),
+                client_id: input.client_id.trim().to_owned(),
+                client_secret_ciphertext: input.client_secret.bytes.clone(),
+                client_secret_key_id: input.client_secret.key_id.as_str().to_owned(),
+                created_at: existing.as_ref().map_or(now, |e| e.created_at),
+                updated_at: now,
+                updated_by: actor.as_str().to_owned(),
+            };
+            if existing.is_some() {
+                diesel::update(okta_sso_configs::table.find(tenant.as_str()))
+                    .set(&row)
+                    .execute(conn)?;
+            } else {
+                diesel::insert_into(okta_sso_configs::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                Some(tenant),
+                actor,
+                "okta_sso.saved",
+                Some(&row.org_url),
+                serde_json::json!({
+                    "org_url": row.org_url,
+                    "client_id": row.client_id,
+                    "client_secret_key_id": row.client_secret_key_id,
+                    "replaced": existing.is_some(),
+                }),
+            )?;
+            Ok(row.into_domain())
+        })
+    }
+
+    /// Deletes the tenant's configuration (SSO stops); audited as `okta_sso.deleted`.
+    /// Returns whether there was one.
+    pub fn delete(&self, tenant: &TenantId, actor: &Actor) -> Result<bool> {
+        self.db.write(|conn| {
+            let deleted =
+                diesel::delete(okta_sso_configs::table.find(tenant.as_str())).execute(conn)?;
+            if deleted > 0 {
+                audit::record(
+                    conn,
+                    Some(tenant),
+                    actor,
+                    "okta_sso.deleted",
+                    None,
+                    serde_json::json!({}),
+                )?;
+            }
+            Ok(deleted > 0)
+        })
+    }
+
+    /// Every tenant configured with this (normalised) org URL, by workspace: how an
+    /// IdP-initiated sign-in, which names only the issuer, finds its workspace. Callers
+    /// still check that each tenant's integration is live.
+    pub fn tenants_with_org_url(&self, org_url: &str) -> Result<Vec<Tenant>> {
+        let rows: Vec<(String, String, String, NaiveDateTime)> = okta_sso_configs::table
+            .inner_join(tenants::table)
+            .filter(okta_sso_configs::org_url.eq(org_url))
+            .order(tenants::workspace.asc())
+            .select((
+                tenants::id,
+                tenants::workspace,
+                tenants::name,
+                tenants::created_at,
+            ))
+            .load(&mut *self.db.conn()?)?;
+        rows.into_iter()
+            .map(|(id, workspace, name, created_at)| {
+                Ok(Tenant {
+                    id: TenantId(id),
+                    workspace: Workspace::parse(&workspace)?,
+                    name,
+                    created_at: clock::utc(created_at),
+                })
+            })
+            .collect()
+    }
+}

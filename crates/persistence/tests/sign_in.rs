@@ -1,0 +1,419 @@
+//! Sign-in storage on both backends: Okta SSO configurations, login transactions,
+//! sessions, one-time codes and employee identities — single use, expiry, deactivation
+//! and tenant isolation.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use chrono::{DateTime, TimeDelta, Utc};
+use persistence::{
+    Actor, AuthMethod, Change, CodePurpose, Consumed, Database, Employee, EmployeeInput, Error,
+    NewLoginTransaction, NewOneTimeCode, NewSession, OktaSsoConfigInput, SessionPolicy,
+    SignInMatch, Tenant, Workspace, backend_tests,
+};
+use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
+use token_store::{SecretKind, SecretToken, TokenHash};
+
+fn operator() -> Actor {
+    Actor::operator("test")
+}
+
+fn tenant(db: &Database, slug: &str) -> Tenant {
+    db.tenants()
+        .create(&Workspace::parse(slug).unwrap(), slug, &operator())
+        .unwrap()
+}
+
+fn employee(db: &Database, tenant: &Tenant, email: &str) -> Employee {
+    let input = EmployeeInput {
+        email: email.into(),
+        given_name: Change::Set(Some("Given".into())),
+        ..EmployeeInput::default()
+    };
+    db.employees()
+        .upsert_many(&tenant.id, &[input], &operator())
+        .unwrap();
+    db.employees()
+        .find_by_email(&tenant.id, email)
+        .unwrap()
+        .unwrap()
+}
+
+fn hash(kind: SecretKind) -> TokenHash {
+    SecretToken::mint(kind).unwrap().1
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn ring() -> KeyRing {
+    KeyRing::new(EncryptionKey::from_bytes(&[42u8; 32]).unwrap())
+}
+
+fn sso_input(tenant: &Tenant, org_url: &str, secret: &str) -> OktaSsoConfigInput {
+    OktaSsoConfigInput {
+        org_url: org_url.into(),
+        client_id: "0oa1client".into(),
+        client_secret: ring()
+            .seal(&SecretText::new(secret), tenant.id.as_str())
+            .unwrap(),
+    }
+}
+
+fn transaction(state: TokenHash) -> NewLoginTransaction {
+    NewLoginTransaction {
+        state_hash: state,
+        browser_binding_hash: hash(SecretKind::OidcState),
+        nonce: "nonce-1".into(),
+        pkce_verifier: "verifier-1".into(),
+        login_hint: Some("ada@acme.com".into()),
+        return_to: Some("/people".into()),
+    }
+}
+
+fn new_session(token: TokenHash, employee: &Employee) -> NewSession {
+    NewSession {
+        token_hash: token,
+        employee_id: employee.id.clone(),
+        auth_method: AuthMethod::Okta,
+        csrf_token: "csrf-1".into(),
+    }
+}
+
+fn link_code(code: TokenHash, employee: &Employee) -> NewOneTimeCode {
+    NewOneTimeCode {
+        code_hash: code,
+        purpose: CodePurpose::LoginLink,
+        employee_id: employee.id.clone(),
+        return_to: None,
+    }
+}
+
+backend_tests! {
+    fn sso_configs_are_saved_replaced_found_by_org_url_and_deleted(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let initech = tenant(db, "initech");
+        assert!(db.okta_sso_configs().get(&acme.id).unwrap().is_none());
+
+        let saved = db.okta_sso_configs().upsert(&acme.id, &sso_input(&acme, "https://acme.okta.com", "first"), &operator()).unwrap();
+        assert_eq!(saved.org_url, "https://acme.okta.com");
+        assert_eq!(saved.updated_by, "operator:test");
+        let got = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
+        assert_eq!(got, saved);
+        assert_eq!(ring().open(&got.client_secret, acme.id.as_str()).unwrap().expose_secret(), "first");
+        // The secret is bound to its tenant: another tenant's row cannot reuse it.
+        assert!(ring().open(&got.client_secret, globex.id.as_str()).is_err());
+
+        // Replacing keeps created_at, changes the rest.
+        let replaced = db.okta_sso_configs().upsert(&acme.id, &sso_input(&acme, "https://acme.okta.com", "second"), &Actor::employee("admin-1")).unwrap();
+        assert_eq!(replaced.created_at, saved.created_at);
+        assert!(replaced.updated_at >= saved.updated_at);
+        assert_eq!(replaced.updated_by, "employee:admin-1");
+        let got = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
+        assert_eq!(ring().open(&got.client_secret, acme.id.as_str()).unwrap().expose_secret(), "second");
+
+        // Two workspaces on one Okta org: IdP-initiated sign-in finds both.
+        db.okta_sso_configs().upsert(&globex.id, &sso_input(&globex, "https://acme.okta.com", "g"), &operator()).unwrap();
+        db.okta_sso_configs().upsert(&initech.id, &sso_input(&initech, "https://initech.okta.com", "i"), &operator()).unwrap();
+        let found: Vec<_> = db.okta_sso_configs().tenants_with_org_url("https://acme.okta.com").unwrap().into_iter().map(|t| t.workspace.to_string()).collect();
+        assert_eq!(found, ["acme", "globex"]);
+        assert!(db.okta_sso_configs().tenants_with_org_url("https://nobody.okta.com").unwrap().is_empty());
+
+        // Audited, never with the secret.
+        let events = db.audit().recent(&acme.id, 10).unwrap();
+        assert_eq!(events[0].action, "okta_sso.saved");
+        assert_eq!(events[1].action, "okta_sso.saved");
+        for event in &events {
+            let details = event.details.to_string();
+            assert!(!details.contains("first") && !details.contains("second"), "{details}");
+        }
+        assert_eq!(events[0].details["client_id"], "0oa1client");
+
+        assert!(db.okta_sso_configs().delete(&acme.id, &operator()).unwrap());
+        assert!(!db.okta_sso_configs().delete(&acme.id, &operator()).unwrap());
+        assert!(db.okta_sso_configs().get(&acme.id).unwrap().is_none());
+        assert!(db.okta_sso_configs().get(&globex.id).unwrap().is_some(), "only acme's was deleted");
+        assert_eq!(db.audit().recent(&acme.id, 1).unwrap()[0].action, "okta_sso.deleted");
+    }
+
+    fn sso_configs_refuse_empty_fields(db) {
+        let acme = tenant(db, "acme");
+        let mut input = sso_input(&acme, "https://acme.okta.com", "s");
+        input.client_id = "  ".into();
+        assert!(matches!(db.okta_sso_configs().upsert(&acme.id, &input, &operator()), Err(Error::Invalid(_))));
+        let mut input = sso_input(&acme, "", "s");
+        input.client_id = "ok".into();
+        assert!(matches!(db.okta_sso_configs().upsert(&acme.id, &input, &operator()), Err(Error::Invalid(_))));
+        assert!(db.okta_sso_configs().get(&acme.id).unwrap().is_none());
+    }
+
+    fn login_transactions_are_used_once(db) {
+        let acme = tenant(db, "acme");
+        let state = hash(SecretKind::OidcState);
+        let created = db.login_transactions().create(&acme.id, transaction(state), now()).unwrap();
+        assert_eq!(created.expires_at - created.created_at, TimeDelta::minutes(10));
+
+        let Consumed::Fresh(found) = db.login_transactions().consume(&state, now()).unwrap() else {
+            panic!("the first use wins");
+        };
+        assert_eq!(found, created);
+        assert_eq!(found.tenant_id, acme.id);
+        assert_eq!(found.nonce, "nonce-1");
+        assert_eq!(found.pkce_verifier, "verifier-1");
+        assert_eq!(found.return_to.as_deref(), Some("/people"));
+        assert_eq!(db.login_transactions().consume(&state, now()).unwrap(), Consumed::AlreadyUsed);
+        assert_eq!(db.login_transactions().consume(&hash(SecretKind::OidcState), now()).unwrap(), Consumed::Unknown);
+    }
+
+    fn login_transactions_expire_after_ten_minutes(db) {
+        let acme = tenant(db, "acme");
+        let state = hash(SecretKind::OidcState);
+        let start = now() - TimeDelta::minutes(11);
+        db.login_transactions().create(&acme.id, transaction(state), start).unwrap();
+        assert_eq!(db.login_transactions().consume(&state, now()).unwrap(), Consumed::Expired);
+        // Still expired, not "used", on a second try.
+        assert_eq!(db.login_transactions().consume(&state, now()).unwrap(), Consumed::Expired);
+        // Just inside the window it would have worked.
+        let fresh = hash(SecretKind::OidcState);
+        db.login_transactions().create(&acme.id, transaction(fresh), start).unwrap();
+        assert!(db.login_transactions().consume(&fresh, start + TimeDelta::minutes(9)).unwrap().fresh().is_some());
+        assert_eq!(db.login_transactions().purge_expired(now()).unwrap(), 2);
+        assert_eq!(db.login_transactions().consume(&state, now()).unwrap(), Consumed::Unknown);
+    }
+
+    fn concurrent_callbacks_with_one_state_have_one_winner(db) {
+        let acme = tenant(db, "acme");
+        let state = hash(SecretKind::OidcState);
+        db.login_transactions().create(&acme.id, transaction(state), now()).unwrap();
+        let database: Database = (**db).clone();
+        let outcomes: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let database = database.clone();
+                    s.spawn(move || database.login_transactions().consume(&state, Utc::now()).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let fresh = outcomes.iter().filter(|o| matches!(o, Consumed::Fresh(_))).count();
+        let used = outcomes.iter().filter(|o| **o == Consumed::AlreadyUsed).count();
+        assert_eq!((fresh, used), (1, 3), "{outcomes:?}");
+    }
+
+    fn sessions_are_found_touched_and_ended(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let token = hash(SecretKind::Session);
+        let start = now() - TimeDelta::minutes(5);
+        let created = db.sessions().create(&acme.id, new_session(token, &ada), start, &policy).unwrap();
+        assert_eq!(created.expires_at - created.created_at, TimeDelta::hours(24));
+
+        let found = db.sessions().find(&acme.id, &token, now(), &policy).unwrap().unwrap();
+        assert_eq!(found.employee, ada);
+        assert_eq!(found.session.csrf_token, "csrf-1");
+        assert_eq!(found.session.auth_method, AuthMethod::Okta);
+        // Touched: last seen more than a minute ago.
+        assert!(found.session.last_seen_at > created.last_seen_at);
+        // Not touched again within the minute.
+        let again = db.sessions().find(&acme.id, &token, now(), &policy).unwrap().unwrap();
+        assert_eq!(again.session.last_seen_at, found.session.last_seen_at);
+
+        assert!(db.sessions().find(&acme.id, &hash(SecretKind::Session), now(), &policy).unwrap().is_none());
+        assert!(db.sessions().delete(&acme.id, &token).unwrap());
+        assert!(db.sessions().find(&acme.id, &token, now(), &policy).unwrap().is_none());
+        assert!(!db.sessions().delete(&acme.id, &token).unwrap());
+    }
+
+    fn sessions_end_at_the_idle_and_absolute_timeouts(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let t0 = now() - TimeDelta::hours(30);
+
+        // Idle: unused for 8 hours.
+        let idle = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(idle, &ada), t0, &policy).unwrap();
+        assert!(db.sessions().find(&acme.id, &idle, t0 + TimeDelta::hours(7), &policy).unwrap().is_some());
+        assert!(db.sessions().find(&acme.id, &idle, t0 + TimeDelta::hours(14) + TimeDelta::minutes(59), &policy).unwrap().is_some(), "touched at 7 h: alive until 15 h");
+        assert!(db.sessions().find(&acme.id, &idle, t0 + TimeDelta::hours(23) + TimeDelta::minutes(1), &policy).unwrap().is_none(), "idle since 14:59");
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0, "an ended session is deleted");
+
+        // Absolute: busy, but 24 hours old.
+        let busy = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(busy, &ada), t0, &policy).unwrap();
+        for hour in (1..24).step_by(2) {
+            assert!(db.sessions().find(&acme.id, &busy, t0 + TimeDelta::hours(hour), &policy).unwrap().is_some(), "hour {hour}");
+        }
+        assert!(db.sessions().find(&acme.id, &busy, t0 + TimeDelta::hours(24), &policy).unwrap().is_none());
+
+        // A shorter policy applies to sessions made under a longer one.
+        let short = SessionPolicy { absolute_timeout: TimeDelta::hours(1), ..policy };
+        let token = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(token, &ada), now() - TimeDelta::hours(2), &policy).unwrap();
+        assert!(db.sessions().find(&acme.id, &token, now(), &short).unwrap().is_none());
+
+        // Purging removes what has ended.
+        let stale = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(stale, &ada), t0, &policy).unwrap();
+        let live = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(live, &ada), now(), &policy).unwrap();
+        assert_eq!(db.sessions().purge_expired(now(), &policy).unwrap(), 1);
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 1);
+    }
+
+    fn a_session_dies_when_its_employee_is_deactivated_by_set_active(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let grace = employee(db, &acme, "grace@acme.com");
+        let policy = SessionPolicy::default();
+        let (ada_token, grace_token) = (hash(SecretKind::Session), hash(SecretKind::Session));
+        db.sessions().create(&acme.id, new_session(ada_token, &ada), now(), &policy).unwrap();
+        db.sessions().create(&acme.id, new_session(grace_token, &grace), now(), &policy).unwrap();
+        let link = hash(SecretKind::SignInLink);
+        db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
+
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        assert!(db.sessions().find(&acme.id, &ada_token, now(), &policy).unwrap().is_none());
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::Unknown);
+        assert!(db.sessions().find(&acme.id, &grace_token, now(), &policy).unwrap().is_some(), "others stay signed in");
+
+        // Reactivation does not bring the session back; and no new one for the inactive.
+        db.employees().set_active(&acme.id, "ada@acme.com", true, &operator()).unwrap();
+        assert!(db.sessions().find(&acme.id, &ada_token, now(), &policy).unwrap().is_none());
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        let refused = db.sessions().create(&acme.id, new_session(hash(SecretKind::Session), &ada), now(), &policy);
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+        let refused = db.one_time_codes().create(&acme.id, link_code(hash(SecretKind::SignInLink), &ada), &operator(), now());
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+    }
+
+    fn a_session_dies_when_its_employee_is_deactivated_by_import(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let token = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(token, &ada), now(), &policy).unwrap();
+        let handoff = hash(SecretKind::HandoffCode);
+        db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(handoff, &ada) }, &Actor::system(), now()).unwrap();
+
+        let deactivate = EmployeeInput { email: "ADA@acme.com".into(), active: Change::Set(false), ..EmployeeInput::default() };
+        let summary = db.employees().upsert_many(&acme.id, &[deactivate], &operator()).unwrap();
+        assert_eq!(summary.deactivated, 1);
+        assert!(db.sessions().find(&acme.id, &token, now(), &policy).unwrap().is_none());
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, now()).unwrap(), Consumed::Unknown);
+    }
+
+    fn one_time_codes_are_used_once_within_their_lifetime(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let link = hash(SecretKind::SignInLink);
+        let created = db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
+        assert_eq!(created.expires_at - created.created_at, TimeDelta::minutes(10));
+        assert_eq!(created.created_by, "operator:test");
+        // A code of one purpose is not a code of the other.
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &link, now()).unwrap(), Consumed::Unknown);
+        let used = db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap().fresh().unwrap();
+        assert_eq!(used, created);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::AlreadyUsed);
+        let event = &db.audit().recent(&acme.id, 1).unwrap()[0];
+        assert_eq!((event.action.as_str(), event.target.as_deref()), ("login_link.created", Some("ada@acme.com")));
+
+        // Hand-offs live 30 seconds.
+        let handoff = hash(SecretKind::HandoffCode);
+        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, return_to: Some("/people".into()), ..link_code(handoff, &ada) };
+        let t0 = now();
+        let created = db.one_time_codes().create(&acme.id, code, &Actor::system(), t0).unwrap();
+        assert_eq!(created.expires_at - created.created_at, TimeDelta::seconds(30));
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, t0 + TimeDelta::seconds(31)).unwrap(), Consumed::Expired);
+        assert_eq!(db.audit().recent(&acme.id, 1).unwrap()[0].action, "login_link.created", "hand-offs are not audited");
+
+        let fresh = hash(SecretKind::HandoffCode);
+        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(fresh, &ada) };
+        db.one_time_codes().create(&acme.id, code, &Actor::system(), t0).unwrap();
+        let used = db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &fresh, t0 + TimeDelta::seconds(29)).unwrap();
+        assert!(used.fresh().is_some());
+        assert_eq!(db.one_time_codes().purge_expired(t0 + TimeDelta::minutes(11)).unwrap(), 3);
+    }
+
+    fn tenants_never_get_each_others_sign_in_records(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let other_ada = employee(db, &globex, "ada@acme.com");
+        let policy = SessionPolicy::default();
+
+        // Sessions: a token of acme is nothing on globex, and cannot be ended there.
+        let token = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(token, &ada), now(), &policy).unwrap();
+        assert!(db.sessions().find(&globex.id, &token, now(), &policy).unwrap().is_none());
+        assert!(!db.sessions().delete(&globex.id, &token).unwrap());
+        assert!(db.sessions().find(&acme.id, &token, now(), &policy).unwrap().is_some());
+        // A session cannot be made on one tenant for another tenant's employee.
+        let cross = db.sessions().create(&globex.id, new_session(hash(SecretKind::Session), &ada), now(), &policy);
+        assert!(matches!(cross, Err(Error::NotFound(_))), "{cross:?}");
+
+        // Codes: acme's code does not work on globex, and is not used up by trying.
+        let link = hash(SecretKind::SignInLink);
+        db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
+        assert_eq!(db.one_time_codes().consume(&globex.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::Unknown);
+        assert!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap().fresh().is_some());
+        let cross = db.one_time_codes().create(&globex.id, link_code(hash(SecretKind::SignInLink), &ada), &operator(), now());
+        assert!(matches!(cross, Err(Error::NotFound(_))), "{cross:?}");
+
+        // Transactions carry their tenant; the callback signs in to that tenant only.
+        let state = hash(SecretKind::OidcState);
+        db.login_transactions().create(&globex.id, transaction(state), now()).unwrap();
+        assert_eq!(db.login_transactions().consume(&state, now()).unwrap().fresh().unwrap().tenant_id, globex.id);
+
+        // Identities: the same Okta user links separately per tenant.
+        let iss = "https://shared.okta.com";
+        db.employee_identities().link(&acme.id, iss, "00u1", &ada.id, now()).unwrap();
+        assert!(db.employee_identities().find_employee(&globex.id, iss, "00u1").unwrap().is_none());
+        let cross = db.employee_identities().link(&globex.id, iss, "00u1", &ada.id, now());
+        assert!(matches!(cross, Err(Error::NotFound(_))), "{cross:?}");
+        db.employee_identities().link(&globex.id, iss, "00u1", &other_ada.id, now()).unwrap();
+        assert_eq!(db.employee_identities().find_employee(&globex.id, iss, "00u1").unwrap().unwrap().id, other_ada.id);
+        assert_eq!(db.employee_identities().find_employee(&acme.id, iss, "00u1").unwrap().unwrap().id, ada.id);
+    }
+
+    fn sign_ins_match_by_email_once_then_by_identity(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let grace = employee(db, &acme, "grace@acme.com");
+        let ids = db.employee_identities();
+        let iss = "https://acme.okta.com";
+
+        let SignInMatch::Employee { employee, newly_linked } = ids.resolve_sign_in(&acme.id, iss, "00u-ada", "ADA@Acme.com", now()).unwrap() else {
+            panic!("matched by email, case-insensitively");
+        };
+        assert_eq!((employee.id.clone(), newly_linked), (ada.id.clone(), true));
+        // Later the link is relied on, even if Okta's email changed to someone else's.
+        let SignInMatch::Employee { employee, newly_linked } = ids.resolve_sign_in(&acme.id, iss, "00u-ada", "grace@acme.com", now()).unwrap() else {
+            panic!("matched by identity");
+        };
+        assert_eq!((employee.id, newly_linked), (ada.id.clone(), false));
+
+        assert_eq!(ids.resolve_sign_in(&acme.id, iss, "00u-x", "nobody@acme.com", now()).unwrap(), SignInMatch::NoSuchEmployee);
+        // Another issuer is another identity.
+        let SignInMatch::Employee { employee, .. } = ids.resolve_sign_in(&acme.id, "https://other.okta.com", "00u-ada", "grace@acme.com", now()).unwrap() else {
+            panic!("other issuer, matched by email");
+        };
+        assert_eq!(employee.id, grace.id);
+        let conflict = ids.link(&acme.id, iss, "00u-ada", &grace.id, now());
+        assert!(matches!(conflict, Err(Error::Conflict(_))), "{conflict:?}");
+
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-ada", "ada@acme.com", now()).unwrap(), SignInMatch::Deactivated(_)));
+        assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-new", "ada@acme.com", now()).unwrap(), SignInMatch::Deactivated(_)));
+        assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "a deactivated employee is not linked");
+    }
+}

@@ -1,0 +1,191 @@
+// A real OpenID Provider (the npm package oidc-provider) configured like an Okta org,
+// for Spark's end-to-end sign-in tests. Test use only: it trusts whoever types an email.
+//
+//   node provider.js --client-id ID --client-secret SECRET --redirect-uri URI [--port N]
+//                    [--claims-in-userinfo-only]
+//
+// It listens on 127.0.0.1 (a free port unless --port is given), then prints one JSON line
+// on stdout: {"issuer":"http://127.0.0.1:PORT"}. The issuer is the org URL, as on Okta.
+//
+// Like an Okta org: one confidential Web Application client (client_secret_basic),
+// authorization code flow only, PKCE S256 required, scopes openid profile email, RS256
+// ID tokens carrying email and email_verified, no consent screen (first-party app).
+//
+// The login form is plain HTML that a test drives over HTTP:
+//   GET  /interaction/:uid        the form (one field: email)
+//   POST /interaction/:uid/login  email=...  -> signs that user in
+// Users (override with the SPARK_OP_USERS environment variable, a JSON array):
+//   ada@acme.com         verified email
+//   grace@acme.com       verified email
+//   unverified@acme.com  email_verified: false
+//   denied@acme.com      not assigned to the app: the callback gets access_denied
+//                        "User is not assigned to the client application."
+// Any other email is refused with the form again (HTTP 401).
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+import Provider from 'oidc-provider';
+
+const { values: args } = parseArgs({
+  options: {
+    'client-id': { type: 'string' },
+    'client-secret': { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    port: { type: 'string', default: '0' },
+    'claims-in-userinfo-only': { type: 'boolean', default: false },
+  },
+});
+
+for (const required of ['client-id', 'client-secret', 'redirect-uri']) {
+  if (!args[required]) {
+    console.error(`missing --${required}`);
+    process.exit(2);
+  }
+}
+
+const DEFAULT_USERS = [
+  { sub: '00u-ada', email: 'ada@acme.com', email_verified: true, given_name: 'Ada', family_name: 'Lovelace' },
+  { sub: '00u-grace', email: 'grace@acme.com', email_verified: true, given_name: 'Grace', family_name: 'Hopper' },
+  { sub: '00u-unverified', email: 'unverified@acme.com', email_verified: false, given_name: 'Una', family_name: 'Verified' },
+  { sub: '00u-denied', email: 'denied@acme.com', email_verified: true, assigned: false },
+];
+const users = process.env.SPARK_OP_USERS ? JSON.parse(process.env.SPARK_OP_USERS) : DEFAULT_USERS;
+const byEmail = new Map(users.map((u) => [u.email.toLowerCase(), u]));
+const bySub = new Map(users.map((u) => [u.sub, u]));
+
+function claimsOf(user) {
+  const name = [user.given_name, user.family_name].filter(Boolean).join(' ') || undefined;
+  return {
+    sub: user.sub,
+    email: user.email,
+    email_verified: user.email_verified,
+    name,
+    given_name: user.given_name,
+    family_name: user.family_name,
+  };
+}
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `k-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
+
+const configuration = {
+  clients: [
+    {
+      client_id: args['client-id'],
+      client_secret: args['client-secret'],
+      redirect_uris: args['redirect-uri'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name', 'given_name', 'family_name'],
+  },
+  scopes: ['openid', 'profile', 'email'],
+  responseTypes: ['code'],
+  pkce: { required: () => true },
+  // Okta puts the requested claims in the ID token; --claims-in-userinfo-only shows the
+  // strict OIDC behaviour (claims only from userinfo) instead.
+  conformIdTokenClaims: args['claims-in-userinfo-only'],
+  features: {
+    devInteractions: { enabled: false },
+    userinfo: { enabled: true },
+  },
+  interactions: {
+    url: (ctx, interaction) => `/interaction/${interaction.uid}`,
+  },
+  // A first-party app: no consent screen; every sign-in gets the scopes it asked for.
+  async loadExistingGrant(ctx) {
+    const grantId = ctx.oidc.result?.consent?.grantId
+      || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+    if (grantId) {
+      return ctx.oidc.provider.Grant.find(grantId);
+    }
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: ctx.oidc.client.clientId,
+      accountId: ctx.oidc.session.accountId,
+    });
+    grant.addOIDCScope('openid profile email');
+    await grant.save();
+    return grant;
+  },
+  async findAccount(ctx, sub) {
+    const user = bySub.get(sub);
+    if (!user) return undefined;
+    return { accountId: sub, claims: async () => claimsOf(user) };
+  },
+  ttl: {
+    AccessToken: 600,
+    AuthorizationCode: 60,
+    IdToken: 600,
+    Interaction: 600,
+    Session: 600,
+    Grant: 600,
+  },
+  renderError(ctx, out) {
+    ctx.type = 'json';
+    ctx.body = out;
+  },
+};
+
+function form(uid, message = '') {
+  return `<!doctype html><title>Sign in</title>${message ? `<p role="alert">${message}</p>` : ''}
+<form method="post" action="/interaction/${uid}/login">
+<label>Email <input name="email" autofocus></label><button>Sign in</button></form>`;
+}
+
+async function readForm(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+const server = http.createServer();
+server.listen(Number(args.port), '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, configuration);
+
+  provider.use(async (ctx, next) => {
+    const match = ctx.path.match(/^\/interaction\/([^/]+)(\/login)?$/);
+    if (!match) return next();
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== match[1]) ctx.throw(400, 'interaction mismatch');
+    if (ctx.method === 'GET' && !match[2]) {
+      ctx.type = 'html';
+      ctx.body = form(details.uid);
+      return undefined;
+    }
+    if (ctx.method !== 'POST' || !match[2]) ctx.throw(405);
+    const email = ((await readForm(ctx.req)).get('email') || '').trim().toLowerCase();
+    const user = byEmail.get(email);
+    if (!user) {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = form(details.uid, 'Unknown user');
+      return undefined;
+    }
+    const result = user.assigned === false
+      ? { error: 'access_denied', error_description: 'User is not assigned to the client application.' }
+      : { login: { accountId: user.sub } };
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.redirect(to);
+    ctx.status = 303;
+    return undefined;
+  });
+
+  server.on('request', provider.callback());
+  process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
