@@ -21,7 +21,7 @@ const DEPARTMENTS: [&str; 8] = [
 
 /// A realistic employee file: managers first referenced by later rows, every 50th
 /// employee inactive, one admin per hundred.
-fn generate_csv(count: usize, revision: usize) -> String {
+pub fn generate_csv(count: usize, revision: usize) -> String {
     let mut csv = String::from(
         "email,given_name,family_name,display_name,phone,title,department,employee_number,manager_email,active,role\n",
     );
@@ -64,7 +64,7 @@ fn sparkctl(binary: &Path, url: &str, args: &[&str]) -> Result<String> {
     }
 }
 
-fn psql(admin_url: &str, sql: &str) -> Result {
+pub fn psql(admin_url: &str, sql: &str) -> Result {
     let status = Command::new("psql")
         .args([admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .status()

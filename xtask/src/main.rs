@@ -7,8 +7,10 @@
 //! - `tidy`: the layering rules of ARCHITECTURE.md, checked from the Cargo.toml files.
 //! - `bench import [N]`: times `sparkctl employees import` of N generated employees
 //!   (default 100,000) on both backends.
+//! - `bench scim [N]`: Okta's import walk, look-ups and throughput against scim-api.
 
 mod bench;
+mod bench_scim;
 mod tidy;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test(rest),
         ["tidy"] => tidy::check(&workspace_root()),
         ["bench", "import", rest @ ..] => bench::import(rest),
+        ["bench", "scim", rest @ ..] => bench_scim::scim(rest),
         _ => Err(USAGE.trim().to_owned()),
     };
     match outcome {
@@ -44,6 +47,7 @@ usage: cargo xtask <task>
   test [-- TEST-ARGS]   fmt, clippy, tidy, and every test on SQLite and PostgreSQL
   tidy                  check the crate layering rules
   bench import [N]      time importing N employees (default 100000) on both backends
+  bench scim [N]        Okta's import against scim-api with N employees (default 100000)
 ";
 
 /// The workspace root (xtask's parent folder).

@@ -13,6 +13,7 @@ const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
     ("settings", &[]),
     ("oidc-client", &["token-store"]),
     ("persistence", &["scim-model", "scim-filter", "token-store"]),
+    ("web-runtime", &["persistence"]),
 ];
 
 /// External crates and the only packages that may name them.
@@ -20,14 +21,17 @@ const OWNED_EXTERNAL: &[(&str, &[&str])] = &[
     ("diesel", &["persistence"]),
     ("diesel_migrations", &["persistence"]),
     ("libsqlite3-sys", &["persistence"]),
-    ("actix-web", &["scim-api", "auth-gateway"]),
+    ("actix-web", &["scim-api", "auth-gateway", "web-runtime"]),
     ("clap", &["scim-api", "auth-gateway", "sparkctl"]),
     (
         "tracing-subscriber",
-        &["scim-api", "auth-gateway", "sparkctl"],
+        &["scim-api", "auth-gateway", "sparkctl", "web-runtime"],
     ),
     ("anyhow", &["scim-api", "auth-gateway", "sparkctl"]),
     ("openidconnect", &["oidc-client"]),
+    // The outbound HTTP client (to Okta); tests may use it as a dev-dependency anywhere.
+    ("reqwest", &["oidc-client"]),
+    ("aes-gcm", &["token-store"]),
 ];
 
 /// Crates that do IO, which the pure libraries must not use.

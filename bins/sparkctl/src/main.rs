@@ -3,6 +3,7 @@
 //! confirmations); every error is one line that says what to fix, with a non-zero exit.
 
 mod csv_import;
+mod sign_in;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ enum Command {
     /// SCIM bearer tokens, which Okta's importer presents.
     #[command(subcommand, name = "scim-token")]
     ScimToken(ScimTokenCommand),
+    /// Print a one-time, 10-minute sign-in URL for an active employee (alone on stdout).
+    #[command(name = "login-link")]
+    LoginLink { workspace: String, email: String },
 }
 
 #[derive(Subcommand)]
@@ -85,6 +89,9 @@ enum OktaCommand {
     Connect { workspace: String },
     /// Disconnect it, as the admin's Disconnect button does; nothing is deleted.
     Disconnect { workspace: String },
+    /// The workspace's Okta SSO (OIDC) configuration.
+    #[command(subcommand)]
+    Sso(sign_in::SsoCommand),
 }
 
 #[derive(Subcommand)]
@@ -141,9 +148,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => tenant_list(&db),
+        Command::Okta(OktaCommand::Sso(command)) => {
+            sign_in::okta_sso(&db, &settings, &actor, command)
+        }
         Command::Okta(command) => okta(&db, &actor, command),
         Command::Employees(command) => employees(&db, &actor, command),
         Command::ScimToken(command) => scim_token(&db, &actor, command),
+        Command::LoginLink { workspace, email } => {
+            sign_in::login_link(&db, &settings, &actor, &workspace, &email)
+        }
     }
 }
 
@@ -190,6 +203,7 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { workspace } => (workspace, "deactivated"),
         OktaCommand::Connect { workspace } => (workspace, "connected"),
         OktaCommand::Disconnect { workspace } => (workspace, "disconnected"),
+        OktaCommand::Sso(_) => bail!("`okta sso` is handled by the sign-in commands"),
     };
     let tenant = tenant(db, workspace)?;
     match command {
@@ -197,6 +211,7 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { .. } => okta.deactivate(&tenant, actor)?,
         OktaCommand::Connect { .. } => okta.connect(&tenant, actor)?,
         OktaCommand::Disconnect { .. } => okta.disconnect(&tenant, actor)?,
+        OktaCommand::Sso(_) => return Ok(()),
     };
     println!("Okta integration {done} for {}", tenant.workspace);
     Ok(())

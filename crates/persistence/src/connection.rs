@@ -166,6 +166,8 @@ fn sqlite_connection(path: &str) -> std::result::Result<DbConnection, Connection
     );
     conn.batch_execute(&pragmas)
         .map_err(|e| ConnectionError::BadConnection(format!("configuring SQLite: {e}")))?;
+    crate::sql_functions::register_sqlite(&mut conn)
+        .map_err(|e| ConnectionError::BadConnection(format!("registering SQL functions: {e}")))?;
     Ok(DbConnection::Sqlite(conn))
 }
 

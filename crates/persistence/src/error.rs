@@ -29,6 +29,10 @@ pub enum Error {
     /// The database has not been migrated to this build's schema.
     #[error("{0}")]
     SchemaOutdated(String),
+    /// The request asks for something this store cannot do (e.g. filter on a computed
+    /// attribute); the text says what can be done instead.
+    #[error("{0}")]
+    Unsupported(String),
     /// Applying the migrations failed.
     #[error("migrating the database failed: {0}")]
     Migration(String),

@@ -33,6 +33,10 @@ mod schema;
 #[cfg(test)]
 mod schema_check;
 mod scim_tokens;
+mod scim_users;
+mod sign_in;
+mod sql_functions;
+mod sso_configs;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -48,6 +52,13 @@ pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, Impo
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use scim_tokens::ScimTokenStore;
+pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage, department_id};
+pub use sign_in::{
+    AuthMethod, CodePurpose, Consumed, EmployeeIdentities, LOGIN_TRANSACTION_TTL, LoginTransaction,
+    LoginTransactions, NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes,
+    Session, SessionPolicy, Sessions, SignInMatch, SignedInSession,
+};
+pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
 
 use connection::{ConnectionManager, DbConnection};
@@ -192,6 +203,31 @@ impl Database {
             db: self,
             actor: actor.clone(),
         }
+    }
+
+    /// The per-tenant Okta SSO configurations (org URL, client id, sealed secret).
+    pub fn okta_sso_configs(&self) -> OktaSsoConfigs<'_> {
+        OktaSsoConfigs { db: self }
+    }
+
+    /// Login transactions: the server side of each authorization request.
+    pub fn login_transactions(&self) -> LoginTransactions<'_> {
+        LoginTransactions { db: self }
+    }
+
+    /// Sessions on workspace hosts.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { db: self }
+    }
+
+    /// One-time codes: session hand-offs and sign-in links.
+    pub fn one_time_codes(&self) -> OneTimeCodes<'_> {
+        OneTimeCodes { db: self }
+    }
+
+    /// Okta identities (issuer, subject) linked to employees.
+    pub fn employee_identities(&self) -> EmployeeIdentities<'_> {
+        EmployeeIdentities { db: self }
     }
 
     /// The audit log.

@@ -74,6 +74,7 @@ mod hash;
 pub mod kind;
 mod repository;
 pub mod scim;
+pub mod sealed;
 mod secret;
 pub mod testing;
 

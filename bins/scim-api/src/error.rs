@@ -1,0 +1,183 @@
+//! Every refusal as a SCIM Error (RFC 7644 §3.12): `schemas`, `status` as a string,
+//! `scimType` where the RFC defines one, and a `detail` that tells the Okta admin what to
+//! do. This is the one place where errors become responses.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
+use actix_web::{HttpResponse, ResponseError};
+use scim_model::{ScimError, ScimType};
+
+/// The media type of every body this service sends.
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A refusal, with the headers some statuses need.
+#[derive(Debug)]
+pub struct ApiError {
+    /// Boxed: errors travel through every handler's `Result`, and should stay small.
+    body: Box<ScimError>,
+    header: Option<(actix_web::http::header::HeaderName, &'static str)>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.body.fmt(f)
+    }
+}
+
+impl ApiError {
+    /// An error with a status, an optional `scimType`, and a detail.
+    pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
+        Self {
+            body: Box::new(ScimError::new(status, scim_type, detail)),
+            header: None,
+        }
+    }
+
+    /// 400 with a `scimType`.
+    pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        Self::new(400, Some(scim_type), detail)
+    }
+
+    /// 401: the same answer whatever was wrong (no token, a bad one, a revoked one, the
+    /// workspace of another tenant or none at all), so a caller learns nothing.
+    pub fn unauthorized() -> Self {
+        Self {
+            body: Box::new(ScimError::new(
+                401,
+                None,
+                "Authentication failed: send `Authorization: Bearer <token>` with a SCIM token \
+                 minted for this workspace in Spark (Settings → Integrations → Okta SCIM). \
+                 The token may have been revoked or rotated; mint a new one and paste it into \
+                 Okta's provisioning settings.",
+            )),
+            header: Some((
+                WWW_AUTHENTICATE,
+                "Bearer realm=\"Spark SCIM\", error=\"invalid_token\"",
+            )),
+        }
+    }
+
+    /// 403: a valid token, but the workspace's Okta integration is not live.
+    pub fn integration_off() -> Self {
+        Self::new(
+            403,
+            None,
+            "The Okta integration of this Spark workspace is not connected. A Spark admin \
+             connects it in the Spark Marketplace (Integrations → Okta → Connect); if the \
+             Marketplace does not offer Okta, ask the Spark team to activate it.",
+        )
+    }
+
+    /// 404 for a resource that does not exist.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, None, detail)
+    }
+
+    /// 405 for a write method on a read-only discovery endpoint.
+    pub fn method_not_allowed() -> Self {
+        Self {
+            body: Box::new(ScimError::new(
+                405,
+                None,
+                "This endpoint is read-only: only GET is allowed.",
+            )),
+            header: Some((ALLOW, "GET")),
+        }
+    }
+
+    /// 501 for every write: Spark is the source of truth.
+    pub fn read_only() -> Self {
+        Self::new(
+            501,
+            None,
+            "Spark is the source of truth for employees: provisioning is import-only, so \
+             creating, updating and deleting users or groups through SCIM is not supported. \
+             Make the change in Spark; Okta's next import picks it up. In Okta, enable only \
+             \"Import Users\" in the app's provisioning settings.",
+        )
+    }
+
+    /// 503 while the database is unreachable; Okta retries.
+    pub fn unavailable() -> Self {
+        Self::new(
+            503,
+            None,
+            "Spark's directory is temporarily unavailable. Retry the import in a few minutes.",
+        )
+    }
+
+    /// 500: something went wrong on Spark's side; the detail is deliberately generic.
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            None,
+            "Spark could not answer this request because of an internal error. Retry later; \
+             if it persists, contact Spark support with the X-Request-Id of this response.",
+        )
+    }
+
+    /// The SCIM body.
+    pub fn body(&self) -> &ScimError {
+        &self.body
+    }
+}
+
+impl From<scim_filter::FilterError> for ApiError {
+    fn from(error: scim_filter::FilterError) -> Self {
+        Self {
+            body: Box::new(error.to_scim_error()),
+            header: None,
+        }
+    }
+}
+
+impl From<scim_filter::PathError> for ApiError {
+    fn from(error: scim_filter::PathError) -> Self {
+        Self {
+            body: Box::new(error.to_scim_error()),
+            header: None,
+        }
+    }
+}
+
+impl From<scim_model::message::SearchRequestError> for ApiError {
+    fn from(error: scim_model::message::SearchRequestError) -> Self {
+        Self::bad_request(error.scim_type(), error.to_string())
+    }
+}
+
+impl From<persistence::Error> for ApiError {
+    fn from(error: persistence::Error) -> Self {
+        use persistence::Error as E;
+        match error {
+            E::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                Self::unavailable()
+            }
+            E::Unsupported(detail) => Self::bad_request(ScimType::InvalidFilter, detail),
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.body
+            .status_code()
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(SCIM_JSON);
+        if let Some((name, value)) = &self.header {
+            response.insert_header((name.clone(), *value));
+        }
+        let body = serde_json::to_string(&self.body).unwrap_or_default();
+        response.body(body)
+    }
+}

@@ -1,0 +1,136 @@
+//! `scim-api`: the read-only SCIM 2.0 service Okta imports Spark's employees from.
+//!
+//! The tenant is the workspace named by the `Host` header; every request carries a SCIM
+//! bearer token of that tenant, minted in Spark. Reads are answered per RFC 7643/7644
+//! (with RFC 9865 cursors); every write is refused with a SCIM Error saying that Spark is
+//! the source of truth. [`configure`] builds the routes so tests run the real service
+//! in-process; `main.rs` only wires configuration.
+
+mod auth;
+mod cursor;
+mod discovery;
+mod error;
+mod groups;
+mod positions;
+mod query;
+mod users;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use persistence::Database;
+use prometheus_client::metrics::counter::Counter;
+use scim_model::ServiceSettings;
+use settings::Settings;
+use web_runtime::Metrics;
+
+pub use error::{ApiError, SCIM_JSON};
+
+/// The largest request body accepted (a `.search` request is a few hundred bytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct ScimState {
+    db: Database,
+    settings: Arc<Settings>,
+    service: Arc<ServiceSettings>,
+    cursors: cursor::CursorCodec,
+    positions: Arc<positions::PositionCache>,
+    counters: Counters,
+}
+
+/// The service's own metrics, beside the HTTP ones.
+#[derive(Clone, Default)]
+struct Counters {
+    users_served: Counter,
+    auth_failures: Counter,
+}
+
+impl ScimState {
+    /// Builds the state; registers the service's metrics in `metrics`. The cursor key is
+    /// derived from `secrets.encryption_key`, so every replica accepts every other's
+    /// cursors; without one (local development only) a random per-process key is used.
+    pub fn new(db: Database, settings: Settings, metrics: &Metrics) -> Self {
+        let service = ServiceSettings::default();
+        let secret: Vec<u8> = match &settings.secrets.encryption_key {
+            Some(key) => key.as_bytes().to_vec(),
+            None => {
+                use rand::RngCore;
+                let mut random = [0u8; 32];
+                rand::rng().fill_bytes(&mut random);
+                random.to_vec()
+            }
+        };
+        let counters = Counters::default();
+        metrics.register(
+            "users_served",
+            "SCIM User resources returned",
+            counters.users_served.clone(),
+        );
+        metrics.register(
+            "token_authentication_failures",
+            "Requests refused for a missing, unknown or revoked bearer token",
+            counters.auth_failures.clone(),
+        );
+        Self {
+            cursors: cursor::CursorCodec::new(&secret, service.cursor_timeout_secs),
+            db,
+            settings: Arc::new(settings),
+            service: Arc::new(service),
+            positions: Arc::new(positions::PositionCache::default()),
+            counters,
+        }
+    }
+}
+
+/// The whole service: SCIM routes under `/scim/v2`, health, readiness and metrics.
+pub fn configure(state: ScimState, metrics: Metrics) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        let json_errors = web::JsonConfig::default().limit(MAX_BODY_BYTES);
+        cfg.app_data(web::Data::new(state.db.clone()))
+            .app_data(web::Data::new(metrics))
+            .app_data(web::Data::new(state))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(json_errors)
+            .route("/healthz", web::get().to(web_runtime::healthz))
+            .route("/readyz", web::get().to(web_runtime::readyz))
+            .route("/metrics", web::get().to(web_runtime::metrics_endpoint))
+            .service(
+                web::scope("/scim/v2")
+                    .configure(users::routes)
+                    .configure(groups::routes)
+                    .configure(discovery::routes)
+                    .default_service(web::to(not_found)),
+            )
+            .default_service(web::to(not_found));
+    }
+}
+
+/// Serves the service on `listener` until a shutdown signal; in-flight requests finish
+/// first (graceful shutdown, 30 s at most). Call inside an actix system.
+pub fn serve(
+    listener: std::net::TcpListener,
+    db: Database,
+    settings: Settings,
+) -> std::io::Result<actix_web::dev::Server> {
+    let metrics = Metrics::new("scim_api");
+    let state = ScimState::new(db, settings, &metrics);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            .configure(configure(state.clone(), metrics.clone()))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "No such SCIM endpoint. The SCIM connector base URL is \
+         https://{workspace}.spark.work/scim/v2; its endpoints are /Users, /Groups, \
+         /ServiceProviderConfig, /Schemas and /ResourceTypes.",
+    ))
+}

@@ -1,0 +1,259 @@
+//! `/Users`: list (with filter, sort, index or cursor paging, projection), `.search`,
+//! one user by id with its ETag; every write refused.
+
+use actix_web::http::header::{ETAG, IF_NONE_MATCH};
+use actix_web::{HttpRequest, HttpResponse, web};
+use persistence::{PageStart, SortDirection, SortKey, UserOrder};
+use scim_model::{ListResponse, ScimType, USER_RESOURCE};
+
+use crate::ScimState;
+use crate::auth::authenticate;
+use crate::cursor::{CursorError, Position, query_fingerprint};
+use crate::error::{ApiError, SCIM_JSON};
+use crate::query::{self, CheckedQuery, Paging};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/Users")
+            .route(web::get().to(list))
+            .route(web::post().to(refuse_write))
+            .default_service(web::to(refuse_write)),
+    )
+    .service(
+        web::resource("/Users/.search")
+            .route(web::post().to(search))
+            .default_service(web::to(method_not_allowed_post)),
+    )
+    .service(
+        web::resource("/Users/{id}")
+            .route(web::get().to(get_one))
+            .default_service(web::to(refuse_write)),
+    )
+    .service(web::resource("/Bulk").default_service(web::to(refuse_write)));
+}
+
+/// Writes are refused after authentication, so an anonymous caller learns nothing.
+pub async fn refuse_write(
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    authenticate(&state, &request).await?;
+    Err(ApiError::read_only())
+}
+
+async fn method_not_allowed_post(
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    authenticate(&state, &request).await?;
+    Err(ApiError::new(
+        405,
+        None,
+        "Use POST for /Users/.search (RFC 7644 §3.4.3), or GET /Users with query parameters.",
+    ))
+}
+
+/// A JSON body as SCIM wants it.
+pub fn scim_json(
+    status: actix_web::http::StatusCode,
+    body: &impl serde::Serialize,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(SCIM_JSON)
+        .body(serde_json::to_string(body).unwrap_or_default())
+}
+
+async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &request).await?;
+    let search = query::from_query_string(&request)?;
+    let checked = query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))?;
+    respond(&state, caller.tenant, checked).await
+}
+
+async fn search(
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &request).await?;
+    let search = query::from_body(&body)?;
+    let checked = query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))?;
+    respond(&state, caller.tenant, checked).await
+}
+
+fn page_size(state: &ScimState) -> u64 {
+    u64::from(state.service.default_page_size)
+}
+
+fn max_page(state: &ScimState) -> u64 {
+    u64::from(state.service.max_page_size)
+}
+
+fn order_of(checked: &CheckedQuery) -> Result<UserOrder, ApiError> {
+    let direction = if checked.descending {
+        SortDirection::Descending
+    } else {
+        SortDirection::Ascending
+    };
+    match &checked.sort_by {
+        // Without sortBy, sortOrder has nothing to order (RFC 7644 §3.4.2.3).
+        None => Ok(UserOrder::Id),
+        Some((attr, _)) => {
+            let key = SortKey::of(attr)
+                .map_err(|e| ApiError::bad_request(ScimType::InvalidPath, e.to_string()))?;
+            Ok(UserOrder::By(key, direction))
+        }
+    }
+}
+
+async fn respond(
+    state: &ScimState,
+    tenant: persistence::Tenant,
+    checked: CheckedQuery,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&checked)?;
+    let filter_text = checked.filter.as_ref().map(ToString::to_string);
+    let sort_text = checked.sort_by.as_ref().map(|(_, text)| text.clone());
+    let fingerprint = query_fingerprint(
+        filter_text.as_deref(),
+        sort_text.as_deref(),
+        checked.descending,
+    );
+    let tenant_id = tenant.id.to_string();
+    let now = chrono::Utc::now().timestamp();
+
+    // Where the page starts, in the database's terms.
+    let (start, start_index) = match &checked.paging {
+        Paging::Index(start_index) => {
+            let offset = start_index - 1;
+            let remembered = (order == UserOrder::Id && offset > 0)
+                .then(|| state.positions.get(&tenant_id, &fingerprint, *start_index))
+                .flatten();
+            (
+                remembered.map_or(PageStart::Offset(offset), PageStart::AfterId),
+                Some(*start_index),
+            )
+        }
+        Paging::Cursor(None) => (PageStart::Offset(0), None),
+        Paging::Cursor(Some(cursor)) => {
+            let position = state.cursors.decode(cursor, &tenant_id, &fingerprint, now).map_err(|e| match e {
+                CursorError::Invalid => ApiError::bad_request(
+                    ScimType::InvalidCursor,
+                    "the cursor is not valid for this query: start again without a cursor (or \
+                     with an empty one) and follow nextCursor",
+                ),
+                CursorError::Expired => ApiError::bad_request(
+                    ScimType::ExpiredCursor,
+                    "the cursor has expired: start again without a cursor and follow nextCursor",
+                ),
+            })?;
+            let start = match position {
+                Position::AfterId(id) => PageStart::AfterId(id),
+                Position::Offset(offset) => PageStart::Offset(offset),
+            };
+            (start, None)
+        }
+    };
+
+    let db = state.db.clone();
+    let expr = checked.filter.as_ref().map(|f| f.expr().clone());
+    let count = checked.count;
+    let page_start = start.clone();
+    let page = web_runtime::blocking(move || {
+        db.employees()
+            .scim_users(&tenant.id, expr.as_ref(), order, &page_start, count)
+    })
+    .await
+    .ok_or_else(ApiError::internal)??;
+
+    let base = state.settings.scim_base_url(tenant.workspace.as_str());
+    let served = page.users.len() as u64;
+    state.counters.users_served.inc_by(served);
+
+    // Where the following page starts.
+    let next_position = match (&start, order) {
+        (_, UserOrder::Id) => page.users.last().map(|u| Position::AfterId(u.id.clone())),
+        (PageStart::Offset(offset), _) => Some(Position::Offset(offset + served)),
+        (PageStart::AfterId(_), _) => None,
+    };
+    let resources: Vec<serde_json::Value> = page
+        .users
+        .iter()
+        .map(|user| {
+            checked
+                .projection
+                .apply(&user.to_scim_user(&base).to_value())
+        })
+        .collect();
+
+    let body = match start_index {
+        Some(start_index) => {
+            if let (Some(Position::AfterId(after)), UserOrder::Id) = (&next_position, order) {
+                state.positions.remember(
+                    &tenant_id,
+                    &fingerprint,
+                    start_index + served,
+                    after.clone(),
+                );
+            }
+            ListResponse::new(resources, page.total, start_index)
+        }
+        None => {
+            let more = served == count && served > 0;
+            let next = next_position.filter(|_| more).map(|position| {
+                state
+                    .cursors
+                    .encode(&tenant_id, &fingerprint, position, now)
+            });
+            ListResponse::with_cursors(resources, page.total, next, None)
+        }
+    };
+    Ok(scim_json(actix_web::http::StatusCode::OK, &body))
+}
+
+async fn get_one(
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &request).await?;
+    let search = query::from_query_string(&request)?;
+    let projection = query::projection(
+        &USER_RESOURCE,
+        &search.attributes,
+        &search.excluded_attributes,
+    )?;
+    let db = state.db.clone();
+    let tenant = caller.tenant;
+    let tenant_id = tenant.id.clone();
+    let id = id.into_inner();
+    let wanted = id.clone();
+    let user = web_runtime::blocking(move || db.employees().scim_user(&tenant_id, &wanted))
+        .await
+        .ok_or_else(ApiError::internal)??
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "No user with id `{id}` in this workspace. Ids come from Spark; list users \
+                 (GET /Users?filter=userName eq \"…\") to find one."
+            ))
+        })?;
+    let etag = scim_model::employee::weak_etag(user.version);
+    let unchanged = request
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((ETAG, etag))
+            .finish());
+    }
+    state.counters.users_served.inc();
+    let base = state.settings.scim_base_url(tenant.workspace.as_str());
+    let body = projection.apply(&user.to_scim_user(&base).to_value());
+    let mut response = scim_json(actix_web::http::StatusCode::OK, &body);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    Ok(response)
+}

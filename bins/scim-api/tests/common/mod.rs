@@ -1,0 +1,166 @@
+//! The real scim-api, serving on a free loopback port from a fresh database, and an HTTP
+//! client that reaches workspace hosts (`acme.localhost`) without DNS.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::{SocketAddr, TcpListener};
+
+use persistence::testing::TestDatabase;
+use persistence::{Actor, Change, EmployeeInput, Role, Tenant, Workspace};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value;
+use token_store::scim::ScimTokens;
+
+pub struct Service<'db> {
+    pub db: &'db TestDatabase,
+    pub addr: SocketAddr,
+    pub client: Client,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<'db> Service<'db> {
+    pub fn start(db: &'db TestDatabase) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let env: Vec<(String, String)> = [
+            ("DATABASE_URL", db.database_url().to_owned()),
+            ("SPARK__PUBLIC__SCIM_PORT", addr.port().to_string()),
+            (
+                "SPARK__SECRETS__ENCRYPTION_KEY",
+                "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let settings = settings::Settings::from_sources(None, &env).unwrap();
+        let database = db.db().clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = scim_api::serve(listener, database, settings).unwrap();
+                sender.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        let handle = receiver.recv().unwrap();
+        let client = Client::builder()
+            .resolve("acme.localhost", addr)
+            .resolve("globex.localhost", addr)
+            .resolve("nowhere.localhost", addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Service {
+            db,
+            addr,
+            client,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, workspace: &str, path: &str) -> String {
+        format!("http://{workspace}.localhost:{}{path}", self.addr.port())
+    }
+
+    pub fn get(&self, workspace: &str, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(workspace, path))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    }
+
+    pub fn request(&self, method: reqwest::Method, workspace: &str, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(workspace, path))
+    }
+}
+
+impl Drop for Service<'_> {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A workspace with the Okta integration live and a SCIM token; returns the token.
+pub fn live_workspace(db: &TestDatabase, slug: &str) -> (Tenant, String) {
+    let actor = Actor::operator("test");
+    let tenant = db
+        .tenants()
+        .create(&Workspace::parse(slug).unwrap(), slug, &actor)
+        .unwrap();
+    db.okta_integrations().activate(&tenant, &actor).unwrap();
+    db.okta_integrations().connect(&tenant, &actor).unwrap();
+    let mut tokens = ScimTokens::new(db.scim_tokens(&actor));
+    let minted = tokens
+        .mint(&(&tenant.id).into(), "Okta", "test", chrono::Utc::now())
+        .unwrap();
+    (tenant, minted.token.into_exposed_secret())
+}
+
+pub fn employee(
+    email: &str,
+    given: &str,
+    family: &str,
+    department: &str,
+    active: bool,
+) -> EmployeeInput {
+    let text = |v: &str| Change::Set((!v.is_empty()).then(|| v.to_owned()));
+    EmployeeInput {
+        email: email.into(),
+        given_name: text(given),
+        family_name: text(family),
+        department: text(department),
+        title: text("Engineer"),
+        phone: text("+1 555 0100"),
+        active: Change::Set(active),
+        role: Change::Set(Role::Employee),
+        ..EmployeeInput::default()
+    }
+}
+
+pub fn import(db: &TestDatabase, tenant: &Tenant, people: &[EmployeeInput]) {
+    db.employees()
+        .upsert_many(&tenant.id, people, &Actor::operator("test"))
+        .unwrap();
+}
+
+/// The body of a response that must be SCIM JSON.
+pub fn scim(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/scim+json"),
+        "content type {content_type:?}"
+    );
+    (status, response.json().unwrap())
+}
+
+/// Asserts a SCIM Error body with this status.
+pub fn assert_error(response: Response, status: u16) -> Value {
+    let (actual, body) = scim(response);
+    assert_eq!(actual, status, "{body}");
+    assert_eq!(
+        body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+        "{body}"
+    );
+    assert_eq!(
+        body["status"],
+        status.to_string(),
+        "status is a string: {body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.len() > 20),
+        "a detail that helps: {body}"
+    );
+    body
+}

@@ -1,0 +1,665 @@
+//! Employees as SCIM Users: validated scim-filter expressions translated to SQL, sorting,
+//! and pages that never skip or repeat — by offset, or after a known id (keyset), which
+//! costs the same on the last page as on the first.
+//!
+//! The translation reproduces scim-filter's in-memory semantics exactly (a test compares
+//! the two on both backends): absent values match no comparison, `not` is two-valued,
+//! strings honour `caseExact` through `spark_fold`, substring tests and string order use
+//! the `spark_*` functions (see `sql_functions`), and date-times compare as instants at
+//! the columns' microsecond precision.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::dsl::not;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+use scim_filter::{CompareOp, Expr, TypedValue};
+use scim_model::{AttributeDef, EmployeeRecord, ManagerRef, ResolvedAttribute, urn};
+
+use crate::connection::DbConnection;
+use crate::employees::Employees;
+use crate::error::{Error, Result};
+use crate::schema::employees;
+use crate::sql_functions::{
+    spark_contains, spark_ends_with, spark_fold, spark_order_key, spark_sort_key, spark_starts_with,
+};
+use crate::tenants::TenantId;
+
+type Db = <DbConnection as diesel::Connection>::Backend;
+type Condition = Box<dyn BoxableExpression<employees::table, Db, SqlType = Bool>>;
+
+/// How to order a page of users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserOrder {
+    /// By id: the default, stable, and the one keyset paging follows.
+    #[default]
+    Id,
+    /// By an attribute (`sortBy`), then by id; absent values last.
+    By(SortKey, SortDirection),
+}
+
+/// The attributes users can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// `userName` / `emails.value` (case-insensitive).
+    UserName,
+    /// `name.givenName`.
+    GivenName,
+    /// `name.familyName`.
+    FamilyName,
+    /// `displayName`.
+    DisplayName,
+    /// `title`.
+    Title,
+    /// enterprise `department`.
+    Department,
+    /// enterprise `employeeNumber`.
+    EmployeeNumber,
+    /// `meta.created`.
+    Created,
+    /// `meta.lastModified`.
+    LastModified,
+    /// `active`.
+    Active,
+    /// `externalId`.
+    ExternalId,
+}
+
+/// `ascending` or `descending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    /// Smallest first (the SCIM default).
+    #[default]
+    Ascending,
+    /// Largest first.
+    Descending,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// Skip this many matching users (`startIndex - 1`).
+    Offset(u64),
+    /// The users after this id, in id order (only with [`UserOrder::Id`]).
+    AfterId(String),
+}
+
+/// One page of a user query.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// How many users match the filter in all.
+    pub total: u64,
+    /// The page, in order.
+    pub users: Vec<EmployeeRecord>,
+}
+
+/// Why a filter or sort cannot run as SQL.
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported(format!(
+        "filtering or sorting on `{what}` is not supported; use userName, name.givenName, \
+         name.familyName, displayName, title, active, emails, phoneNumbers, externalId, id, \
+         meta.created, meta.lastModified, or the enterprise department, employeeNumber and \
+         manager.value"
+    ))
+}
+
+impl SortKey {
+    /// The sort key for a resolved `sortBy` attribute.
+    pub fn of(attr: &ResolvedAttribute) -> Result<Self> {
+        let key = match column_of(attr)? {
+            Column::Text(TextColumn::EmailKey) => SortKey::UserName,
+            Column::Text(TextColumn::GivenName) => SortKey::GivenName,
+            Column::Text(TextColumn::FamilyName) => SortKey::FamilyName,
+            Column::Text(TextColumn::DisplayName) => SortKey::DisplayName,
+            Column::Text(TextColumn::Title) => SortKey::Title,
+            Column::Text(TextColumn::Department) => SortKey::Department,
+            Column::Text(TextColumn::EmployeeNumber) => SortKey::EmployeeNumber,
+            Column::Text(TextColumn::ExternalId) => SortKey::ExternalId,
+            Column::Time(TimeColumn::Created) => SortKey::Created,
+            Column::Time(TimeColumn::LastModified) => SortKey::LastModified,
+            Column::Active => SortKey::Active,
+            _ => return Err(unsupported(&attr.to_string())),
+        };
+        Ok(key)
+    }
+}
+
+/// The stored text columns a filter can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextColumn {
+    Id,
+    /// The email as entered (for a case-exact comparison).
+    Email,
+    /// The folded email (userName and emails.value are case-insensitive).
+    EmailKey,
+    ExternalId,
+    GivenName,
+    FamilyName,
+    DisplayName,
+    Title,
+    Phone,
+    Department,
+    EmployeeNumber,
+    ManagerId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeColumn {
+    Created,
+    LastModified,
+}
+
+/// What an attribute path reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Text(TextColumn),
+    Time(TimeColumn),
+    Active,
+    /// A value every user has (`emails.type` is "work", `meta.resourceType` "User").
+    ConstantText(&'static str),
+    /// `emails.primary`: true for the one email every user has.
+    ConstantTrue,
+    /// `phoneNumbers.type`: "work" when the user has a phone.
+    PhoneType,
+}
+
+fn column_of(attr: &ResolvedAttribute) -> Result<Column> {
+    let sub = attr.sub_attribute.map(|s| s.name);
+    let column = match (attr.schema.id, attr.attribute.name, sub) {
+        (urn::ENTERPRISE_USER, "department", None) => Column::Text(TextColumn::Department),
+        (urn::ENTERPRISE_USER, "employeeNumber", None) => Column::Text(TextColumn::EmployeeNumber),
+        (urn::ENTERPRISE_USER, "manager", Some("value")) => Column::Text(TextColumn::ManagerId),
+        (urn::ENTERPRISE_USER, _, _) => return Err(unsupported(&attr.to_string())),
+        (_, "id", None) => Column::Text(TextColumn::Id),
+        (_, "externalId", None) => Column::Text(TextColumn::ExternalId),
+        (_, "userName", None) | (_, "emails", Some("value")) => Column::Text(TextColumn::EmailKey),
+        (_, "emails", Some("type")) => Column::ConstantText("work"),
+        (_, "emails", Some("primary")) => Column::ConstantTrue,
+        (_, "phoneNumbers", Some("value")) => Column::Text(TextColumn::Phone),
+        (_, "phoneNumbers", Some("type")) => Column::PhoneType,
+        (_, "name", Some("givenName")) => Column::Text(TextColumn::GivenName),
+        (_, "name", Some("familyName")) => Column::Text(TextColumn::FamilyName),
+        (_, "displayName", None) => Column::Text(TextColumn::DisplayName),
+        (_, "title", None) => Column::Text(TextColumn::Title),
+        (_, "active", None) => Column::Active,
+        (_, "meta", Some("created")) => Column::Time(TimeColumn::Created),
+        (_, "meta", Some("lastModified")) => Column::Time(TimeColumn::LastModified),
+        (_, "meta", Some("resourceType")) => Column::ConstantText("User"),
+        _ => return Err(unsupported(&attr.to_string())),
+    };
+    Ok(column)
+}
+
+/// A text column as a nullable SQL expression.
+fn text_expr(
+    column: TextColumn,
+) -> Box<dyn BoxableExpression<employees::table, Db, SqlType = Nullable<Text>>> {
+    use employees::dsl as e;
+    match column {
+        TextColumn::Id => Box::new(e::id.nullable()),
+        TextColumn::Email => Box::new(e::email.nullable()),
+        TextColumn::EmailKey => Box::new(e::email_key.nullable()),
+        TextColumn::ExternalId => Box::new(e::external_id),
+        TextColumn::GivenName => Box::new(e::given_name),
+        TextColumn::FamilyName => Box::new(e::family_name),
+        TextColumn::DisplayName => Box::new(e::display_name),
+        TextColumn::Title => Box::new(e::title),
+        TextColumn::Phone => Box::new(e::phone),
+        TextColumn::Department => Box::new(e::department),
+        TextColumn::EmployeeNumber => Box::new(e::employee_number),
+        TextColumn::ManagerId => Box::new(e::manager_id),
+    }
+}
+
+fn time_expr(
+    column: TimeColumn,
+) -> Box<dyn BoxableExpression<employees::table, Db, SqlType = Timestamp>> {
+    match column {
+        TimeColumn::Created => Box::new(employees::created_at),
+        TimeColumn::LastModified => Box::new(employees::updated_at),
+    }
+}
+
+fn constant(value: bool) -> Condition {
+    Box::new(value.into_sql::<Bool>())
+}
+
+/// Empty stored text is treated as absent, as the SCIM mapping omits it.
+fn present_text(column: TextColumn) -> Condition {
+    Box::new(
+        text_expr(column)
+            .is_not_null()
+            .and(text_expr(column).ne(""))
+            .assume_not_null(),
+    )
+}
+
+/// Translates a validated expression to a two-valued SQL condition.
+fn translate(expr: &Expr) -> Result<Condition> {
+    Ok(match expr {
+        Expr::And(terms) => {
+            let mut conditions = terms.iter().map(translate);
+            let first = conditions
+                .next()
+                .transpose()?
+                .unwrap_or_else(|| constant(true));
+            conditions.try_fold(first, |acc, next| {
+                Ok::<_, Error>(Box::new(acc.and(next?)) as Condition)
+            })?
+        }
+        Expr::Or(terms) => {
+            let mut conditions = terms.iter().map(translate);
+            let first = conditions
+                .next()
+                .transpose()?
+                .unwrap_or_else(|| constant(false));
+            conditions.try_fold(first, |acc, next| {
+                Ok::<_, Error>(Box::new(acc.or(next?)) as Condition)
+            })?
+        }
+        Expr::Not(inner) => Box::new(not(translate(inner)?)),
+        // Every multi-valued attribute served has at most one value per user, so "some
+        // value satisfies the inner filter" is the inner filter on that value.
+        Expr::ValuePath { filter, .. } => translate(filter)?,
+        Expr::Present(attr) => present(attr)?,
+        Expr::Compare { attr, op, value } => compare(attr, *op, value)?,
+    })
+}
+
+fn present(attr: &ResolvedAttribute) -> Result<Condition> {
+    if attr.sub_attribute.is_none() && attr.attribute.is_complex() {
+        // A complex attribute is present when one of its translatable parts is.
+        return Ok(match (attr.schema.id, attr.attribute.name) {
+            (urn::ENTERPRISE_USER, "manager") => present_text(TextColumn::ManagerId),
+            (_, "emails") | (_, "meta") => constant(true),
+            (_, "phoneNumbers") => present_text(TextColumn::Phone),
+            (_, "name") => Box::new(
+                present_text(TextColumn::GivenName).or(present_text(TextColumn::FamilyName)),
+            ),
+            _ => return Err(unsupported(&attr.to_string())),
+        });
+    }
+    Ok(match column_of(attr)? {
+        Column::Text(column) => present_text(column),
+        Column::PhoneType => present_text(TextColumn::Phone),
+        Column::Time(_) | Column::Active | Column::ConstantText(_) | Column::ConstantTrue => {
+            constant(true)
+        }
+    })
+}
+
+fn compare(attr: &ResolvedAttribute, op: CompareOp, value: &TypedValue) -> Result<Condition> {
+    let def: &AttributeDef = attr.target();
+    match (column_of(attr)?, value) {
+        (Column::Text(column), TypedValue::String(text)) => {
+            let (column, fold) = match (column, def.case_exact) {
+                // The email's folded copy is indexed: case-insensitive look-ups use it.
+                (TextColumn::EmailKey, true) => (TextColumn::Email, false),
+                (TextColumn::EmailKey, false) => (TextColumn::EmailKey, false),
+                (column, case_exact) => (column, !case_exact),
+            };
+            let needle = if def.case_exact {
+                text.as_str().to_owned()
+            } else {
+                text.as_str().to_lowercase()
+            };
+            Ok(compare_text(column, fold, op, needle))
+        }
+        (Column::PhoneType, TypedValue::String(text)) => {
+            let holds = compare_constant("work", text.as_str(), def.case_exact, op);
+            Ok(if holds {
+                present_text(TextColumn::Phone)
+            } else {
+                constant(false)
+            })
+        }
+        (Column::ConstantText(stored), TypedValue::String(text)) => Ok(constant(compare_constant(
+            stored,
+            text.as_str(),
+            def.case_exact,
+            op,
+        ))),
+        (Column::ConstantTrue, TypedValue::Boolean(b)) => Ok(constant(match op {
+            CompareOp::Eq => *b,
+            CompareOp::Ne => !*b,
+            _ => false,
+        })),
+        (Column::Active, TypedValue::Boolean(b)) => Ok(match op {
+            CompareOp::Eq => Box::new(employees::active.eq(*b)),
+            CompareOp::Ne => Box::new(employees::active.ne(*b)),
+            _ => constant(false),
+        }),
+        (Column::Time(column), TypedValue::DateTime(at)) => Ok(compare_time(column, op, *at)),
+        _ => Err(unsupported(&attr.to_string())),
+    }
+}
+
+fn compare_constant(stored: &str, value: &str, case_exact: bool, op: CompareOp) -> bool {
+    let (stored, value) = if case_exact {
+        (stored.to_owned(), value.to_owned())
+    } else {
+        (stored.to_lowercase(), value.to_lowercase())
+    };
+    match op {
+        CompareOp::Eq => stored == value,
+        CompareOp::Ne => stored != value,
+        CompareOp::Co => stored.contains(&value),
+        CompareOp::Sw => stored.starts_with(&value),
+        CompareOp::Ew => stored.ends_with(&value),
+        CompareOp::Gt => stored > value,
+        CompareOp::Ge => stored >= value,
+        CompareOp::Lt => stored < value,
+        CompareOp::Le => stored <= value,
+    }
+}
+
+fn compare_text(column: TextColumn, fold: bool, op: CompareOp, needle: String) -> Condition {
+    let stored = || -> Box<dyn BoxableExpression<employees::table, Db, SqlType = Text>> {
+        let raw = text_expr(column).assume_not_null();
+        if fold {
+            Box::new(spark_fold(raw))
+        } else {
+            Box::new(raw)
+        }
+    };
+    let key = || spark_order_key(needle.clone());
+    let holds: Condition = match op {
+        CompareOp::Eq => Box::new(stored().eq(needle.clone())),
+        CompareOp::Ne => Box::new(stored().ne(needle.clone())),
+        CompareOp::Co => Box::new(spark_contains(stored(), needle.clone())),
+        CompareOp::Sw => Box::new(spark_starts_with(stored(), needle.clone())),
+        CompareOp::Ew => Box::new(spark_ends_with(stored(), needle.clone())),
+        CompareOp::Gt => Box::new(spark_order_key(stored()).gt(key())),
+        CompareOp::Ge => Box::new(spark_order_key(stored()).ge(key())),
+        CompareOp::Lt => Box::new(spark_order_key(stored()).lt(key())),
+        CompareOp::Le => Box::new(spark_order_key(stored()).le(key())),
+    };
+    // Absent (NULL or empty) values match nothing, `ne` included.
+    Box::new(present_text(column).and(holds))
+}
+
+/// Date-time comparisons at the columns' microsecond precision: a filter instant finer
+/// than that is rounded so that the comparison means what it says.
+fn compare_time(column: TimeColumn, op: CompareOp, at: DateTime<Utc>) -> Condition {
+    let exact = at.naive_utc();
+    let floor: NaiveDateTime = at.naive_utc().trunc_subsecs(6);
+    let aligned = exact == floor;
+    let stored = || time_expr(column);
+    match op {
+        CompareOp::Eq if aligned => Box::new(stored().eq(floor)),
+        CompareOp::Eq => constant(false),
+        CompareOp::Ne if aligned => Box::new(stored().ne(floor)),
+        CompareOp::Ne => constant(true),
+        CompareOp::Gt => Box::new(stored().gt(floor)),
+        CompareOp::Ge if aligned => Box::new(stored().ge(floor)),
+        CompareOp::Ge => Box::new(stored().gt(floor)),
+        CompareOp::Lt if aligned => Box::new(stored().lt(floor)),
+        CompareOp::Lt => Box::new(stored().le(floor)),
+        CompareOp::Le => Box::new(stored().le(floor)),
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => constant(false),
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = employees)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct UserRow {
+    id: String,
+    email: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
+    title: Option<String>,
+    department: Option<String>,
+    employee_number: Option<String>,
+    manager_id: Option<String>,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
+    employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str().to_owned()))
+        .into_boxed()
+}
+
+impl Employees<'_> {
+    /// One page of the tenant's employees as SCIM user records: those matching `filter`
+    /// (all when `None`), in `order`, from `start`, at most `limit`.
+    pub fn scim_users(
+        &self,
+        tenant: &TenantId,
+        filter: Option<&Expr>,
+        order: UserOrder,
+        start: &PageStart,
+        limit: u64,
+    ) -> Result<UserPage> {
+        let mut conn = self.db.conn()?;
+        let conn = &mut *conn;
+        let mut count = tenant_users(tenant);
+        let mut page = tenant_users(tenant);
+        if let Some(filter) = filter {
+            count = count.filter(translate(filter)?);
+            page = page.filter(translate(filter)?);
+        }
+        let total: i64 = count.count().get_result(conn)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        page = match order {
+            UserOrder::Id => page.order(employees::id.asc()),
+            UserOrder::By(key, direction) => sorted(page, key, direction),
+        };
+        page = match (start, order) {
+            (PageStart::AfterId(after), UserOrder::Id) => {
+                page.filter(employees::id.gt(after.clone()))
+            }
+            (PageStart::AfterId(_), UserOrder::By(..)) => {
+                return Err(Error::Invalid(
+                    "keyset paging follows the id order only".into(),
+                ));
+            }
+            (PageStart::Offset(offset), _) => {
+                page.offset(i64::try_from(*offset).unwrap_or(i64::MAX))
+            }
+        };
+        let rows: Vec<UserRow> = page.limit(limit).select(UserRow::as_select()).load(conn)?;
+        let users = with_managers(conn, tenant, rows)?;
+        Ok(UserPage {
+            total: u64::try_from(total).unwrap_or_default(),
+            users,
+        })
+    }
+
+    /// One employee as a SCIM user record, if it belongs to the tenant.
+    pub fn scim_user(&self, tenant: &TenantId, id: &str) -> Result<Option<EmployeeRecord>> {
+        let mut conn = self.db.conn()?;
+        let conn = &mut *conn;
+        let rows: Vec<UserRow> = tenant_users(tenant)
+            .filter(employees::id.eq(id.to_owned()))
+            .select(UserRow::as_select())
+            .load(conn)?;
+        Ok(with_managers(conn, tenant, rows)?.into_iter().next())
+    }
+}
+
+fn sorted(
+    page: employees::BoxedQuery<'static, Db>,
+    key: SortKey,
+    direction: SortDirection,
+) -> employees::BoxedQuery<'static, Db> {
+    use employees::dsl as e;
+    let descending = direction == SortDirection::Descending;
+    macro_rules! by {
+        ($expr:expr, $nullable:expr) => {{
+            let page = if $nullable {
+                page.order(($expr).is_null().asc())
+            } else {
+                page.order(e::id.is_null().asc())
+            };
+            let page = if descending {
+                page.then_order_by(($expr).desc())
+            } else {
+                page.then_order_by(($expr).asc())
+            };
+            page.then_order_by(e::id.asc())
+        }};
+    }
+    match key {
+        SortKey::UserName => by!(spark_order_key(e::email_key), false),
+        SortKey::GivenName => by!(spark_sort_key(e::given_name), true),
+        SortKey::FamilyName => by!(spark_sort_key(e::family_name), true),
+        SortKey::DisplayName => by!(spark_sort_key(e::display_name), true),
+        SortKey::Title => by!(spark_sort_key(e::title), true),
+        SortKey::Department => by!(spark_sort_key(e::department), true),
+        SortKey::EmployeeNumber => by!(spark_sort_key(e::employee_number), true),
+        // externalId is case-exact; the id breaks ties either way.
+        SortKey::ExternalId => by!(e::external_id, true),
+        SortKey::Created => by!(e::created_at, false),
+        SortKey::LastModified => by!(e::updated_at, false),
+        SortKey::Active => by!(e::active, false),
+    }
+}
+
+/// Builds the records, looking up the managers' display names in one query.
+fn with_managers(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    rows: Vec<UserRow>,
+) -> Result<Vec<EmployeeRecord>> {
+    let mut manager_ids: Vec<String> = rows.iter().filter_map(|r| r.manager_id.clone()).collect();
+    manager_ids.sort();
+    manager_ids.dedup();
+    let names: std::collections::HashMap<String, Option<String>> = if manager_ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        tenant_users(tenant)
+            .filter(employees::id.eq_any(manager_ids))
+            .select((
+                employees::id,
+                employees::display_name,
+                employees::given_name,
+                employees::family_name,
+            ))
+            .load::<(String, Option<String>, Option<String>, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(id, display, given, family)| (id, display_name_of(display, given, family)))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| EmployeeRecord {
+            manager: row.manager_id.map(|id| ManagerRef {
+                display_name: names.get(&id).cloned().flatten(),
+                id,
+            }),
+            id: row.id,
+            email: row.email,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            display_name: row.display_name,
+            phone: row.phone,
+            title: row.title,
+            department: row.department,
+            employee_number: row.employee_number,
+            active: row.active,
+            created: row.created_at.and_utc(),
+            updated: row.updated_at.and_utc(),
+            version: row.version,
+            external_id: row.external_id,
+        })
+        .collect())
+}
+
+/// What to call someone: the display name, else given and family name.
+pub(crate) fn display_name_of(
+    display: Option<String>,
+    given: Option<String>,
+    family: Option<String>,
+) -> Option<String> {
+    display.filter(|d| !d.trim().is_empty()).or_else(|| {
+        let joined = [given, family]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.trim().is_empty()).then_some(joined)
+    })
+}
+
+/// Departments are served as SCIM Groups; a department's id is derived from its name
+/// (a UUID v5 under this namespace), so it is stable for as long as the name is.
+const DEPARTMENT_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5b1c_2f4e_8d0a_4c61_9e3f_7a52_d8c4_1b06);
+
+/// The SCIM Group id of a department name.
+pub fn department_id(name: &str) -> String {
+    uuid::Uuid::new_v5(&DEPARTMENT_NAMESPACE, name.as_bytes()).to_string()
+}
+
+impl Employees<'_> {
+    /// The tenant's departments as SCIM group records, by name, with their members.
+    /// A department exists while at least one employee has it.
+    pub fn departments(&self, tenant: &TenantId) -> Result<Vec<scim_model::DepartmentRecord>> {
+        type MemberRow = (
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            NaiveDateTime,
+            NaiveDateTime,
+        );
+        let rows: Vec<MemberRow> = tenant_users(tenant)
+            .filter(employees::department.is_not_null())
+            .filter(employees::department.ne(""))
+            .order((employees::department.asc(), employees::id.asc()))
+            .select((
+                employees::department,
+                employees::id,
+                employees::display_name,
+                employees::given_name,
+                employees::family_name,
+                employees::created_at,
+                employees::updated_at,
+            ))
+            .load(&mut *self.db.conn()?)?;
+        let mut departments: Vec<scim_model::DepartmentRecord> = Vec::new();
+        for (department, id, display, given, family, created, updated) in rows {
+            let name = department.unwrap_or_default();
+            let member = scim_model::MemberRef {
+                id,
+                display_name: display_name_of(display, given, family),
+            };
+            let (created, updated) = (created.and_utc(), updated.and_utc());
+            match departments.last_mut() {
+                Some(current) if current.name == name => {
+                    current.members.push(member);
+                    current.created = current.created.min(created);
+                    current.updated = current.updated.max(updated);
+                }
+                _ => departments.push(scim_model::DepartmentRecord {
+                    id: department_id(&name),
+                    name,
+                    members: vec![member],
+                    created,
+                    updated,
+                    version: 0,
+                }),
+            }
+        }
+        for department in &mut departments {
+            // Changes when a member changes (the newest change moves) or joins or leaves
+            // (the count moves).
+            let members = i64::try_from(department.members.len()).unwrap_or(i64::MAX);
+            department.version = department
+                .updated
+                .timestamp_micros()
+                .wrapping_mul(31)
+                .wrapping_add(members);
+        }
+        Ok(departments)
+    }
+}

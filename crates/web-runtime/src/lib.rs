@@ -1,0 +1,43 @@
+//! What Spark's two HTTP services (`scim-api`, `auth-gateway`) share, so each binary is
+//! only its routes: structured JSON logs, a request id on every log line and response,
+//! Prometheus metrics, the health and readiness checks, and running blocking database
+//! work off the async workers.
+//!
+//! What it knows: actix-web, tracing, the metric names. What it does not know: SCIM,
+//! OIDC, HTML, or how a service turns its errors into responses.
+
+mod health;
+mod metrics;
+mod request_id;
+
+pub use health::{healthz, readyz};
+pub use metrics::{Metrics, RouteLabels, metrics_endpoint};
+pub use request_id::{REQUEST_ID_HEADER, RequestId, observe};
+
+/// Starts JSON logging to standard output, one object per line, filtered by `RUST_LOG`
+/// (default `info`). Each line carries the fields of the spans it is in, so the request
+/// id is on every line logged while serving a request. Safe to call more than once.
+pub fn init_logging(service: &'static str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let installed = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .try_init();
+    if installed.is_ok() {
+        tracing::info!(service, "logging started");
+    }
+}
+
+/// Runs blocking work (a database call) on actix's blocking pool. A panic or a
+/// cancelled task becomes `None`, for the caller to answer as a server error.
+pub async fn blocking<T, F>(work: F) -> Option<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(work).await.ok()
+}

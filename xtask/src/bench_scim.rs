@@ -1,0 +1,316 @@
+//! `cargo xtask bench scim [N]`: Okta's import as a load, against the release build of
+//! scim-api on each backend, with N employees (default 100,000):
+//!
+//! 1. a full import walk in pages of 100 (`startIndex=1, 101, …`), timing the first and
+//!    the last ten pages;
+//! 2. `userName eq` look-ups in a 1,000-employee tenant and in the N-employee tenant;
+//! 3. throughput: four keep-alive clients walking pages for ten seconds.
+//!
+//! The HTTP client is a few lines of std over one keep-alive connection per client, so
+//! the measurement includes no client library's overhead beyond the kernel's.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{DEFAULT_TEST_DATABASE_URL, Result, cargo, run, workspace_root};
+
+const PAGE: u64 = 100;
+const CLIENTS: usize = 4;
+const THROUGHPUT_SECONDS: u64 = 10;
+
+/// One keep-alive HTTP/1.1 connection.
+struct Client {
+    reader: BufReader<TcpStream>,
+    host: String,
+    token: String,
+}
+
+impl Client {
+    fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(Self {
+            reader: BufReader::new(stream),
+            host: host.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// GETs `path`; returns the status and the body.
+    fn get(&mut self, path: &str) -> Result<(u16, Vec<u8>)> {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nAccept: application/scim+json\r\n\r\n",
+            self.host, self.token
+        );
+        self.reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut status_line = String::new();
+        self.reader
+            .read_line(&mut status_line)
+            .map_err(|e| e.to_string())?;
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader
+            .read_exact(&mut body)
+            .map_err(|e| e.to_string())?;
+        Ok((status, body))
+    }
+
+    fn page(&mut self, start_index: u64) -> Result<Duration> {
+        let started = Instant::now();
+        let (status, body) = self.get(&format!(
+            "/scim/v2/Users?startIndex={start_index}&count={PAGE}"
+        ))?;
+        if status != 200 || body.len() < 100 {
+            return Err(format!("page {start_index}: status {status}"));
+        }
+        Ok(started.elapsed())
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+fn sparkctl(bin: &Path, url: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(bin.join("sparkctl"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "sparkctl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A workspace with `count` employees, the integration live, and a token.
+fn workspace(bin: &Path, url: &str, dir: &Path, name: &str, count: usize) -> Result<String> {
+    sparkctl(bin, url, &["tenant", "create", name])?;
+    sparkctl(bin, url, &["okta", "enable", name])?;
+    sparkctl(bin, url, &["okta", "connect", name])?;
+    let file = dir.join(format!("{name}.csv"));
+    std::fs::write(&file, crate::bench::generate_csv(count, 0)).map_err(|e| e.to_string())?;
+    sparkctl(
+        bin,
+        url,
+        &["employees", "import", name, &file.to_string_lossy()],
+    )?;
+    sparkctl(bin, url, &["scim-token", "mint", name])
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(bin: &Path, url: &str, port: u16) -> Result<Server> {
+    let child = Command::new(bin.join("scim-api"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", url)
+        .env("SPARK__PUBLIC__SCIM_PORT", port.to_string())
+        .env("SPARK__DATABASE__MAX_CONNECTIONS", "8")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let server = Server(child);
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err("scim-api did not start".into())
+}
+
+fn mean_ms(samples: &[Duration]) -> f64 {
+    samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / samples.len().max(1) as f64
+}
+
+fn median_us(mut samples: Vec<Duration>) -> f64 {
+    samples.sort();
+    samples
+        .get(samples.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e6)
+}
+
+fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
+    let big_token = workspace(bin, url, dir, "big", count)?;
+    let small_token = workspace(bin, url, dir, "small", 1_000)?;
+    let port = free_port()?;
+    let _server = start_server(bin, url, port)?;
+    let big = format!("big.localhost:{port}");
+    let small = format!("small.localhost:{port}");
+
+    // 1. The import walk.
+    let mut client = Client::connect(port, &big, &big_token)?;
+    let pages = (count as u64).div_ceil(PAGE);
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for page in 0..pages {
+        times.push(client.page(page * PAGE + 1)?);
+    }
+    let walk = started.elapsed();
+    let first = mean_ms(times.get(..10).unwrap_or_default());
+    let last = mean_ms(
+        times
+            .get(times.len().saturating_sub(10)..)
+            .unwrap_or_default(),
+    );
+    println!(
+        "  import walk: {pages} pages of {PAGE} in {:.2} s; first 10 pages {first:.2} ms each, last 10 {last:.2} ms each (ratio {:.2})",
+        walk.as_secs_f64(),
+        last / first
+    );
+
+    // 2. userName look-ups, small tenant vs big tenant.
+    for (label, host, token, size) in [
+        ("1,000", &small, &small_token, 1_000),
+        ("full", &big, &big_token, count),
+    ] {
+        let mut client = Client::connect(port, host, token)?;
+        let mut samples = Vec::new();
+        for i in 0..500 {
+            let email = format!("employee{}%40bench.example", (i * 7919) % size);
+            let started = Instant::now();
+            let (status, _) = client.get(&format!(
+                "/scim/v2/Users?filter=userName%20eq%20%22{email}%22"
+            ))?;
+            if status != 200 {
+                return Err(format!("look-up: status {status}"));
+            }
+            samples.push(started.elapsed());
+        }
+        println!(
+            "  userName eq in the {label}-employee tenant ({size}): median {:.0} µs",
+            median_us(samples)
+        );
+    }
+
+    // 3. Throughput.
+    let deadline = Instant::now() + Duration::from_secs(THROUGHPUT_SECONDS);
+    let results: Vec<Result<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (big, token) = (big.clone(), big_token.clone());
+                s.spawn(move || -> Result<u64> {
+                    let mut client = Client::connect(port, &big, &token)?;
+                    let mut served = 0;
+                    let mut page = (c as u64 * pages / CLIENTS as u64) % pages;
+                    while Instant::now() < deadline {
+                        client.page(page * PAGE + 1)?;
+                        served += 1;
+                        page = (page + 1) % pages;
+                    }
+                    Ok(served)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("client panicked".into())))
+            .collect()
+    });
+    let mut total = 0;
+    for result in results {
+        total += result?;
+    }
+    println!(
+        "  throughput: {:.0} pages of {PAGE} users per second ({CLIENTS} keep-alive clients, {THROUGHPUT_SECONDS} s, zero errors)",
+        total as f64 / THROUGHPUT_SECONDS as f64
+    );
+    Ok(())
+}
+
+/// Runs the SCIM benchmark.
+pub fn scim(args: &[&str]) -> Result {
+    let count: usize = match args {
+        [] => 100_000,
+        [n] => n
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("not a count: {n}"))?,
+        _ => return Err("usage: cargo xtask bench scim [N]".into()),
+    };
+    run(
+        &cargo(),
+        &[
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "sparkctl",
+            "-p",
+            "scim-api",
+        ],
+        &[],
+    )?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
+    let bin = target.join("release");
+    let dir = std::env::temp_dir().join(format!("spark-bench-scim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+
+    println!("SQLite (file, WAL), {count} employees:");
+    let sqlite = bench_backend(
+        &bin,
+        &format!("sqlite://{}", dir.join("bench.db").display()),
+        &dir,
+        count,
+    );
+
+    println!("PostgreSQL, {count} employees:");
+    let admin =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
+    let name = format!("spark_bench_{}", std::process::id());
+    crate::bench::psql(&admin, &format!("CREATE DATABASE {name}"))?;
+    let server = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(server, _)| server);
+    let url = format!("{server}/{name}");
+    let postgres =
+        sparkctl(&bin, &url, &["migrate"]).and_then(|_| bench_backend(&bin, &url, &dir, count));
+    let dropped = crate::bench::psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+    let _ = std::fs::remove_dir_all(&dir);
+    sqlite?;
+    postgres?;
+    dropped
+}
