@@ -50,12 +50,19 @@ usage: cargo xtask <task>
   bench scim [N]        Okta's import against scim-api with N employees (default 100000)
 ";
 
-/// The workspace root (xtask's parent folder).
+/// The workspace root: the nearest folder from the current one up whose Cargo.toml
+/// has a `[workspace]` table (cargo runs xtask from where it was invoked). Found at run
+/// time, not from the build: checkouts sharing one CARGO_TARGET_DIR share the xtask
+/// binary too, and must each act on their own tree.
 pub fn workspace_root() -> PathBuf {
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    Path::new(manifest)
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    let start = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    start
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
+        })
+        .map_or(start.clone(), Path::to_path_buf)
 }
 
 /// Runs a command in the workspace root; fails with its name when it fails.

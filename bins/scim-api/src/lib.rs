@@ -37,6 +37,7 @@ pub struct ScimState {
     service: Arc<ServiceSettings>,
     cursors: cursor::CursorCodec,
     positions: Arc<positions::PositionCache>,
+    totals: Arc<positions::TotalCache>,
     counters: Counters,
 }
 
@@ -79,6 +80,7 @@ impl ScimState {
             settings: Arc::new(settings),
             service: Arc::new(service),
             positions: Arc::new(positions::PositionCache::default()),
+            totals: Arc::new(positions::TotalCache::default()),
             counters,
         }
     }

@@ -1,4 +1,7 @@
-//! Makes sequential `startIndex` paging as cheap as a cursor. Okta imports by asking for
+//! What the service remembers between the pages of an import, so that each page costs
+//! the same however large the directory is.
+//!
+//! **Positions.** Sequential `startIndex` paging is made as cheap as a cursor. Okta imports by asking for
 //! `startIndex=1, 101, 201, …` in id order; after serving a page, the service remembers
 //! the id its next page starts after, so the next request continues from an index
 //! position (keyset) instead of skipping rows (OFFSET), and the last page of a large
@@ -62,6 +65,37 @@ impl PositionCache {
     }
 }
 
+/// Remembered result counts: (tenant, query) → the count at a directory version. A
+/// count is reused only while the tenant's directory version is unchanged (persistence
+/// raises it with every change to the tenant's employees), so it is never stale; this
+/// spares every page but the first of an import a count over the whole directory.
+#[derive(Default)]
+pub struct TotalCache {
+    entries: Mutex<HashMap<(String, String), (i64, u64)>>,
+}
+
+impl TotalCache {
+    /// The count for this query at `version`, if known.
+    pub fn get(&self, tenant: &str, query: &str, version: i64) -> Option<u64> {
+        let entries = self.entries.lock().ok()?;
+        match entries.get(&(tenant.to_owned(), query.to_owned())) {
+            Some((at, total)) if *at == version => Some(*total),
+            _ => None,
+        }
+    }
+
+    /// Remembers the count of this query at `version`.
+    pub fn remember(&self, tenant: &str, query: &str, version: i64, total: u64) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert((tenant.to_owned(), query.to_owned()), (version, total));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +108,15 @@ mod tests {
         assert_eq!(cache.get("t2", "q", 101), None);
         assert_eq!(cache.get("t1", "other", 101), None);
         assert_eq!(cache.get("t1", "q", 201), None);
+    }
+
+    #[test]
+    fn totals_hold_only_at_their_version() {
+        let totals = TotalCache::default();
+        totals.remember("t1", "q", 7, 1_000);
+        assert_eq!(totals.get("t1", "q", 7), Some(1_000));
+        assert_eq!(totals.get("t1", "q", 8), None, "the directory changed");
+        assert_eq!(totals.get("t1", "other", 7), None);
     }
 
     #[test]

@@ -159,12 +159,26 @@ async fn respond(
     let expr = checked.filter.as_ref().map(|f| f.expr().clone());
     let count = checked.count;
     let page_start = start.clone();
+    let version = tenant.directory_version;
+    let known_total = state.totals.get(&tenant_id, &fingerprint, version);
+    let query_tenant = tenant.id.clone();
     let page = web_runtime::blocking(move || {
-        db.employees()
-            .scim_users(&tenant.id, expr.as_ref(), order, &page_start, count)
+        db.employees().scim_users(
+            &query_tenant,
+            expr.as_ref(),
+            order,
+            &page_start,
+            count,
+            known_total,
+        )
     })
     .await
     .ok_or_else(ApiError::internal)??;
+    if known_total.is_none() {
+        state
+            .totals
+            .remember(&tenant_id, &fingerprint, version, page.total);
+    }
 
     let base = state.settings.scim_base_url(tenant.workspace.as_str());
     let served = page.users.len() as u64;
@@ -176,39 +190,56 @@ async fn respond(
         (PageStart::Offset(offset), _) => Some(Position::Offset(offset + served)),
         (PageStart::AfterId(_), _) => None,
     };
-    let resources: Vec<serde_json::Value> = page
-        .users
-        .iter()
-        .map(|user| {
-            checked
-                .projection
-                .apply(&user.to_scim_user(&base).to_value())
-        })
-        .collect();
-
-    let body = match start_index {
+    let next_cursor = match start_index {
         Some(start_index) => {
             if let (Some(Position::AfterId(after)), UserOrder::Id) = (&next_position, order) {
-                state.positions.remember(
-                    &tenant_id,
-                    &fingerprint,
-                    start_index + served,
-                    after.clone(),
-                );
+                let next_index = start_index + served;
+                state
+                    .positions
+                    .remember(&tenant_id, &fingerprint, next_index, after.clone());
             }
-            ListResponse::new(resources, page.total, start_index)
+            None
         }
-        None => {
-            let more = served == count && served > 0;
-            let next = next_position.filter(|_| more).map(|position| {
+        None => next_position
+            .filter(|_| served == count && served > 0)
+            .map(|position| {
                 state
                     .cursors
                     .encode(&tenant_id, &fingerprint, position, now)
-            });
-            ListResponse::with_cursors(resources, page.total, next, None)
-        }
+            }),
     };
-    Ok(scim_json(actix_web::http::StatusCode::OK, &body))
+    let users = page.users.iter().map(|user| user.to_scim_user(&base));
+    // Without `attributes`/`excludedAttributes` the users serialise as they are: the
+    // projection would return them unchanged (a test holds it to that), only slower.
+    if checked.projection.is_default() {
+        let users: Vec<scim_model::User> = users.collect();
+        Ok(list_response(users, page.total, start_index, next_cursor))
+    } else {
+        let projected = users
+            .map(|user| checked.projection.apply(&user.to_value()))
+            .collect();
+        Ok(list_response::<serde_json::Value>(
+            projected,
+            page.total,
+            start_index,
+            next_cursor,
+        ))
+    }
+}
+
+/// A ListResponse: index-paginated when the request gave a `startIndex` (or none and
+/// no cursor), cursor-paginated otherwise.
+fn list_response<T: serde::Serialize>(
+    resources: Vec<T>,
+    total: u64,
+    start_index: Option<u64>,
+    next_cursor: Option<String>,
+) -> HttpResponse {
+    let body = match start_index {
+        Some(start_index) => ListResponse::new(resources, total, start_index),
+        None => ListResponse::with_cursors(resources, total, next_cursor, None),
+    };
+    scim_json(actix_web::http::StatusCode::OK, &body)
 }
 
 async fn get_one(
@@ -256,4 +287,42 @@ async fn get_one(
         response.headers_mut().insert(ETAG, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use scim_model::{EmployeeRecord, ManagerRef, Projection, USER_RESOURCE};
+
+    /// Serialising users directly is only right while the default projection changes
+    /// nothing.
+    #[test]
+    fn the_default_projection_leaves_a_user_unchanged() {
+        let record = EmployeeRecord {
+            id: "e1".into(),
+            email: "ada@acme.com".into(),
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
+            display_name: Some("Ada".into()),
+            phone: Some("+1 555".into()),
+            title: Some("CTO".into()),
+            department: Some("Eng".into()),
+            employee_number: Some("1".into()),
+            manager: Some(ManagerRef {
+                id: "e0".into(),
+                display_name: Some("Boss".into()),
+            }),
+            active: false,
+            created: Utc::now(),
+            updated: Utc::now(),
+            version: 3,
+            external_id: Some("x".into()),
+        };
+        let user = record
+            .to_scim_user("https://acme.spark.work/scim/v2")
+            .to_value();
+        let projection = Projection::new(&USER_RESOURCE, &[], &[]);
+        assert!(projection.is_default());
+        assert_eq!(projection.apply(&user), user);
+    }
 }

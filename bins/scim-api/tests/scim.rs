@@ -131,6 +131,10 @@ backend_tests! {
             again.extend(ids(&page));
         }
         assert_eq!(again, seen);
+        // A change to the directory shows in the very next page's total.
+        import(db, &tenant, &[employee("late@acme.com", "Late", "Comer", "", true)]);
+        let (_, page) = scim(service.get("acme", "/scim/v2/Users?startIndex=1&count=100", &token));
+        assert_eq!(page["totalResults"], 1_051);
     }
 
     fn every_write_is_refused(db) {

@@ -7,6 +7,7 @@ diesel::table! {
         workspace -> Text,
         name -> Text,
         created_at -> Timestamp,
+        directory_version -> BigInt,
     }
 }
 

@@ -429,7 +429,9 @@ fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
 
 impl Employees<'_> {
     /// One page of the tenant's employees as SCIM user records: those matching `filter`
-    /// (all when `None`), in `order`, from `start`, at most `limit`.
+    /// (all when `None`), in `order`, from `start`, at most `limit`. `known_total` skips
+    /// counting when the caller knows the count for this filter at the tenant's current
+    /// directory version (counting is the one part that grows with the directory).
     pub fn scim_users(
         &self,
         tenant: &TenantId,
@@ -437,16 +439,25 @@ impl Employees<'_> {
         order: UserOrder,
         start: &PageStart,
         limit: u64,
+        known_total: Option<u64>,
     ) -> Result<UserPage> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let mut count = tenant_users(tenant);
         let mut page = tenant_users(tenant);
         if let Some(filter) = filter {
-            count = count.filter(translate(filter)?);
             page = page.filter(translate(filter)?);
         }
-        let total: i64 = count.count().get_result(conn)?;
+        let total = match known_total {
+            Some(total) => total,
+            None => {
+                let mut count = tenant_users(tenant);
+                if let Some(filter) = filter {
+                    count = count.filter(translate(filter)?);
+                }
+                let total: i64 = count.count().get_result(conn)?;
+                u64::try_from(total).unwrap_or_default()
+            }
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         page = match order {
             UserOrder::Id => page.order(employees::id.asc()),
@@ -467,10 +478,7 @@ impl Employees<'_> {
         };
         let rows: Vec<UserRow> = page.limit(limit).select(UserRow::as_select()).load(conn)?;
         let users = with_managers(conn, tenant, rows)?;
-        Ok(UserPage {
-            total: u64::try_from(total).unwrap_or_default(),
-            users,
-        })
+        Ok(UserPage { total, users })
     }
 
     /// One employee as a SCIM user record, if it belongs to the tenant.

@@ -13,7 +13,7 @@ use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::schema::{okta_sso_configs, tenants};
-use crate::tenants::{Tenant, TenantId, Workspace};
+use crate::tenants::{Tenant, TenantId, TenantRow};
 
 /// A tenant's Okta SSO configuration as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,26 +192,12 @@ impl OktaSsoConfigs<'_> {
     /// IdP-initiated sign-in, which names only the issuer, finds its workspace. Callers
     /// still check that each tenant's integration is live.
     pub fn tenants_with_org_url(&self, org_url: &str) -> Result<Vec<Tenant>> {
-        let rows: Vec<(String, String, String, NaiveDateTime)> = okta_sso_configs::table
+        let rows = okta_sso_configs::table
             .inner_join(tenants::table)
             .filter(okta_sso_configs::org_url.eq(org_url))
             .order(tenants::workspace.asc())
-            .select((
-                tenants::id,
-                tenants::workspace,
-                tenants::name,
-                tenants::created_at,
-            ))
+            .select(TenantRow::as_select())
             .load(&mut *self.db.conn()?)?;
-        rows.into_iter()
-            .map(|(id, workspace, name, created_at)| {
-                Ok(Tenant {
-                    id: TenantId(id),
-                    workspace: Workspace::parse(&workspace)?,
-                    name,
-                    created_at: clock::utc(created_at),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Tenant::from).collect())
     }
 }

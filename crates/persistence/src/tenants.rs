@@ -84,16 +84,20 @@ pub struct Tenant {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Raised by every change to the tenant's employees: what was derived from the
+    /// directory at one version is still true while the version is the same.
+    pub directory_version: i64,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenants)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct TenantRow {
+pub(crate) struct TenantRow {
     id: String,
     workspace: String,
     name: String,
     created_at: chrono::NaiveDateTime,
+    directory_version: i64,
 }
 
 impl From<TenantRow> for Tenant {
@@ -103,6 +107,7 @@ impl From<TenantRow> for Tenant {
             workspace: Workspace(row.workspace),
             name: row.name,
             created_at: clock::utc(row.created_at),
+            directory_version: row.directory_version,
         }
     }
 }
@@ -132,6 +137,7 @@ impl Tenants<'_> {
             workspace: workspace.as_str().to_owned(),
             name: name.to_owned(),
             created_at: now,
+            directory_version: 0,
         };
         self.db.write(|conn| {
             let taken = tenants::table
@@ -194,6 +200,17 @@ impl Tenants<'_> {
             .load(&mut *self.db.conn()?)?;
         Ok(rows.into_iter().map(Tenant::from).collect())
     }
+}
+
+/// Marks the tenant's directory as changed (inside the changing transaction).
+pub(crate) fn bump_directory_version(
+    conn: &mut crate::connection::DbConnection,
+    tenant: &TenantId,
+) -> Result<()> {
+    diesel::update(tenants::table.find(tenant.as_str()))
+        .set(tenants::directory_version.eq(tenants::directory_version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]

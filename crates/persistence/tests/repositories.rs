@@ -194,3 +194,22 @@ backend_tests! {
         assert_eq!(db.employees().count(&acme.id).unwrap(), 2_500);
     }
 }
+
+backend_tests! {
+    fn the_directory_version_moves_with_every_employee_change(db) {
+        let acme = tenant(db, "acme");
+        let version = || db.tenants().get("acme").unwrap().directory_version;
+        assert_eq!(version(), 0);
+        db.employees().upsert_many(&acme.id, &[person("ada@acme.com", "Ada", "L")], &operator()).unwrap();
+        assert_eq!(version(), 1);
+        db.employees().upsert_many(&acme.id, &[person("ada@acme.com", "Ada", "L")], &operator()).unwrap();
+        assert_eq!(version(), 1, "an import that changes nothing leaves it");
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        assert_eq!(version(), 2);
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        assert_eq!(version(), 2);
+        let other = tenant(db, "globex");
+        db.employees().upsert_many(&other.id, &[person("x@globex.com", "X", "Y")], &operator()).unwrap();
+        assert_eq!(version(), 2, "another tenant's change does not touch it");
+    }
+}

@@ -178,6 +178,7 @@ fn all_users(db: &Database, tenant: &Tenant) -> Vec<scim_model::EmployeeRecord> 
             UserOrder::Id,
             &PageStart::Offset(0),
             1_000,
+            None,
         )
         .unwrap()
         .users
@@ -255,7 +256,7 @@ backend_tests! {
                 .collect();
             let page = db
                 .employees()
-                .scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 1_000)
+                .scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 1_000, None)
                 .unwrap_or_else(|e| panic!("{text}: {e}"));
             let found: BTreeSet<String> = page.users.iter().map(|u| u.id.clone()).collect();
             let emails = |ids: &BTreeSet<String>| -> Vec<String> {
@@ -275,12 +276,12 @@ backend_tests! {
         let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
         let text = format!(r#"id eq "{}""#, ada.id);
         let filter = ValidatedFilter::parse(&text, &USER_RESOURCE).unwrap();
-        let page = db.employees().scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10).unwrap();
+        let page = db.employees().scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10, None).unwrap();
         assert_eq!(page.users.len(), 1);
         // id is case-exact.
         let upper = format!(r#"id eq "{}""#, ada.id.as_str().to_uppercase());
         let filter = ValidatedFilter::parse(&upper, &USER_RESOURCE).unwrap();
-        let page = db.employees().scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10).unwrap();
+        let page = db.employees().scim_users(&tenant.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10, None).unwrap();
         assert_eq!(page.total, 0);
         let grace = db.employees().scim_user(&tenant.id, db.employees().find_by_email(&tenant.id, "grace@acme.com").unwrap().unwrap().id.as_str()).unwrap().unwrap();
         let manager = grace.manager.unwrap();
@@ -296,11 +297,11 @@ backend_tests! {
         let mut by_keyset = Vec::new();
         let mut after: Option<String> = None;
         for page in 0..4u64 {
-            let offset = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &PageStart::Offset(page * 3), 3).unwrap();
+            let offset = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &PageStart::Offset(page * 3), 3, None).unwrap();
             assert_eq!(offset.total, 10);
             by_offset.extend(offset.users.into_iter().map(|u| u.id));
             let start = after.clone().map_or(PageStart::Offset(0), PageStart::AfterId);
-            let keyset = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 3).unwrap();
+            let keyset = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 3, None).unwrap();
             after = keyset.users.last().map(|u| u.id.clone());
             by_keyset.extend(keyset.users.into_iter().map(|u| u.id));
         }
@@ -311,17 +312,17 @@ backend_tests! {
     fn sorting_is_case_insensitive_with_absent_values_last(db) {
         let tenant = seed(db);
         let order = UserOrder::By(SortKey::GivenName, SortDirection::Ascending);
-        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(0), 100).unwrap();
+        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(0), 100, None).unwrap();
         let names: Vec<Option<String>> = page.users.iter().map(|u| u.given_name.clone()).collect();
         let shown: Vec<&str> = names.iter().map(|n| n.as_deref().unwrap_or("-")).collect();
         assert_eq!(shown, ["Ada", "Amy", "bob", "Grace", "Jörg", "Linus", "Per%cent", "Élodie", "ΣΟΦΊΑ", "-"]);
         let order = UserOrder::By(SortKey::GivenName, SortDirection::Descending);
-        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(0), 100).unwrap();
+        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(0), 100, None).unwrap();
         let first = page.users.first().and_then(|u| u.given_name.clone());
         assert_eq!(first.as_deref(), Some("ΣΟΦΊΑ"));
         assert_eq!(page.users.last().and_then(|u| u.given_name.clone()), None, "absent last");
         let order = UserOrder::By(SortKey::UserName, SortDirection::Ascending);
-        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(8), 100).unwrap();
+        let page = db.employees().scim_users(&tenant.id, None, order, &PageStart::Offset(8), 100, None).unwrap();
         let emails: Vec<&str> = page.users.iter().map(|u| u.email.as_str()).collect();
         assert_eq!(emails, ["zed@acme.com", "ÉLODIE@acme.fr"]);
     }
@@ -330,7 +331,7 @@ backend_tests! {
         let tenant = seed(db);
         let other = db.tenants().create(&Workspace::parse("globex").unwrap(), "Globex", &Actor::system()).unwrap();
         let filter = ValidatedFilter::parse(r#"userName eq "ada@acme.com""#, &USER_RESOURCE).unwrap();
-        let page = db.employees().scim_users(&other.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10).unwrap();
+        let page = db.employees().scim_users(&other.id, Some(filter.expr()), UserOrder::Id, &PageStart::Offset(0), 10, None).unwrap();
         assert_eq!(page.total, 0);
         let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
         assert!(db.employees().scim_user(&other.id, ada.id.as_str()).unwrap().is_none());
