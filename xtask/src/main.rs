@@ -4,6 +4,7 @@
 //! - `test`: formatting, clippy, the layering rules (`tidy`), then every test on SQLite
 //!   and PostgreSQL; says which backends ran, and fails when PostgreSQL is unreachable
 //!   under `CI=true` instead of skipping it.
+//! - `fuzz TARGET [SECONDS]`: a cargo-fuzz target for a bounded time.
 //! - `tidy`: the layering rules of ARCHITECTURE.md, checked from the Cargo.toml files.
 //! - `bench import [N]`: times `sparkctl employees import` of N generated employees
 //!   (default 100,000) on both backends.
@@ -11,6 +12,7 @@
 
 mod bench;
 mod bench_scim;
+mod fuzz;
 mod tidy;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         ["test", rest @ ..] => test(rest),
         ["tidy"] => tidy::check(&workspace_root()),
+        ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["bench", "import", rest @ ..] => bench::import(rest),
         ["bench", "scim", rest @ ..] => bench_scim::scim(rest),
         _ => Err(USAGE.trim().to_owned()),
@@ -46,6 +49,7 @@ const USAGE: &str = "
 usage: cargo xtask <task>
   test [-- TEST-ARGS]   fmt, clippy, tidy, and every test on SQLite and PostgreSQL
   tidy                  check the crate layering rules
+  fuzz TARGET [SECONDS] run a fuzz target for a bounded time (default 60 s); targets: filter
   bench import [N]      time importing N employees (default 100000) on both backends
   bench scim [N]        Okta's import against scim-api with N employees (default 100000)
 ";
