@@ -2,7 +2,7 @@
 //! `sparkctl employees import` of a generated CSV, release build — takes on each backend.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -47,8 +47,9 @@ pub fn generate_csv(count: usize, revision: usize) -> String {
     csv
 }
 
-fn sparkctl(binary: &Path, url: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(binary)
+/// Runs the release `sparkctl` in `bin` against `url`; its standard output.
+pub fn sparkctl(bin: &Path, url: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(bin.join("sparkctl"))
         .args(args)
         .env("DATABASE_URL", url)
         .output()
@@ -64,7 +65,52 @@ fn sparkctl(binary: &Path, url: &str, args: &[&str]) -> Result<String> {
     }
 }
 
-pub fn psql(admin_url: &str, sql: &str) -> Result {
+/// The employee count of a bench task: its one optional argument (default 100,000;
+/// `_` separators allowed).
+pub fn employee_count(args: &[&str], usage: &str) -> Result<usize> {
+    match args {
+        [] => Ok(100_000),
+        [n] => n
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("not a count: {n}")),
+        _ => Err(format!("usage: {usage}")),
+    }
+}
+
+/// Builds `packages` in release mode; the folder their binaries are in.
+pub fn release_binaries(packages: &[&str]) -> Result<PathBuf> {
+    let mut args = vec!["build", "--release", "--quiet"];
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    run(&cargo(), &args, &[])?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
+    Ok(target.join("release"))
+}
+
+/// Runs `bench` with a database URL on each backend: a new SQLite file in `dir`, then a
+/// new PostgreSQL database on the `TEST_DATABASE_URL` server, dropped afterwards.
+pub fn on_both_backends(dir: &Path, mut bench: impl FnMut(&str) -> Result) -> Result {
+    println!("SQLite (file, WAL):");
+    let sqlite = bench(&format!("sqlite://{}", dir.join("bench.db").display()));
+    println!("PostgreSQL:");
+    let admin =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
+    let name = format!("spark_bench_{}", std::process::id());
+    psql(&admin, &format!("CREATE DATABASE {name}"))?;
+    let server = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(server, _)| server);
+    let postgres = bench(&format!("{server}/{name}"));
+    let dropped = psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+    sqlite?;
+    postgres?;
+    dropped
+}
+
+fn psql(admin_url: &str, sql: &str) -> Result {
     let status = Command::new("psql")
         .args([admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .status()
@@ -75,9 +121,9 @@ pub fn psql(admin_url: &str, sql: &str) -> Result {
         .ok_or_else(|| format!("psql failed: {sql}"))
 }
 
-fn time_backend(binary: &Path, url: &str, files: &[String; 2], count: usize) -> Result<()> {
-    sparkctl(binary, url, &["migrate"])?;
-    sparkctl(binary, url, &["tenant", "create", "bench"])?;
+fn time_backend(bin: &Path, url: &str, files: &[String; 2], count: usize) -> Result<()> {
+    sparkctl(bin, url, &["migrate"])?;
+    sparkctl(bin, url, &["tenant", "create", "bench"])?;
     let [file, changed] = files;
     let passes = [
         ("first import", file, "created"),
@@ -86,7 +132,7 @@ fn time_backend(binary: &Path, url: &str, files: &[String; 2], count: usize) -> 
     ];
     for (label, file, expect) in passes {
         let started = Instant::now();
-        let summary = sparkctl(binary, url, &["employees", "import", "bench", file])?;
+        let summary = sparkctl(bin, url, &["employees", "import", "bench", file])?;
         let seconds = started.elapsed().as_secs_f64();
         if !summary.contains(&format!("{count} {expect}")) {
             return Err(format!("unexpected import result: {summary}"));
@@ -101,24 +147,8 @@ fn time_backend(binary: &Path, url: &str, files: &[String; 2], count: usize) -> 
 
 /// Runs the import benchmark.
 pub fn import(args: &[&str]) -> Result {
-    let count: usize = match args {
-        [] => 100_000,
-        [n] => n
-            .replace('_', "")
-            .parse()
-            .map_err(|_| format!("not a count: {n}"))?,
-        _ => return Err("usage: cargo xtask bench import [N]".into()),
-    };
-    run(
-        &cargo(),
-        &["build", "--release", "--quiet", "-p", "sparkctl"],
-        &[],
-    )?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| workspace_root().join("target"));
-    let binary = target.join("release/sparkctl");
-
+    let count = employee_count(args, "cargo xtask bench import [N]")?;
+    let bin = release_binaries(&["sparkctl"])?;
     let dir = std::env::temp_dir().join(format!("spark-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let files = [0, 1].map(|revision| {
@@ -130,24 +160,7 @@ pub fn import(args: &[&str]) -> Result {
         return Err("cannot write the benchmark files".into());
     };
     let files = [first, second];
-
-    println!("SQLite (file, WAL):");
-    let sqlite_url = format!("sqlite://{}", dir.join("bench.db").display());
-    let sqlite = time_backend(&binary, &sqlite_url, &files, count);
-
-    println!("PostgreSQL:");
-    let admin_url =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
-    let name = format!("spark_bench_{}", std::process::id());
-    psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
-    let server = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(server, _)| server);
-    let postgres = time_backend(&binary, &format!("{server}/{name}"), &files, count);
-    let dropped = psql(&admin_url, &format!("DROP DATABASE {name} WITH (FORCE)"));
-
+    let result = on_both_backends(&dir, |url| time_backend(&bin, url, &files, count));
     let _ = std::fs::remove_dir_all(&dir);
-    sqlite?;
-    postgres?;
-    dropped
+    result
 }

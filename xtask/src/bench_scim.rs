@@ -11,11 +11,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{DEFAULT_TEST_DATABASE_URL, Result, cargo, run, workspace_root};
+use crate::Result;
+use crate::bench::{employee_count, on_both_backends, release_binaries, sparkctl};
 
 const PAGE: u64 = 100;
 const CLIENTS: usize = 4;
@@ -99,22 +100,6 @@ fn free_port() -> Result<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| e.to_string())
-}
-
-fn sparkctl(bin: &Path, url: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(bin.join("sparkctl"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "sparkctl {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// A workspace with `count` employees, the integration live, and a token.
@@ -262,55 +247,14 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
 
 /// Runs the SCIM benchmark.
 pub fn scim(args: &[&str]) -> Result {
-    let count: usize = match args {
-        [] => 100_000,
-        [n] => n
-            .replace('_', "")
-            .parse()
-            .map_err(|_| format!("not a count: {n}"))?,
-        _ => return Err("usage: cargo xtask bench scim [N]".into()),
-    };
-    run(
-        &cargo(),
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "sparkctl",
-            "-p",
-            "scim-api",
-        ],
-        &[],
-    )?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
-    let bin = target.join("release");
+    let count = employee_count(args, "cargo xtask bench scim [N]")?;
+    let bin = release_binaries(&["sparkctl", "scim-api"])?;
     let dir = std::env::temp_dir().join(format!("spark-bench-scim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-
-    println!("SQLite (file, WAL), {count} employees:");
-    let sqlite = bench_backend(
-        &bin,
-        &format!("sqlite://{}", dir.join("bench.db").display()),
-        &dir,
-        count,
-    );
-
-    println!("PostgreSQL, {count} employees:");
-    let admin =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
-    let name = format!("spark_bench_{}", std::process::id());
-    crate::bench::psql(&admin, &format!("CREATE DATABASE {name}"))?;
-    let server = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(server, _)| server);
-    let url = format!("{server}/{name}");
-    let postgres =
-        sparkctl(&bin, &url, &["migrate"]).and_then(|_| bench_backend(&bin, &url, &dir, count));
-    let dropped = crate::bench::psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+    let result = on_both_backends(&dir, |url| {
+        sparkctl(&bin, url, &["migrate"])?;
+        bench_backend(&bin, url, &dir, count)
+    });
     let _ = std::fs::remove_dir_all(&dir);
-    sqlite?;
-    postgres?;
-    dropped
+    result
 }

@@ -179,25 +179,25 @@ pub const MAX_FIELD_CHARS: usize = 256;
 #[diesel(table_name = employees)]
 #[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct EmployeeRow {
-    id: String,
-    tenant_id: String,
-    email: String,
-    email_key: String,
-    external_id: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    display_name: Option<String>,
-    phone: Option<String>,
-    title: Option<String>,
-    department: Option<String>,
-    employee_number: Option<String>,
-    manager_id: Option<String>,
-    active: bool,
-    role: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    version: i64,
+pub(crate) struct EmployeeRow {
+    pub(crate) id: String,
+    pub(crate) tenant_id: String,
+    pub(crate) email: String,
+    pub(crate) email_key: String,
+    pub(crate) external_id: Option<String>,
+    pub(crate) given_name: Option<String>,
+    pub(crate) family_name: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) department: Option<String>,
+    pub(crate) employee_number: Option<String>,
+    pub(crate) manager_id: Option<String>,
+    pub(crate) active: bool,
+    pub(crate) role: String,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) updated_at: NaiveDateTime,
+    pub(crate) version: i64,
 }
 
 impl EmployeeRow {

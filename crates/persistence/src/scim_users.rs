@@ -17,7 +17,7 @@ use scim_filter::{CompareOp, Expr, TypedValue};
 use scim_model::{AttributeDef, EmployeeRecord, ManagerRef, ResolvedAttribute, urn};
 
 use crate::connection::DbConnection;
-use crate::employees::Employees;
+use crate::employees::{EmployeeRow, Employees};
 use crate::error::{Error, Result};
 use crate::schema::employees;
 use crate::sql_functions::{
@@ -400,27 +400,6 @@ fn compare_time(column: TimeColumn, op: CompareOp, at: DateTime<Utc>) -> Conditi
     }
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = employees)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct UserRow {
-    id: String,
-    email: String,
-    external_id: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    display_name: Option<String>,
-    phone: Option<String>,
-    title: Option<String>,
-    department: Option<String>,
-    employee_number: Option<String>,
-    manager_id: Option<String>,
-    active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    version: i64,
-}
-
 fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
     employees::table
         .filter(employees::tenant_id.eq(tenant.as_str().to_owned()))
@@ -476,7 +455,10 @@ impl Employees<'_> {
                 page.offset(i64::try_from(*offset).unwrap_or(i64::MAX))
             }
         };
-        let rows: Vec<UserRow> = page.limit(limit).select(UserRow::as_select()).load(conn)?;
+        let rows: Vec<EmployeeRow> = page
+            .limit(limit)
+            .select(EmployeeRow::as_select())
+            .load(conn)?;
         let users = with_managers(conn, tenant, rows)?;
         Ok(UserPage { total, users })
     }
@@ -485,9 +467,9 @@ impl Employees<'_> {
     pub fn scim_user(&self, tenant: &TenantId, id: &str) -> Result<Option<EmployeeRecord>> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let rows: Vec<UserRow> = tenant_users(tenant)
+        let rows: Vec<EmployeeRow> = tenant_users(tenant)
             .filter(employees::id.eq(id.to_owned()))
-            .select(UserRow::as_select())
+            .select(EmployeeRow::as_select())
             .load(conn)?;
         Ok(with_managers(conn, tenant, rows)?.into_iter().next())
     }
@@ -535,7 +517,7 @@ fn sorted(
 fn with_managers(
     conn: &mut DbConnection,
     tenant: &TenantId,
-    rows: Vec<UserRow>,
+    rows: Vec<EmployeeRow>,
 ) -> Result<Vec<EmployeeRecord>> {
     let mut manager_ids: Vec<String> = rows.iter().filter_map(|r| r.manager_id.clone()).collect();
     manager_ids.sort();
