@@ -37,7 +37,6 @@ mod scim_users;
 mod sign_in;
 mod sql_functions;
 mod sso_configs;
-mod tenant_lookup;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

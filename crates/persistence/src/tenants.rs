@@ -183,6 +183,17 @@ impl Tenants<'_> {
         Ok(row.map(Tenant::from))
     }
 
+    /// The tenant with this id, if there is one (the sign-in callback on the shared auth
+    /// host knows only the tenant id its login transaction names).
+    pub fn find_by_id(&self, id: &TenantId) -> Result<Option<Tenant>> {
+        let row = tenants::table
+            .find(id.as_str())
+            .select(TenantRow::as_select())
+            .first(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(row.map(Tenant::from))
+    }
+
     /// The tenant of a workspace, or an error that says how to create it.
     pub fn get(&self, workspace: &str) -> Result<Tenant> {
         self.find(workspace)?.ok_or_else(|| {
@@ -216,6 +227,7 @@ pub(crate) fn bump_directory_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Actor, Database};
 
     #[test]
     fn workspace_names_are_dns_labels() {
@@ -233,5 +245,28 @@ mod tests {
         ] {
             assert!(Workspace::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn tenants_are_found_by_id() {
+        let db = Database::open(&":memory:".parse().unwrap()).unwrap();
+        db.migrate().unwrap();
+        let acme = db
+            .tenants()
+            .create(&Workspace::parse("acme").unwrap(), "Acme", &Actor::system())
+            .unwrap();
+        let found = db.tenants().find_by_id(&acme.id).unwrap().unwrap();
+        assert_eq!(found.workspace.as_str(), "acme");
+        db.tenants()
+            .create(
+                &Workspace::parse("globex").unwrap(),
+                "Globex",
+                &Actor::system(),
+            )
+            .unwrap();
+        assert_eq!(
+            db.tenants().find_by_id(&acme.id).unwrap().unwrap().id,
+            acme.id
+        );
     }
 }

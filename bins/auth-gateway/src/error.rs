@@ -1,0 +1,284 @@
+//! Every refusal as a page an employee or admin can act on: an HTML page (or, for the
+//! JSON API, a JSON body) with a stable code, a sentence that says what to fix, and the
+//! fitting status. This is the one place where errors become responses, and where they
+//! are logged — by code, never with a secret.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, ResponseError};
+use oidc_client::{ErrorCode, OidcError};
+
+use crate::html;
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// The gateway's own error codes, as shown on error pages, in logs and in the
+        /// `auth_gateway_sign_ins_total{code=…}` metric. Codes never change meaning.
+        pub mod codes {
+            $($(#[$doc])* pub const $name: &str = stringify!($name);)*
+        }
+
+        /// Every code the gateway itself raises (see [`codes`]); the codes of
+        /// `oidc_client::ERROR_CODES` are passed through unchanged as well.
+        pub const ERROR_CODES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+error_codes! {
+    /// The login transaction (the `state`) is older than ten minutes.
+    SIGNIN_STATE_EXPIRED,
+    /// The login transaction was used already (a reload or a replayed callback).
+    SIGNIN_STATE_REPLAYED,
+    /// The callback's `state` names no login transaction (or there is none).
+    SIGNIN_STATE_UNKNOWN,
+    /// The callback arrived in another browser than the one that started the sign-in.
+    SIGNIN_BROWSER_MISMATCH,
+    /// No employee of the workspace has the signed-in Okta user's email.
+    SIGNIN_NO_EMPLOYEE,
+    /// The matching employee is deactivated in Spark.
+    SIGNIN_EMPLOYEE_DEACTIVATED,
+    /// The workspace's Okta integration is activated but not connected.
+    OKTA_NOT_CONNECTED,
+    /// The Spark team has not activated the Okta integration for the workspace.
+    OKTA_NOT_ACTIVATED,
+    /// The workspace has no Okta SSO configuration.
+    SSO_NOT_CONFIGURED,
+    /// The stored client secret cannot be decrypted (the encryption key changed).
+    SSO_SECRET_UNREADABLE,
+    /// No such workspace.
+    WORKSPACE_UNKNOWN,
+    /// The session hand-off code is unknown, used or expired.
+    HANDOFF_INVALID,
+    /// The sign-in link is unknown, used or expired.
+    LOGIN_LINK_INVALID,
+    /// No live workspace is configured with the issuer of an IdP-initiated sign-in.
+    INITIATE_NO_MATCH,
+    /// `return_to` is not a path on the workspace.
+    RETURN_TO_INVALID,
+    /// A request parameter is repeated, over-long or malformed.
+    REQUEST_INVALID,
+    /// `/api/me` without a live session.
+    NOT_SIGNED_IN,
+    /// A state-changing request failed the Origin/Referer or CSRF-token check.
+    CSRF_REJECTED,
+    /// No such page on this host.
+    NOT_FOUND,
+    /// The database is unreachable; retry later.
+    SERVICE_UNAVAILABLE,
+    /// Something failed on Spark's side.
+    INTERNAL_ERROR,
+}
+
+/// How the error is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An HTML page (browser routes).
+    Html,
+    /// `{"error": CODE, "message": …}` (the JSON API).
+    Json,
+}
+
+/// A refusal: code, status, message (what to fix), rendering.
+#[derive(Debug, Clone)]
+pub struct PageError {
+    code: &'static str,
+    status: StatusCode,
+    message: String,
+    format: Format,
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl PageError {
+    /// An error with this code, status and message (HTML).
+    pub fn new(code: &'static str, status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            status,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
+    /// The same error rendered as JSON.
+    #[must_use]
+    pub fn json(mut self) -> Self {
+        self.format = Format::Json;
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// 400 for a malformed request.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 403 for a refusal.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, StatusCode::FORBIDDEN, message)
+    }
+
+    /// 404 for a page that is not on this host.
+    pub fn not_found() -> Self {
+        Self::new(
+            codes::NOT_FOUND,
+            StatusCode::NOT_FOUND,
+            "There is no such page here. Open your workspace's address \
+             (https://{workspace}.spark.work) and sign in from there.",
+        )
+    }
+
+    /// 404 for a workspace that does not exist.
+    pub fn workspace_unknown(workspace: &str) -> Self {
+        Self::new(
+            codes::WORKSPACE_UNKNOWN,
+            StatusCode::NOT_FOUND,
+            format!(
+                "There is no Spark workspace named “{workspace}”. Check the workspace address \
+                 you were given; an Okta admin should check the Spark app's settings."
+            ),
+        )
+    }
+
+    /// 500: something failed on Spark's side; the message is deliberately generic.
+    pub fn internal() -> Self {
+        Self::new(
+            codes::INTERNAL_ERROR,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Spark could not finish this request because of an internal error. Try again; \
+             if it persists, contact Spark support with the X-Request-Id of this response.",
+        )
+    }
+
+    /// 503 while the database is unreachable.
+    pub fn unavailable() -> Self {
+        Self::new(
+            codes::SERVICE_UNAVAILABLE,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Spark is temporarily unavailable. Try again in a minute.",
+        )
+    }
+
+    /// 401 for the JSON API without a live session.
+    pub fn not_signed_in() -> Self {
+        Self::new(
+            codes::NOT_SIGNED_IN,
+            StatusCode::UNAUTHORIZED,
+            "Not signed in (or the session ended). Sign in at /login.",
+        )
+        .json()
+    }
+}
+
+/// The status an oidc-client failure is answered with.
+fn oidc_status(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::OktaAccessDenied | C::EmailNotVerified | C::EmailMissing => StatusCode::FORBIDDEN,
+        C::OktaCallbackInvalid
+        | C::InitiateLoginInvalid
+        | C::OktaOrgUrlInvalid
+        | C::OktaOrgUrlInsecure
+        | C::OktaOrgUrlAdmin
+        | C::OktaInvalidGrant
+        | C::IdTokenNonceMismatch => StatusCode::BAD_REQUEST,
+        C::OidcConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+impl From<OidcError> for PageError {
+    fn from(error: OidcError) -> Self {
+        Self::new(
+            error.code().as_str(),
+            oidc_status(error.code()),
+            error.message(),
+        )
+    }
+}
+
+impl From<persistence::Error> for PageError {
+    fn from(error: persistence::Error) -> Self {
+        match error {
+            persistence::Error::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                Self::unavailable()
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, status = self.status.as_u16(), "refused");
+        } else {
+            tracing::info!(code = self.code, status = self.status.as_u16(), "refused");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((CACHE_CONTROL, "no-store"));
+        match self.format {
+            Format::Json => response
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .body(
+                    serde_json::json!({ "error": self.code, "message": self.message }).to_string(),
+                ),
+            Format::Html => response
+                .insert_header((CONTENT_TYPE, html::CONTENT_TYPE_HTML))
+                .body(html::error_page(self.code, &self.message)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_upper_snake_case_and_distinct_from_oidc_codes() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ERROR_CODES.iter().chain(oidc_client::ERROR_CODES.iter()) {
+            assert!(seen.insert(*code), "{code} twice");
+            assert!(
+                code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{code}"
+            );
+        }
+        assert!(ERROR_CODES.contains(&codes::SIGNIN_STATE_REPLAYED));
+    }
+
+    #[test]
+    fn oidc_errors_keep_their_code() {
+        let e = PageError::from(OidcError::new(ErrorCode::OktaAccessDenied, "assign them"));
+        assert_eq!(e.code(), "OKTA_ACCESS_DENIED");
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        let e = PageError::from(OidcError::new(ErrorCode::OktaInvalidClient, "copy it"));
+        assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+    }
+}

@@ -1,0 +1,266 @@
+//! `auth-gateway`: the browser-facing half of Spark's Okta integration — sign-in with
+//! Okta (OIDC, SP- and IdP-initiated), sessions on workspace hosts, one-time sign-in
+//! links.
+//!
+//! # Hosts and routes
+//!
+//! On the auth host `auth.{base_domain}` (the one redirect URI every Okta app names):
+//! `GET /api/OktaAuth/login?workspace=…` starts a sign-in, `GET|POST
+//! /api/OktaAuth/initiate?iss=…` is the Okta dashboard tile's entry (OIDC Core §4), and
+//! `GET /api/OktaAuth/callback` finishes it. The callback hands the sign-in to the
+//! workspace host with a 30-second one-time code, so the session cookie is host-only on
+//! `{workspace}.{base_domain}`: `GET /api/OktaAuth/session?handoff=…` sets it. A
+//! workspace host also serves `/login`, `/auth/login-link?token=…`, `/api/me`, `POST
+//! /logout` and `/`. Every host serves `/healthz`, `/readyz` and `/metrics`.
+//!
+//! # Invariants
+//!
+//! - The redirect URI is built from configuration, never from request headers; the
+//!   host a request is for comes from `Host` alone.
+//! - Every secret (state, binding cookie, hand-off code, session, sign-in link) is a
+//!   `token-store` token stored only as its hash; none is logged.
+//! - Every failure ends on a page with a stable code ([`ERROR_CODES`], plus
+//!   `oidc_client::ERROR_CODES` passed through) and a sentence saying what to fix.
+//!
+//! [`configure`] builds the routes so tests run the real service in-process; `main.rs`
+//! only wires configuration.
+
+mod error;
+mod html;
+mod rules;
+mod sign_in;
+mod web;
+mod workspace;
+
+use std::sync::Arc;
+
+use actix_web::web as aw;
+use oidc_client::{ClientOptions, OidcClient, UrlPolicy};
+use persistence::{Database, SessionPolicy};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use settings::Settings;
+use token_store::sealed::{EncryptionKey, KeyRing};
+use web_runtime::Metrics;
+
+pub use error::{ERROR_CODES, Format, PageError, codes};
+pub use html::{content_security_policy, escape};
+pub use rules::{login_hint, return_to, target_return_to};
+
+/// The largest request body accepted (an initiate form is a few hundred bytes).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Why the gateway cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The configuration cannot be used; the text says what to set.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Listening failed.
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Labels of the sign-in outcome counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `okta` or `login_link`.
+    pub method: String,
+    /// `SUCCESS` or the error code the sign-in ended on.
+    pub code: String,
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct GatewayState {
+    db: Database,
+    settings: Arc<Settings>,
+    oidc: OidcClient,
+    keys: Arc<KeyRing>,
+    url_policy: UrlPolicy,
+    session_policy: SessionPolicy,
+    /// `auth.{base_domain}`, lower-case.
+    auth_host: String,
+    /// `{auth_origin}/api/OktaAuth/callback`.
+    redirect_uri: String,
+    auth_origin: String,
+    sign_ins: Family<OutcomeLabels, Counter>,
+    tenants: web::TenantCache,
+}
+
+impl std::fmt::Debug for GatewayState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayState")
+            .field("auth_origin", &self.auth_origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key ring from `secrets.encryption_key`; without one, the public development key
+/// when insecure http is allowed (with a warning), else an error that says what to set.
+pub fn key_ring(settings: &Settings) -> Result<KeyRing, StartupError> {
+    match &settings.secrets.encryption_key {
+        Some(key) => EncryptionKey::from_base64(key)
+            .map(KeyRing::new)
+            .map_err(|e| StartupError::Config(format!("secrets.encryption_key: {e}"))),
+        None if settings.security.allow_insecure_http => {
+            tracing::warn!(
+                "secrets.encryption_key is not set; using the PUBLIC development key (allowed \
+                 only because security.allow_insecure_http is on). Never do this in production."
+            );
+            Ok(KeyRing::new(EncryptionKey::insecure_development_key()))
+        }
+        None => Err(StartupError::Config(
+            "secrets.encryption_key is not set, so stored Okta client secrets cannot be \
+             decrypted; set it (or SPARK__SECRETS__ENCRYPTION_KEY) to the key sparkctl uses"
+                .into(),
+        )),
+    }
+}
+
+impl GatewayState {
+    /// Builds the state; registers the sign-in metrics in `metrics`.
+    ///
+    /// # Errors
+    /// [`StartupError::Config`] without a usable encryption key or HTTP client.
+    pub fn new(db: Database, settings: Settings, metrics: &Metrics) -> Result<Self, StartupError> {
+        let keys = key_ring(&settings)?;
+        let url_policy = UrlPolicy {
+            allow_insecure_http: settings.security.allow_insecure_http,
+        };
+        let oidc = OidcClient::new(ClientOptions {
+            url_policy,
+            ..ClientOptions::default()
+        })
+        .map_err(|e| StartupError::Config(e.to_string()))?;
+        let sign_ins = Family::<OutcomeLabels, Counter>::default();
+        metrics.register(
+            "sign_ins",
+            "Sign-in attempts by method and outcome code (SUCCESS or the error code)",
+            sign_ins.clone(),
+        );
+        let auth_origin = settings.auth_origin();
+        Ok(Self {
+            db,
+            oidc,
+            keys: Arc::new(keys),
+            url_policy,
+            session_policy: SessionPolicy::default(),
+            auth_host: format!("auth.{}", settings.public.base_domain.to_ascii_lowercase()),
+            redirect_uri: format!("{auth_origin}/api/OktaAuth/callback"),
+            auth_origin,
+            settings: Arc::new(settings),
+            sign_ins,
+            tenants: web::TenantCache::default(),
+        })
+    }
+
+    /// Counts one sign-in outcome.
+    fn count(&self, method: &str, code: &str) {
+        self.sign_ins
+            .get_or_create(&OutcomeLabels {
+                method: method.to_owned(),
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The session cookie's name: `__Host-` prefixed whenever cookies are `Secure`.
+    fn session_cookie(&self) -> &'static str {
+        if self.settings.secure_cookies() {
+            web::SESSION_COOKIE_SECURE
+        } else {
+            web::SESSION_COOKIE_DEV
+        }
+    }
+}
+
+/// The whole service: the sign-in routes, health, readiness and metrics. Wrap the app in
+/// [`html::security_headers`] (as [`serve`] does) so every response carries them.
+pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::ServiceConfig) {
+    move |cfg: &mut aw::ServiceConfig| {
+        cfg.app_data(aw::Data::new(state.db.clone()))
+            .app_data(aw::Data::new(metrics))
+            .app_data(aw::Data::new(state))
+            .app_data(aw::PayloadConfig::new(MAX_BODY_BYTES))
+            .route("/healthz", aw::get().to(web_runtime::healthz))
+            .route("/readyz", aw::get().to(web_runtime::readyz))
+            .route("/metrics", aw::get().to(web_runtime::metrics_endpoint))
+            .configure(sign_in::routes)
+            .configure(workspace::routes)
+            .default_service(aw::to(not_found));
+    }
+}
+
+/// The security headers of every response, for `App::wrap`.
+pub fn security_headers(settings: &Settings) -> actix_web::middleware::DefaultHeaders {
+    html::security_headers(&settings.auth_origin())
+}
+
+/// Serves the gateway on `listener` until a shutdown signal; in-flight requests finish
+/// first (graceful shutdown, 30 s at most). Call inside an actix system.
+///
+/// # Errors
+/// [`StartupError`] for unusable configuration or a listener that cannot serve.
+pub fn serve(
+    listener: std::net::TcpListener,
+    db: Database,
+    settings: Settings,
+) -> Result<actix_web::dev::Server, StartupError> {
+    let metrics = Metrics::new("auth_gateway");
+    let auth_origin = settings.auth_origin();
+    let state = GatewayState::new(db, settings, &metrics)?;
+    let purger = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(PURGE_INTERVAL);
+        loop {
+            tick.tick().await;
+            purge_expired(&purger).await;
+        }
+    });
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(html::security_headers(&auth_origin))
+            .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            .configure(configure(state.clone(), metrics.clone()))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// How often expired login transactions, one-time codes and sessions are deleted.
+pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes what has expired (every replica may do it; the deletes are idempotent).
+async fn purge_expired(state: &GatewayState) {
+    let policy = state.session_policy;
+    let result = web::db(state, move |db| {
+        let now = chrono::Utc::now();
+        let transactions = db.login_transactions().purge_expired(now)?;
+        let codes = db.one_time_codes().purge_expired(now)?;
+        let sessions = db.sessions().purge_expired(now, &policy)?;
+        Ok((transactions, codes, sessions))
+    })
+    .await;
+    match result {
+        Ok((transactions, codes, sessions)) => {
+            tracing::info!(
+                transactions,
+                codes,
+                sessions,
+                "expired sign-in records purged"
+            );
+        }
+        Err(error) => tracing::warn!(
+            code = error.code(),
+            "purging expired sign-in records failed"
+        ),
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
+    Err(PageError::not_found())
+}

@@ -1,0 +1,415 @@
+//! A workspace host's routes: the session hand-off from the auth host, sign-in links,
+//! the sign-in page, who is signed in (`/api/me`), logout, and a minimal landing page.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{LOCATION, ORIGIN, REFERER, SET_COOKIE};
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use persistence::{
+    AuthMethod, CodePurpose, Consumed, Employee, NewSession, SignedInSession, Tenant,
+};
+use rand::RngCore as _;
+use token_store::{SecretKind, SecretToken, TokenHash};
+
+use crate::GatewayState;
+use crate::error::{PageError, codes};
+use crate::web::{clear_cookie, cookie, db, require_workspace, set_cookie};
+use crate::{html, rules};
+
+pub fn routes(cfg: &mut aw::ServiceConfig) {
+    cfg.route("/api/OktaAuth/session", aw::get().to(session_handoff))
+        .route("/auth/login-link", aw::get().to(login_link))
+        .route("/login", aw::get().to(login_page))
+        .route("/api/me", aw::get().to(me))
+        .route("/logout", aw::post().to(logout))
+        .route("/", aw::get().to(home));
+}
+
+/// A fresh CSRF token: 256 random bits, base64url.
+fn csrf_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Which kind of one-time code a workspace route consumes.
+struct CodeRoute {
+    purpose: CodePurpose,
+    kind: SecretKind,
+    param: &'static str,
+    method: AuthMethod,
+    invalid_code: &'static str,
+    /// What to do next, for each way the code can be unusable.
+    advice: &'static str,
+}
+
+const HANDOFF: CodeRoute = CodeRoute {
+    purpose: CodePurpose::SessionHandoff,
+    kind: SecretKind::HandoffCode,
+    param: "handoff",
+    method: AuthMethod::Okta,
+    invalid_code: codes::HANDOFF_INVALID,
+    advice: "Sign in again from your workspace's sign-in page.",
+};
+
+const LOGIN_LINK: CodeRoute = CodeRoute {
+    purpose: CodePurpose::LoginLink,
+    kind: SecretKind::SignInLink,
+    param: "token",
+    method: AuthMethod::LoginLink,
+    invalid_code: codes::LOGIN_LINK_INVALID,
+    advice: "Sign-in links work once, for 10 minutes, on the workspace they were made for; \
+             ask your Spark admin or the Spark team for a new one.",
+};
+
+/// `GET /api/OktaAuth/session?handoff=…`: the end of an Okta sign-in.
+async fn session_handoff(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    redeem(&state, &request, &HANDOFF).await
+}
+
+/// `GET /auth/login-link?token=…`: what `sparkctl login-link` prints.
+async fn login_link(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let result = redeem(&state, &request, &LOGIN_LINK).await;
+    match &result {
+        Ok(_) => state.count("login_link", "SUCCESS"),
+        Err(error) => state.count("login_link", error.code()),
+    }
+    result
+}
+
+/// Consumes a one-time code of this workspace and starts a session for its employee.
+async fn redeem(
+    state: &GatewayState,
+    request: &HttpRequest,
+    route: &'static CodeRoute,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(state, request)?;
+    let invalid =
+        |why: &str| PageError::bad_request(route.invalid_code, format!("{why} {}", route.advice));
+    let params = rules::params(request.query_string())
+        .map_err(|e| invalid(&format!("This link is malformed ({}).", e.0)))?;
+    let presented = params.get(route.param).map(String::as_str).unwrap_or("");
+    let hash = TokenHash::of_presented(route.kind, presented)
+        .map_err(|_| invalid("This sign-in link is incomplete or mistyped."))?;
+    let (session, csrf) = (SecretToken::mint(SecretKind::Session), csrf_token());
+    let (session, session_hash) = session.map_err(|_| PageError::internal())?;
+    let policy = state.session_policy;
+    let slug = workspace.clone();
+    let tenants = state.tenants.clone();
+    let outcome = db(state, move |db| {
+        let tenant = tenants
+            .find(db, &slug)?
+            .ok_or_else(|| PageError::workspace_unknown(&slug))?;
+        let now = Utc::now();
+        let code = match db
+            .one_time_codes()
+            .consume(&tenant.id, route.purpose, &hash, now)?
+        {
+            Consumed::Fresh(code) => code,
+            Consumed::Unknown => {
+                return Err(invalid(
+                    "This sign-in link is not valid here (unknown, or made for another \
+                     workspace).",
+                ));
+            }
+            Consumed::AlreadyUsed => return Err(invalid("This sign-in link was used already.")),
+            Consumed::Expired => return Err(invalid("This sign-in link has expired.")),
+        };
+        db.sessions()
+            .create(
+                &tenant.id,
+                NewSession {
+                    token_hash: session_hash,
+                    employee_id: code.employee_id.clone(),
+                    auth_method: route.method,
+                    csrf_token: csrf,
+                },
+                now,
+                &policy,
+            )
+            .map_err(|e| match e {
+                persistence::Error::NotFound(_) => crate::sign_in::deactivated(&tenant),
+                other => PageError::from(other),
+            })?;
+        Ok((tenant, code))
+    })
+    .await?;
+    let (tenant, code) = outcome;
+    tracing::info!(
+        workspace = %tenant.workspace,
+        employee_id = %code.employee_id,
+        method = route.method.as_str(),
+        "session started"
+    );
+    let to = code
+        .return_to
+        .as_deref()
+        .and_then(rules::return_to)
+        .unwrap_or_else(|| "/".to_owned());
+    let max_age = state.session_policy.absolute_timeout.num_seconds();
+    Ok(HttpResponse::Found()
+        .insert_header((LOCATION, to))
+        .append_header((
+            SET_COOKIE,
+            set_cookie(
+                state.session_cookie(),
+                session.expose_secret(),
+                "/",
+                max_age,
+                state.settings.secure_cookies(),
+            ),
+        ))
+        .finish())
+}
+
+/// The tenant of this workspace host and the live session the request carries, if any.
+async fn current(
+    state: &GatewayState,
+    request: &HttpRequest,
+    workspace: String,
+) -> Result<(Option<Tenant>, Option<SignedInSession>), PageError> {
+    let hash = cookie(request, state.session_cookie())
+        .and_then(|value| TokenHash::of_presented(SecretKind::Session, &value).ok());
+    let policy = state.session_policy;
+    let tenants = state.tenants.clone();
+    db(state, move |db| {
+        let Some(tenant) = tenants.find(db, &workspace)? else {
+            return Ok((None, None));
+        };
+        let session = match hash {
+            Some(hash) => db.sessions().find(&tenant.id, &hash, Utc::now(), &policy)?,
+            None => None,
+        };
+        Ok((Some(tenant), session))
+    })
+    .await
+}
+
+/// `GET /api/me`: the signed-in employee as JSON, or 401.
+async fn me(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(&state, &request).map_err(PageError::json)?;
+    let (tenant, session) = current(&state, &request, workspace)
+        .await
+        .map_err(PageError::json)?;
+    let (Some(tenant), Some(signed_in)) = (tenant, session) else {
+        return Err(PageError::not_signed_in());
+    };
+    let e: &Employee = &signed_in.employee;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .json(serde_json::json!({
+            "id": e.id.as_str(),
+            "email": e.email,
+            "given_name": e.given_name,
+            "family_name": e.family_name,
+            "display_name": e.display_name,
+            "role": e.role.as_str(),
+            "workspace": tenant.workspace.as_str(),
+        })))
+}
+
+/// `POST /logout`: ends the session and clears the cookie. Cross-site requests are
+/// refused: the `Origin` (or, without one, the `Referer`) must be this workspace's
+/// origin, or the form must carry the session's CSRF token.
+async fn logout(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(&state, &request)?;
+    let origin = state.settings.workspace_origin(&workspace);
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &actix_web::http::header::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let same_origin = match (header(ORIGIN), header(REFERER)) {
+        (Some(sent), _) => Some(sent == origin),
+        (None, Some(referer)) => {
+            Some(referer == origin || referer.starts_with(&format!("{origin}/")))
+        }
+        (None, None) => None,
+    };
+    let (_, session) = current(&state, &request, workspace).await?;
+    let token_ok = || {
+        let form = std::str::from_utf8(&body)
+            .ok()
+            .and_then(|b| rules::params(b).ok());
+        let sent = form.and_then(|f| f.get("csrf_token").cloned()).or_else(|| {
+            header(actix_web::http::header::HeaderName::from_static(
+                "x-csrf-token",
+            ))
+        });
+        match (&session, sent) {
+            (Some(s), Some(sent)) => {
+                use subtle_eq::eq;
+                eq(s.session.csrf_token.as_bytes(), sent.as_bytes())
+            }
+            _ => false,
+        }
+    };
+    let allowed = match same_origin {
+        Some(false) => false,
+        Some(true) => true,
+        None => token_ok(),
+    };
+    if !allowed {
+        return Err(PageError::forbidden(
+            codes::CSRF_REJECTED,
+            "This sign-out request did not come from your Spark workspace, so it was refused. \
+             Use the Sign out button in Spark.",
+        ));
+    }
+    if let Some(signed_in) = session {
+        let hash = signed_in.session.token_hash;
+        let tenant_id = signed_in.session.tenant_id.clone();
+        db(&state, move |db| {
+            db.sessions()
+                .delete(&tenant_id, &hash)
+                .map_err(PageError::from)
+        })
+        .await?;
+        tracing::info!(employee_id = %signed_in.employee.id, "signed out");
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/login"))
+        .append_header((
+            SET_COOKIE,
+            clear_cookie(state.session_cookie(), "/", state.settings.secure_cookies()),
+        ))
+        .finish())
+}
+
+/// Constant-time equality for the CSRF token.
+mod subtle_eq {
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// The sign-out form (a POST with the session's CSRF token).
+fn logout_form(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+         <button type=\"submit\">Sign out</button></form>",
+        html::escape(csrf)
+    )
+}
+
+fn signed_in_text(employee: &Employee) -> String {
+    let name = employee
+        .display_name
+        .clone()
+        .or_else(|| match (&employee.given_name, &employee.family_name) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (Some(g), None) => Some(g.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| employee.email.clone());
+    format!(
+        "You are signed in as <strong>{}</strong> ({}).",
+        html::escape(&name),
+        html::escape(&employee.email)
+    )
+}
+
+/// `GET /login`: the "Sign in with Okta" button when Okta sign-in is live, a helpful
+/// message when it is not; says so when already signed in.
+async fn login_page(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(&state, &request)?;
+    let return_to = rules::params(request.query_string())
+        .ok()
+        .and_then(|p| p.get("return_to").and_then(|r| rules::return_to(r)));
+    let (tenant, session) = current(&state, &request, workspace.clone()).await?;
+    let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace))?;
+    let title = format!("Sign in to {}", tenant.name);
+    if let Some(signed_in) = session {
+        let body = format!(
+            "<h1>{}</h1><p id=\"signed-in\">{}</p><p><a href=\"/\">Continue to Spark</a></p>{}",
+            html::escape(&title),
+            signed_in_text(&signed_in.employee),
+            logout_form(&signed_in.session.csrf_token)
+        );
+        return Ok(html::respond(StatusCode::OK, html::page(&title, &body)));
+    }
+    let tenant_id = tenant.id.clone();
+    let (live, configured) = db(&state, move |db| {
+        let live = db.okta_integrations().get(&tenant_id)?.is_live();
+        let configured = db.okta_sso_configs().get(&tenant_id)?.is_some();
+        Ok((live, configured))
+    })
+    .await?;
+    let content = if live && configured {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("workspace", tenant.workspace.as_str());
+        if let Some(path) = &return_to {
+            query.append_pair("return_to", path);
+        }
+        let href = format!(
+            "{}/api/OktaAuth/login?{}",
+            state.auth_origin,
+            query.finish()
+        );
+        format!(
+            "<p><a class=\"button\" id=\"okta-sign-in\" href=\"{}\">Sign in with Okta</a></p>",
+            html::escape(&href)
+        )
+    } else {
+        let why = if live {
+            "Okta single sign-on is not set up for this workspace yet. A Spark admin sets it \
+             up under Settings → Authentication (/admin/domain/integrations/authentication)."
+        } else {
+            "Okta single sign-on is not switched on for this workspace. A Spark admin connects \
+             the Okta integration in the Spark Marketplace (/marketplace/integrations)."
+        };
+        format!(
+            "<p id=\"sso-unavailable\">{}</p><p>Admins without single sign-on can ask the Spark \
+             team for a one-time sign-in link.</p>",
+            html::escape(why)
+        )
+    };
+    let body = format!("<h1>{}</h1>{content}", html::escape(&title));
+    Ok(html::respond(StatusCode::OK, html::page(&title, &body)))
+}
+
+/// `GET /`: a minimal signed-in landing page; anonymous visitors go to `/login`.
+async fn home(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(&state, &request)?;
+    let (tenant, session) = current(&state, &request, workspace.clone()).await?;
+    let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace))?;
+    let Some(signed_in) = session else {
+        return Ok(HttpResponse::Found()
+            .insert_header((LOCATION, "/login"))
+            .finish());
+    };
+    let body = format!(
+        "<h1>{}</h1><p id=\"signed-in\">{}</p>{}",
+        html::escape(&tenant.name),
+        signed_in_text(&signed_in.employee),
+        logout_form(&signed_in.session.csrf_token)
+    );
+    Ok(html::respond(
+        StatusCode::OK,
+        html::page(&tenant.name, &body),
+    ))
+}

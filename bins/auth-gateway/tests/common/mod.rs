@@ -1,0 +1,417 @@
+//! The real auth-gateway, serving on a free loopback port from a fresh database; the real
+//! OpenID Provider of `testing/oidc-provider` (configured like an Okta org, started the
+//! way oidc-client's tests start it); and a browser — a reqwest client that keeps cookies
+//! per host, follows no redirect on its own, and reaches `auth.localhost`,
+//! `acme.localhost`, … without DNS.
+//!
+//! The provider needs Node.js and `npm ci` in `testing/oidc-provider` (`.ci/run` does
+//! it); without them the tests that sign in through Okta fail and say so.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use persistence::testing::TestDatabase;
+use persistence::{Actor, Change, EmployeeInput, OktaSsoConfigInput, Role, Tenant, Workspace};
+use reqwest::blocking::{Client, Response};
+use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
+
+pub const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+pub const CLIENT_ID: &str = "0oa-spark-gateway-test";
+pub const CLIENT_SECRET: &str = "gateway-test-client-secret-0123456789";
+pub const WORKSPACES: [&str; 4] = ["acme", "globex", "initech", "nowhere"];
+
+/// The gateway, running in its own actix system on a thread.
+pub struct Gateway<'db> {
+    pub db: &'db TestDatabase,
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<'db> Gateway<'db> {
+    /// Binds a free port first: the provider needs the callback URL, which names it.
+    pub fn bind() -> TcpListener {
+        TcpListener::bind("127.0.0.1:0").unwrap()
+    }
+
+    pub fn start(db: &'db TestDatabase, listener: TcpListener) -> Self {
+        Self::start_with(db, listener, true)
+    }
+
+    /// `allow_insecure_http` off: `Secure` cookies (and https-only issuers).
+    pub fn start_with(db: &'db TestDatabase, listener: TcpListener, insecure: bool) -> Self {
+        let addr = listener.local_addr().unwrap();
+        let env: Vec<(String, String)> = [
+            ("DATABASE_URL", db.database_url().to_owned()),
+            ("SPARK__PUBLIC__AUTH_PORT", addr.port().to_string()),
+            ("SPARK__SECURITY__ALLOW_INSECURE_HTTP", insecure.to_string()),
+            ("SPARK__SECRETS__ENCRYPTION_KEY", KEY.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let settings = settings::Settings::from_sources(None, &env).unwrap();
+        let database = db.db().clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = auth_gateway::serve(listener, database, settings).unwrap();
+                sender.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        let handle = receiver.recv().unwrap();
+        Gateway {
+            db,
+            addr,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://{host}.localhost:{port}{path}`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}.localhost:{}{path}", self.addr.port())
+    }
+
+    pub fn origin(&self, host: &str) -> String {
+        self.url(host, "")
+    }
+
+    pub fn callback_uri(port: u16) -> String {
+        format!("http://auth.localhost:{port}/api/OktaAuth/callback")
+    }
+
+    /// A fresh browser (its own cookie jar).
+    pub fn browser(&self) -> Client {
+        let mut builder = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve("auth.localhost", self.addr);
+        for ws in WORKSPACES {
+            builder = builder.resolve(&format!("{ws}.localhost"), self.addr);
+        }
+        builder.build().unwrap()
+    }
+
+    /// A client without cookies, for handcrafted requests.
+    pub fn bare_client(&self) -> Client {
+        let mut builder = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve("auth.localhost", self.addr);
+        for ws in WORKSPACES {
+            builder = builder.resolve(&format!("{ws}.localhost"), self.addr);
+        }
+        builder.build().unwrap()
+    }
+}
+
+impl Drop for Gateway<'_> {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A running test OpenID Provider, killed when dropped.
+pub struct Op {
+    child: Child,
+    pub issuer: String,
+}
+
+impl Op {
+    /// Starts `provider.js` with one client whose redirect URI is the gateway's callback.
+    pub fn start(redirect_uri: &str) -> Op {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/oidc-provider");
+        assert!(
+            dir.join("node_modules/oidc-provider/package.json")
+                .is_file(),
+            "the test OpenID Provider is not installed: run `npm ci` in {} (Node.js 20.19 or \
+             later); `.ci/run` does this",
+            dir.display()
+        );
+        let mut child = Command::new("node")
+            .arg("provider.js")
+            .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .args(["--redirect-uri", redirect_uri])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start `node` (is Node.js installed?): {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the test OpenID Provider did not start within 30 s");
+        let issuer =
+            serde_json::from_str::<serde_json::Value>(&line)
+                .unwrap_or_else(|e| panic!("unexpected first line from provider.js `{line}`: {e}"))
+                ["issuer"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let op = Op { child, issuer };
+        let http = Client::new();
+        for _ in 0..100 {
+            let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
+            if let Ok(r) = http.get(&discovery).send()
+                && r.status().is_success()
+            {
+                return op;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the test OpenID Provider at {} never answered discovery",
+            op.issuer
+        );
+    }
+}
+
+impl Drop for Op {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A workspace with the Okta integration activated and connected (when `live`).
+pub fn workspace(db: &TestDatabase, slug: &str, live: bool) -> Tenant {
+    let actor = Actor::operator("test");
+    let tenant = db
+        .tenants()
+        .create(
+            &Workspace::parse(slug).unwrap(),
+            &format!("{slug} Inc"),
+            &actor,
+        )
+        .unwrap();
+    if live {
+        db.okta_integrations().activate(&tenant, &actor).unwrap();
+        db.okta_integrations().connect(&tenant, &actor).unwrap();
+    }
+    tenant
+}
+
+/// Saves the tenant's Okta SSO configuration, the secret sealed as sparkctl seals it.
+pub fn configure_sso(db: &TestDatabase, tenant: &Tenant, issuer: &str, secret: &str) {
+    let ring = KeyRing::new(EncryptionKey::from_base64(KEY).unwrap());
+    let sealed = ring
+        .seal(&SecretText::new(secret), tenant.id.as_str())
+        .unwrap();
+    db.okta_sso_configs()
+        .upsert(
+            &tenant.id,
+            &OktaSsoConfigInput {
+                org_url: issuer.to_owned(),
+                client_id: CLIENT_ID.to_owned(),
+                client_secret: sealed,
+            },
+            &Actor::operator("test"),
+        )
+        .unwrap();
+}
+
+/// Employees by email; `role` admin for emails starting with `admin`.
+pub fn employees(db: &TestDatabase, tenant: &Tenant, people: &[(&str, bool)]) {
+    let inputs: Vec<EmployeeInput> = people
+        .iter()
+        .map(|(email, active)| {
+            let given = email.split('@').next().unwrap();
+            EmployeeInput {
+                email: (*email).into(),
+                given_name: Change::Set(Some(given.to_owned())),
+                family_name: Change::Set(Some("Tester".into())),
+                active: Change::Set(*active),
+                role: Change::Set(if email.starts_with("admin") {
+                    Role::Admin
+                } else {
+                    Role::Employee
+                }),
+                ..EmployeeInput::default()
+            }
+        })
+        .collect();
+    db.employees()
+        .upsert_many(&tenant.id, &inputs, &Actor::operator("test"))
+        .unwrap();
+}
+
+/// The standard set-up: `acme` live, SSO pointing at `op`, Ada active.
+pub fn acme_with_sso(db: &TestDatabase, op: &Op) -> Tenant {
+    let acme = workspace(db, "acme", true);
+    configure_sso(db, &acme, &op.issuer, CLIENT_SECRET);
+    employees(db, &acme, &[("ada@acme.com", true)]);
+    acme
+}
+
+pub fn location(response: &Response) -> String {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Every `Set-Cookie` of a response.
+pub fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Drives the provider from its authorization URL through its login form, signing in as
+/// `email`, until it redirects to the gateway; returns that URL (the callback).
+pub fn sign_in_at_provider(browser: &Client, op: &Op, authorize_url: &str, email: &str) -> String {
+    assert!(
+        authorize_url.starts_with(&op.issuer),
+        "not the provider: {authorize_url}"
+    );
+    let absolute = |location: &str| {
+        if location.starts_with('/') {
+            format!("{}{location}", op.issuer)
+        } else {
+            location.to_owned()
+        }
+    };
+    let mut next = authorize_url.to_owned();
+    for _ in 0..10 {
+        let response = browser.get(&next).send().unwrap();
+        let status = response.status();
+        if status.is_success() && next.contains("/interaction/") {
+            let uid = next.rsplit('/').next().unwrap().to_owned();
+            let posted = browser
+                .post(format!("{}/interaction/{uid}/login", op.issuer))
+                .form(&[("email", email)])
+                .send()
+                .unwrap();
+            assert_eq!(posted.status(), 303, "login form: {:?}", posted.text());
+            next = absolute(posted.headers()["location"].to_str().unwrap());
+            continue;
+        }
+        assert!(
+            status.is_redirection(),
+            "{next}: HTTP {status}: {:?}",
+            response.text()
+        );
+        next = absolute(response.headers()["location"].to_str().unwrap());
+        if !next.starts_with(&op.issuer) {
+            return next;
+        }
+    }
+    panic!("the provider never sent the browser back (last at {next})");
+}
+
+/// What the callback answered: the redirect to the workspace's session hand-off, or an
+/// error page.
+pub fn okta_callback(
+    browser: &Client,
+    op: &Op,
+    start_url: &str,
+    email: &str,
+) -> (String, Response) {
+    let started = browser.get(start_url).send().unwrap();
+    let authorize = location(&started);
+    let callback_url = sign_in_at_provider(browser, op, &authorize, email);
+    let response = browser.get(&callback_url).send().unwrap();
+    (callback_url, response)
+}
+
+/// A full SP-initiated sign-in through the callback and the session hand-off; returns
+/// the hand-off's response (a redirect into the workspace, with the session cookie).
+pub fn okta_sign_in(
+    gw: &Gateway,
+    browser: &Client,
+    op: &Op,
+    workspace: &str,
+    email: &str,
+) -> Response {
+    let start = gw.url(
+        "auth",
+        &format!("/api/OktaAuth/login?workspace={workspace}"),
+    );
+    let (_, callback) = okta_callback(browser, op, &start, email);
+    let handoff = location(&callback);
+    assert!(
+        handoff.starts_with(&gw.url(workspace, "/api/OktaAuth/session?handoff=spark_handoff_")),
+        "{handoff}"
+    );
+    let response = browser.get(&handoff).send().unwrap();
+    assert_eq!(response.status(), 302);
+    response
+}
+
+/// The status and stable code of an error page.
+pub fn error_code(response: Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let body = response.text().unwrap();
+    let marker = "id=\"error-code\">";
+    let start = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no error code on the page: {body}"))
+        + marker.len();
+    let end = start + body[start..].find('<').unwrap();
+    (status, body[start..end].to_owned())
+}
+
+/// `GET /api/me` on a workspace host: status and JSON body.
+pub fn me(browser: &Client, gw: &Gateway, workspace: &str) -> (u16, serde_json::Value) {
+    let response = browser.get(gw.url(workspace, "/api/me")).send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap())
+}
+
+/// Mints a sign-in link for an employee the way `sparkctl login-link` does; returns the
+/// URL path with the token.
+pub fn login_link(db: &TestDatabase, tenant: &Tenant, email: &str) -> String {
+    let employee = db
+        .employees()
+        .find_by_email(&tenant.id, email)
+        .unwrap()
+        .unwrap();
+    let (token, hash) =
+        token_store::SecretToken::mint(token_store::SecretKind::SignInLink).unwrap();
+    db.one_time_codes()
+        .create(
+            &tenant.id,
+            persistence::NewOneTimeCode {
+                code_hash: hash,
+                purpose: persistence::CodePurpose::LoginLink,
+                employee_id: employee.id,
+                return_to: None,
+            },
+            &Actor::operator("test"),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    format!("/auth/login-link?token={}", token.expose_secret())
+}
