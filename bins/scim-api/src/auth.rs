@@ -33,7 +33,15 @@ enum Outcome {
 
 /// Authenticates a request, or says why not.
 pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Caller, ApiError> {
-    let host = request.connection_info().host().to_owned();
+    // The Host header itself (or the request line's authority), never X-Forwarded-Host:
+    // the load balancer passes Host through, and a forwarded header is the caller's word.
+    let host = request
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_owned();
     let workspace = state.settings.workspace_of_host(&host).map(str::to_owned);
     let (Some(workspace), Some(token)) = (workspace, bearer(request)) else {
         state.counters.auth_failures.inc();

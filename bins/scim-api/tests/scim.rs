@@ -329,3 +329,17 @@ backend_tests! {
         assert!(metrics.contains("scim_api_token_authentication_failures_total 1"), "{metrics}");
     }
 }
+
+backend_tests! {
+    fn a_forwarded_host_does_not_choose_the_workspace(db) {
+        let (_, acme_token) = live_workspace(db, "acme");
+        live_workspace(db, "globex");
+        let service = Service::start(db);
+        // On globex's host, acme's token is refused even if X-Forwarded-Host names acme.
+        let response = service.request(Method::GET, "globex", "/scim/v2/Users").bearer_auth(&acme_token)
+            .header("x-forwarded-host", format!("acme.localhost:{}", service.addr.port()))
+            .header("forwarded", format!("host=acme.localhost:{}", service.addr.port()))
+            .send().unwrap();
+        assert_error(response, 401);
+    }
+}
