@@ -1,6 +1,7 @@
 //! Developer tasks, run as `cargo xtask <task>`. Standard library only, so it builds in
 //! seconds and never drags the workspace's dependencies in.
 //!
+//! - `dev`: the demo on the embedded SQLite database, both services running.
 //! - `test`: formatting, clippy, the layering rules (`tidy`), then every test on SQLite
 //!   and PostgreSQL; says which backends ran, and fails when PostgreSQL is unreachable
 //!   under `CI=true` instead of skipping it.
@@ -12,6 +13,7 @@
 
 mod bench;
 mod bench_scim;
+mod dev;
 mod fuzz;
 mod tidy;
 
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let outcome = match args.as_slice() {
         ["test", rest @ ..] => test(rest),
+        ["dev", rest @ ..] => dev::dev(rest),
         ["tidy"] => tidy::check(&workspace_root()),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["bench", "import", rest @ ..] => bench::import(rest),
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "
 usage: cargo xtask <task>
+  dev [--no-wait]       seed the demo workspace acme, start both services, print how to use them
   test [-- TEST-ARGS]   fmt, clippy, tidy, and every test on SQLite and PostgreSQL
   tidy                  check the crate layering rules
   fuzz TARGET [SECONDS] run a fuzz target for a bounded time (default 60 s); targets: filter
