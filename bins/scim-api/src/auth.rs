@@ -49,7 +49,7 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     };
     let db = state.db.clone();
     let outcome = web_runtime::blocking(move || -> persistence::Result<Outcome> {
-        let Some(tenant) = db.tenants().find(&workspace)? else {
+        let Some((tenant, okta)) = db.tenants().find_with_okta(&workspace)? else {
             return Ok(Outcome::Refused);
         };
         let mut tokens = ScimTokens::new(db.scim_tokens(&Actor::system()));
@@ -58,7 +58,7 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
             Err(VerifyError::Storage(error)) => return Err(error),
             Err(_) => return Ok(Outcome::Refused),
         }
-        if db.okta_integrations().get(&tenant.id)?.is_live() {
+        if okta.is_live() {
             Ok(Outcome::Allowed(tenant))
         } else {
             Ok(Outcome::IntegrationOff)

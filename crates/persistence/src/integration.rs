@@ -45,7 +45,7 @@ impl OktaIntegration {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = okta_integrations)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct IntegrationRow {
+pub(crate) struct IntegrationRow {
     activated_at: Option<chrono::NaiveDateTime>,
     activated_by: Option<String>,
     connected_at: Option<chrono::NaiveDateTime>,

@@ -7,6 +7,7 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::integration::{IntegrationRow, OktaIntegration};
 use crate::schema::{okta_integrations, tenants};
 
 /// A tenant's stable id.
@@ -192,6 +193,19 @@ impl Tenants<'_> {
             .first(&mut *self.db.conn()?)
             .optional()?;
         Ok(row.map(Tenant::from))
+    }
+
+    /// The tenant of a workspace with its Okta integration state, in one query: what a
+    /// service checks on every request.
+    pub fn find_with_okta(&self, workspace: &str) -> Result<Option<(Tenant, OktaIntegration)>> {
+        let slug = workspace.trim().to_ascii_lowercase();
+        let row = tenants::table
+            .inner_join(okta_integrations::table)
+            .filter(tenants::workspace.eq(slug))
+            .select((TenantRow::as_select(), IntegrationRow::as_select()))
+            .first::<(TenantRow, IntegrationRow)>(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(row.map(|(tenant, okta)| (tenant.into(), okta.into())))
     }
 
     /// The tenant of a workspace, or an error that says how to create it.

@@ -213,3 +213,17 @@ backend_tests! {
         assert_eq!(version(), 2, "another tenant's change does not touch it");
     }
 }
+
+backend_tests! {
+    fn a_tenant_comes_with_its_okta_state(db) {
+        let acme = tenant(db, "acme");
+        let (found, okta) = db.tenants().find_with_okta("ACME").unwrap().unwrap();
+        assert_eq!(found, acme);
+        assert!(!okta.is_activated());
+        db.okta_integrations().activate(&acme, &operator()).unwrap();
+        db.okta_integrations().connect(&acme, &operator()).unwrap();
+        let (_, okta) = db.tenants().find_with_okta("acme").unwrap().unwrap();
+        assert!(okta.is_live());
+        assert!(db.tenants().find_with_okta("globex").unwrap().is_none());
+    }
+}
