@@ -33,6 +33,7 @@ mod web;
 mod workspace;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use actix_web::web as aw;
 use oidc_client::{ClientOptions, OidcClient, UrlPolicy};
@@ -86,6 +87,9 @@ pub struct GatewayState {
     redirect_uri: String,
     auth_origin: String,
     sign_ins: Family<OutcomeLabels, Counter>,
+    /// Seconds spent awaiting the OIDC client's calls that talk to Okta (discovery, the
+    /// code exchange with ID-token verification and JWKS, userinfo).
+    okta_wait: Counter<f64, AtomicU64>,
     tenants: web::TenantCache,
 }
 
@@ -140,6 +144,13 @@ impl GatewayState {
             "Sign-in attempts by method and outcome code (SUCCESS or the error code)",
             sign_ins.clone(),
         );
+        let okta_wait = Counter::<f64, AtomicU64>::default();
+        metrics.register(
+            "okta_wait_seconds",
+            "Time spent awaiting Okta in sign-ins: discovery, the code exchange with ID-token \
+             verification (JWKS included), userinfo",
+            okta_wait.clone(),
+        );
         let auth_origin = settings.auth_origin();
         Ok(Self {
             db,
@@ -152,6 +163,7 @@ impl GatewayState {
             auth_origin,
             settings: Arc::new(settings),
             sign_ins,
+            okta_wait,
             tenants: web::TenantCache::default(),
         })
     }
@@ -164,6 +176,16 @@ impl GatewayState {
                 code: code.to_owned(),
             })
             .inc();
+    }
+
+    /// Awaits a call of the OIDC client that may talk to Okta, adding the time to the
+    /// `okta_wait_seconds` counter (so the gateway's own work per sign-in can be told
+    /// apart from Okta's round trips).
+    async fn awaiting_okta<T>(&self, call: impl std::future::Future<Output = T>) -> T {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        self.okta_wait.inc_by(started.elapsed().as_secs_f64());
+        result
     }
 
     /// The session cookie's name: `__Host-` prefixed whenever cookies are `Secure`.

@@ -140,16 +140,17 @@ async fn begin(
     return_to: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let slug = workspace.to_owned();
+    let tenants = state.tenants.clone();
     let (tenant, config) = db(state, move |db| {
         let tenant = match persistence::Workspace::parse(&slug) {
-            Ok(ws) => db.tenants().find(ws.as_str())?,
+            Ok(ws) => tenants.find(db, ws.as_str())?,
             Err(_) => None,
         };
         live_target(db, tenant, &slug)
     })
     .await?;
     let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
-    let provider = state.oidc.provider(&org).await?;
+    let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let login = state.oidc.login_request(
         &provider,
         &config.client_id,
@@ -386,8 +387,9 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
         ));
     }
     let tenant_id: TenantId = transaction.tenant_id.clone();
+    let tenants = state.tenants.clone();
     let (tenant, config) = db(state, move |db| {
-        let tenant = db.tenants().find_by_id(&tenant_id)?;
+        let tenant = tenants.find_by_id(db, &tenant_id)?;
         live_target(db, tenant, "(removed)")
     })
     .await?;
@@ -405,10 +407,9 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
                  secret from the Okta app.",
             )
         })?;
-    let provider = state.oidc.provider(&org).await?;
+    let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let signed_in = state
-        .oidc
-        .complete_sign_in(
+        .awaiting_okta(state.oidc.complete_sign_in(
             &provider,
             &ClientCredentials {
                 client_id: config.client_id.clone(),
@@ -418,7 +419,7 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
             &code,
             &transaction.nonce,
             &transaction.pkce_verifier,
-        )
+        ))
         .await?;
     let (handoff, handoff_hash) =
         SecretToken::mint(SecretKind::HandoffCode).map_err(|_| PageError::internal())?;

@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{COOKIE, HOST};
-use persistence::{Database, Tenant};
+use persistence::{Database, Tenant, TenantId};
 
 use crate::GatewayState;
 use crate::error::PageError;
@@ -99,9 +99,16 @@ where
 /// The tenants of workspace hosts, remembered: every request on a workspace host needs
 /// its tenant, and a workspace's tenant (id, slug) never changes — there is no rename or
 /// delete. Only found tenants are kept (random host names cannot fill it), at most
-/// [`TenantCache::MAX`] of them.
+/// [`TenantCache::MAX`] of them, by workspace and by id. Only the id, workspace and name
+/// are to be relied on (`directory_version` moves on without the cache).
 #[derive(Clone, Default)]
-pub struct TenantCache(Arc<RwLock<HashMap<String, Tenant>>>);
+pub struct TenantCache(Arc<RwLock<Remembered>>);
+
+#[derive(Default)]
+struct Remembered {
+    by_workspace: HashMap<String, Tenant>,
+    by_id: HashMap<String, Tenant>,
+}
 
 impl TenantCache {
     /// The most tenants kept; beyond it the cache starts over.
@@ -113,6 +120,7 @@ impl TenantCache {
             .0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_workspace
             .get(workspace)
             .cloned();
         if cached.is_some() {
@@ -120,13 +128,40 @@ impl TenantCache {
         }
         let found = db.tenants().find(workspace)?;
         if let Some(tenant) = &found {
-            let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
-            if map.len() >= Self::MAX {
-                map.clear();
-            }
-            map.insert(workspace.to_owned(), tenant.clone());
+            self.remember(tenant);
         }
         Ok(found)
+    }
+
+    /// The tenant with this id, from memory or the database.
+    pub fn find_by_id(&self, db: &Database, id: &TenantId) -> persistence::Result<Option<Tenant>> {
+        let cached = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_id
+            .get(id.as_str())
+            .cloned();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = db.tenants().find_by_id(id)?;
+        if let Some(tenant) = &found {
+            self.remember(tenant);
+        }
+        Ok(found)
+    }
+
+    fn remember(&self, tenant: &Tenant) {
+        let mut maps = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if maps.by_id.len() >= Self::MAX {
+            maps.by_workspace.clear();
+            maps.by_id.clear();
+        }
+        maps.by_workspace
+            .insert(tenant.workspace.as_str().to_owned(), tenant.clone());
+        maps.by_id
+            .insert(tenant.id.as_str().to_owned(), tenant.clone());
     }
 }
 

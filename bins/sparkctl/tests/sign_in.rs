@@ -9,11 +9,10 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
+use oidc_client::testing::TestProvider;
 use persistence::testing::TestDatabase;
 use persistence::{
     Actor, Change, CodePurpose, Consumed, EmployeeInput, Tenant, Workspace, backend_tests,
@@ -94,61 +93,24 @@ fn acme(db: &TestDatabase) -> Tenant {
 }
 
 /// The test OpenID Provider, killed when dropped.
-struct Op {
-    child: Child,
-    issuer: String,
-}
+struct Op(TestProvider);
 
 impl Op {
     fn start() -> Op {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/oidc-provider");
-        assert!(
-            dir.join("node_modules/oidc-provider/package.json")
-                .is_file(),
-            "the test OpenID Provider is not installed: run `npm ci` in {}; `.ci/run` does this",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .args([
-                "provider.js",
-                "--client-id",
-                "0oa-test",
-                "--client-secret",
-                "s3cret",
-            ])
-            .args(["--redirect-uri", "http://127.0.0.1:9/api/OktaAuth/callback"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `node` (is Node.js installed?): {e}"));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("provider.js did not start");
-        let issuer = serde_json::from_str::<serde_json::Value>(&line).unwrap()["issuer"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Op { child, issuer }
+        Op(TestProvider::start(
+            "0oa-test",
+            "s3cret",
+            "http://127.0.0.1:9/api/OktaAuth/callback",
+            &[],
+        ))
     }
 
-    fn port(&self) -> &str {
-        self.issuer.rsplit(':').next().unwrap()
+    fn port(&self) -> u16 {
+        self.0.port()
     }
-}
 
-impl Drop for Op {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn issuer(&self) -> &str {
+        &self.0.issuer
     }
 }
 
@@ -198,13 +160,13 @@ backend_tests! {
     fn okta_sso_set_checks_discovery_and_stores_the_secret_encrypted(db) {
         let tenant = acme(db);
         let op = Op::start();
-        let out = sparkctl(db, &[INSECURE, WITH_KEY], &["okta", "sso", "set", "acme", "--org-url", &format!("{}/", op.issuer), "--client-id", "0oa-test", "--client-secret-stdin"], "s3cret\n");
+        let out = sparkctl(db, &[INSECURE, WITH_KEY], &["okta", "sso", "set", "acme", "--org-url", &format!("{}/", op.issuer()), "--client-id", "0oa-test", "--client-secret-stdin"], "s3cret\n");
         let printed = stdout(&out);
-        assert!(printed.contains(&format!("org {}", op.issuer)), "{printed}");
+        assert!(printed.contains(&format!("org {}", op.issuer())), "{printed}");
         assert!(!printed.contains("s3cret") && !String::from_utf8_lossy(&out.stderr).contains("s3cret"));
 
         let config = db.okta_sso_configs().get(&tenant.id).unwrap().unwrap();
-        assert_eq!(config.org_url, op.issuer, "stored normalised, without the slash");
+        assert_eq!(config.org_url, op.issuer(), "stored normalised, without the slash");
         assert_eq!(config.client_id, "0oa-test");
         assert_eq!(config.updated_by, "operator:ops-test");
         assert!(!config.client_secret.bytes.windows(6).any(|w| w == b"s3cret"), "encrypted at rest");
@@ -249,7 +211,7 @@ backend_tests! {
     fn okta_sso_set_uses_the_public_development_key_only_in_insecure_mode(db) {
         let tenant = acme(db);
         let op = Op::start();
-        let out = sparkctl(db, &[INSECURE], &["okta", "sso", "set", "acme", "--org-url", &op.issuer, "--client-id", "0oa-test", "--client-secret-stdin"], "s3cret");
+        let out = sparkctl(db, &[INSECURE], &["okta", "sso", "set", "acme", "--org-url", op.issuer(), "--client-id", "0oa-test", "--client-secret-stdin"], "s3cret");
         stdout(&out);
         let warning = String::from_utf8_lossy(&out.stderr);
         assert!(warning.contains("PUBLIC development key"), "{warning}");

@@ -45,6 +45,8 @@ mod client;
 mod error;
 mod initiate;
 mod org_url;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use callback::Callback;
 pub use client::{

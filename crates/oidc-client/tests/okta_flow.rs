@@ -12,19 +12,14 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oidc_client::testing::TestProvider;
 use oidc_client::{
     Callback, ClientCredentials, ClientOptions, ErrorCode, LoginRequest, OidcClient, OrgUrl,
     Provider, UrlPolicy,
 };
 use token_store::sealed::SecretText;
-use url::Url;
 
 const CLIENT_ID: &str = "0oa-spark-test";
 const CLIENT_SECRET: &str = "test-client-secret-0123456789";
@@ -32,65 +27,19 @@ const CLIENT_SECRET: &str = "test-client-secret-0123456789";
 const REDIRECT_URI: &str = "http://127.0.0.1:9/api/OktaAuth/callback";
 
 /// A running `oidc-provider`, killed when dropped.
+/// The running provider, and its issuer for short access.
 struct Op {
-    child: Child,
+    provider: TestProvider,
     issuer: String,
 }
 
 impl Op {
     async fn start(extra: &[&str]) -> Op {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/oidc-provider");
-        assert!(
-            dir.join("node_modules/oidc-provider/package.json")
-                .is_file(),
-            "the test OpenID Provider is not installed: run `npm ci` in {} (Node.js 20.19 or \
-             later); `.ci/run` does this",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg("provider.js")
-            .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
-            .args(["--redirect-uri", REDIRECT_URI])
-            .args(extra)
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `node` (is Node.js installed?): {e}"));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the test OpenID Provider did not start within 30 s");
-        let issuer =
-            serde_json::from_str::<serde_json::Value>(&line)
-                .unwrap_or_else(|e| panic!("unexpected first line from provider.js `{line}`: {e}"))
-                ["issuer"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-        let op = Op { child, issuer };
-        // Wait until discovery answers.
-        let http = reqwest::Client::new();
-        for _ in 0..100 {
-            let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
-            if let Ok(r) = http.get(&discovery).send().await
-                && r.status().is_success()
-            {
-                return op;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let provider = TestProvider::start(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, extra);
+        Op {
+            issuer: provider.issuer.clone(),
+            provider,
         }
-        panic!(
-            "the test OpenID Provider at {} never answered discovery",
-            op.issuer
-        );
     }
 
     fn org(&self) -> OrgUrl {
@@ -98,14 +47,7 @@ impl Op {
     }
 
     fn port(&self) -> u16 {
-        Url::parse(&self.issuer).unwrap().port().unwrap()
-    }
-}
-
-impl Drop for Op {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.provider.port()
     }
 }
 

@@ -201,7 +201,7 @@ pub(crate) struct EmployeeRow {
 }
 
 impl EmployeeRow {
-    fn into_domain(self) -> Employee {
+    pub(crate) fn into_domain(self) -> Employee {
         Employee {
             id: EmployeeId(self.id),
             tenant_id: TenantId(self.tenant_id),

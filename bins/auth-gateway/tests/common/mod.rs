@@ -15,12 +15,9 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
+use oidc_client::testing::TestProvider;
 use persistence::testing::TestDatabase;
 use persistence::{Actor, Change, EmployeeInput, OktaSsoConfigInput, Role, Tenant, Workspace};
 use reqwest::blocking::{Client, Response};
@@ -128,70 +125,18 @@ impl Drop for Gateway<'_> {
 
 /// A running test OpenID Provider, killed when dropped.
 pub struct Op {
-    child: Child,
+    _provider: TestProvider,
     pub issuer: String,
 }
 
 impl Op {
     /// Starts `provider.js` with one client whose redirect URI is the gateway's callback.
     pub fn start(redirect_uri: &str) -> Op {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/oidc-provider");
-        assert!(
-            dir.join("node_modules/oidc-provider/package.json")
-                .is_file(),
-            "the test OpenID Provider is not installed: run `npm ci` in {} (Node.js 20.19 or \
-             later); `.ci/run` does this",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg("provider.js")
-            .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
-            .args(["--redirect-uri", redirect_uri])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `node` (is Node.js installed?): {e}"));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the test OpenID Provider did not start within 30 s");
-        let issuer =
-            serde_json::from_str::<serde_json::Value>(&line)
-                .unwrap_or_else(|e| panic!("unexpected first line from provider.js `{line}`: {e}"))
-                ["issuer"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-        let op = Op { child, issuer };
-        let http = Client::new();
-        for _ in 0..100 {
-            let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
-            if let Ok(r) = http.get(&discovery).send()
-                && r.status().is_success()
-            {
-                return op;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let provider = TestProvider::start(CLIENT_ID, CLIENT_SECRET, redirect_uri, &[]);
+        Op {
+            issuer: provider.issuer.clone(),
+            _provider: provider,
         }
-        panic!(
-            "the test OpenID Provider at {} never answered discovery",
-            op.issuer
-        );
-    }
-}
-
-impl Drop for Op {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

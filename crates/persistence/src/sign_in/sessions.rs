@@ -9,9 +9,9 @@ use token_store::TokenHash;
 use super::{hash_from_column, stored};
 use crate::Database;
 use crate::clock;
-use crate::employees::{Employee, EmployeeId};
+use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
-use crate::schema::sessions;
+use crate::schema::{employees, sessions};
 use crate::tenants::TenantId;
 
 /// How an employee signed in.
@@ -215,8 +215,13 @@ impl Sessions<'_> {
 
     /// The live session with this token hash on `tenant`, with its employee: `None`
     /// when there is none, it is another tenant's, it is past its idle or absolute
-    /// timeout (then it is deleted), or its employee is no longer active. Writes
-    /// `last_seen_at` when it is older than `policy.touch_interval`.
+    /// timeout (then it is deleted), or its employee is no longer active (then it is
+    /// deleted too). Writes `last_seen_at` when it is older than `policy.touch_interval`.
+    ///
+    /// One round trip for a live session: the session and its employee in one join, with
+    /// the timeouts and the employee's `active` flag checked in SQL. A second statement
+    /// runs only to delete a session that did not qualify, or to touch `last_seen_at`
+    /// (at most once per touch interval).
     pub fn find(
         &self,
         tenant: &TenantId,
@@ -227,34 +232,44 @@ impl Sessions<'_> {
         let now = stored(now);
         let hash = token_hash.to_hex();
         let mut conn = self.db.conn()?;
-        let row = sessions::table
+        // Alive while now < last_seen_at + idle and now < min(expires_at, created_at +
+        // absolute): compared with the bounds moved to `now`'s side, so the SQL needs no
+        // interval arithmetic on either backend.
+        let found = sessions::table
+            .inner_join(employees::table)
             .filter(sessions::token_hash.eq(&hash))
             .filter(sessions::tenant_id.eq(tenant.as_str()))
-            .select(SessionRow::as_select())
-            .first(&mut *conn)
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .filter(employees::active.eq(true))
+            .filter(sessions::last_seen_at.gt(now - policy.idle_timeout))
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::created_at.gt(now - policy.absolute_timeout))
+            .select((SessionRow::as_select(), EmployeeRow::as_select()))
+            .first::<(SessionRow, EmployeeRow)>(&mut *conn)
             .optional()?;
-        let Some(row) = row else { return Ok(None) };
-        let idle_end = row.last_seen_at + policy.idle_timeout;
-        let absolute_end = row.expires_at.min(row.created_at + policy.absolute_timeout);
-        if now >= idle_end || now >= absolute_end {
-            diesel::delete(sessions::table.find(&hash)).execute(&mut *conn)?;
-            return Ok(None);
-        }
-        drop(conn);
-        let employee = self.db.employees().get(tenant, &row.employee_id)?;
-        let Some(employee) = employee.filter(|e| e.active) else {
-            // Deactivation deletes sessions; this is the belt to its braces.
-            diesel::delete(sessions::table.find(&hash)).execute(&mut *self.db.conn()?)?;
+        let Some((row, employee)) = found else {
+            // Unknown, another tenant's (kept: the tenant filter), ended, or its employee
+            // is gone or inactive — deactivation deletes sessions; this is the belt to its
+            // braces.
+            diesel::delete(
+                sessions::table
+                    .filter(sessions::token_hash.eq(&hash))
+                    .filter(sessions::tenant_id.eq(tenant.as_str())),
+            )
+            .execute(&mut *conn)?;
             return Ok(None);
         };
         let mut session = row.into_domain()?;
         if now - stored(session.last_seen_at) >= policy.touch_interval {
             diesel::update(sessions::table.find(&hash))
                 .set(sessions::last_seen_at.eq(now))
-                .execute(&mut *self.db.conn()?)?;
+                .execute(&mut *conn)?;
             session.last_seen_at = clock::utc(now);
         }
-        Ok(Some(SignedInSession { session, employee }))
+        Ok(Some(SignedInSession {
+            session,
+            employee: EmployeeRow::into_domain(employee),
+        }))
     }
 
     /// Ends a session (logout). Returns whether it existed on `tenant`.
