@@ -54,10 +54,10 @@ async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpR
 async fn search(
     state: web::Data<ScimState>,
     request: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &request).await?;
-    let search = query::from_body(&body)?;
+    let search = query::from_body(&query::read_body(body).await?)?;
     respond(&state, &caller.tenant, &search).await
 }
 

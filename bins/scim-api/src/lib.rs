@@ -89,12 +89,9 @@ impl ScimState {
 /// The whole service: SCIM routes under `/scim/v2`, health, readiness and metrics.
 pub fn configure(state: ScimState, metrics: Metrics) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
-        let json_errors = web::JsonConfig::default().limit(MAX_BODY_BYTES);
         cfg.app_data(web::Data::new(state.db.clone()))
             .app_data(web::Data::new(metrics))
             .app_data(web::Data::new(state))
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .app_data(json_errors)
             .route("/healthz", web::get().to(web_runtime::healthz))
             .route("/readyz", web::get().to(web_runtime::readyz))
             .route("/metrics", web::get().to(web_runtime::metrics_endpoint))

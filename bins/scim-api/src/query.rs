@@ -49,6 +49,25 @@ pub fn from_query_string(request: &HttpRequest) -> Result<SearchRequest, ApiErro
     )?)
 }
 
+/// Reads a request body of at most [`crate::MAX_BODY_BYTES`]; a larger one is a SCIM
+/// Error (413), not the framework's plain-text refusal.
+pub async fn read_body(
+    payload: actix_web::web::Payload,
+) -> Result<actix_web::web::Bytes, ApiError> {
+    match payload.to_bytes_limited(crate::MAX_BODY_BYTES).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(ApiError::bad_request(
+            ScimType::InvalidSyntax,
+            format!("the request body could not be read: {e}"),
+        )),
+        Err(_) => Err(ApiError::new(
+            413,
+            None,
+            "The request body is larger than 64 KiB; a search request is a few hundred bytes.",
+        )),
+    }
+}
+
 /// The body of a `POST …/.search`, whatever its Content-Type (Okta is lenient).
 pub fn from_body(body: &[u8]) -> Result<SearchRequest, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {

@@ -73,10 +73,10 @@ async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpR
 async fn search(
     state: web::Data<ScimState>,
     request: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &request).await?;
-    let search = query::from_body(&body)?;
+    let search = query::from_body(&query::read_body(body).await?)?;
     let checked = query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))?;
     respond(&state, caller.tenant, checked).await
 }
