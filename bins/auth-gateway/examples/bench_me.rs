@@ -25,6 +25,10 @@ use persistence::testing::TestDatabase;
 use persistence::{Actor, Backend, Change, CodePurpose, EmployeeInput, NewOneTimeCode, Workspace};
 use token_store::{SecretKind, SecretToken};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::report;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -186,17 +190,4 @@ fn request(stream: &mut TcpStream, host: &str, path: &str, cookie: &str) -> (u16
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
     (status, headers)
-}
-
-fn report(what: &str, times: &mut [Duration]) {
-    times.sort();
-    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
-    println!(
-        "{what}: n={} p50={:?} p90={:?} p99={:?} max={:?}",
-        times.len(),
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        times[times.len() - 1]
-    );
 }

@@ -42,6 +42,10 @@ use persistence::testing::TestDatabase;
 
 const WARM_UP: usize = 5;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::report;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200);
@@ -160,17 +164,4 @@ fn timed<T>(work: impl FnOnce() -> T) -> (Duration, T) {
     let started = Instant::now();
     let result = work();
     (started.elapsed(), result)
-}
-
-fn report(what: &str, times: &mut [Duration]) {
-    times.sort();
-    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
-    println!(
-        "{what}: n={} p50={:?} p90={:?} p99={:?} max={:?}",
-        times.len(),
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        times[times.len() - 1]
-    );
 }

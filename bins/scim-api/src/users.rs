@@ -16,7 +16,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/Users")
             .route(web::get().to(list))
-            .route(web::post().to(refuse_write))
             .default_service(web::to(refuse_write)),
     )
     .service(

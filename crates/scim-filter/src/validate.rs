@@ -213,16 +213,7 @@ fn complex_parent(attr: ResolvedAttribute) -> Result<ResolvedAttribute, Validati
 }
 
 fn unknown_sub_attribute(attribute: &'static AttributeDef, sub: &str) -> ValidationError {
-    ValidationError::Unresolved(ResolveError::UnknownSubAttribute {
-        attribute: attribute.name,
-        sub: sub.to_owned(),
-        known: attribute
-            .sub_attributes
-            .iter()
-            .map(|s| s.name)
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    ValidationError::Unresolved(ResolveError::unknown_sub_attribute(attribute, sub))
 }
 
 /// Recursion is bounded by the filter's depth, which callers check first. The recursive

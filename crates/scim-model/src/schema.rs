@@ -408,6 +408,22 @@ pub enum ResolveError {
     },
 }
 
+impl ResolveError {
+    /// `attribute` has no sub-attribute `sub`; the error lists the ones it has.
+    pub fn unknown_sub_attribute(attribute: &AttributeDef, sub: &str) -> Self {
+        Self::UnknownSubAttribute {
+            attribute: attribute.name,
+            sub: sub.to_owned(),
+            known: attribute
+                .sub_attributes
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 impl ResourceSchema {
     /// The core schema followed by the extension schemas.
     pub fn schemas(&self) -> impl Iterator<Item = &'static SchemaDef> + '_ {
@@ -477,20 +493,11 @@ impl ResourceSchema {
         };
         let sub_attribute = match sub {
             None => None,
-            Some(sub) if attribute.is_complex() => {
-                Some(attribute.sub_attribute(sub).ok_or_else(|| {
-                    ResolveError::UnknownSubAttribute {
-                        attribute: attribute.name,
-                        sub: sub.to_owned(),
-                        known: attribute
-                            .sub_attributes
-                            .iter()
-                            .map(|s| s.name)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }
-                })?)
-            }
+            Some(sub) if attribute.is_complex() => Some(
+                attribute
+                    .sub_attribute(sub)
+                    .ok_or_else(|| ResolveError::unknown_sub_attribute(attribute, sub))?,
+            ),
             Some(sub) => {
                 return Err(ResolveError::NotComplex {
                     attribute: attribute.name,
