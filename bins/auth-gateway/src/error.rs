@@ -4,7 +4,7 @@
 //! are logged — by code, never with a secret.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use actix_web::{HttpResponse, ResponseError};
 use oidc_client::{ErrorCode, OidcError};
 
@@ -61,6 +61,22 @@ error_codes! {
     NOT_SIGNED_IN,
     /// A state-changing request failed the Origin/Referer or CSRF-token check.
     CSRF_REJECTED,
+    /// An admin page without a session: the browser is sent to `/login` first.
+    SIGN_IN_REQUIRED,
+    /// An admin page or API used by an employee without the admin role.
+    ADMIN_REQUIRED,
+    /// The SSO settings were saved without a Client ID.
+    SSO_CLIENT_ID_MISSING,
+    /// The SSO settings were saved for the first time without a Client secret.
+    SSO_CLIENT_SECRET_MISSING,
+    /// A SCIM token label is empty, too long or has control characters.
+    SCIM_TOKEN_LABEL_INVALID,
+    /// No SCIM token with that id in this workspace.
+    SCIM_TOKEN_NOT_FOUND,
+    /// Rotation of a revoked SCIM token.
+    SCIM_TOKEN_REVOKED,
+    /// The route exists, but not for this HTTP method.
+    METHOD_NOT_ALLOWED,
     /// No such page on this host.
     NOT_FOUND,
     /// The database is unreachable; retry later.
@@ -85,6 +101,12 @@ pub struct PageError {
     status: StatusCode,
     message: String,
     format: Format,
+    /// The page's heading (HTML).
+    heading: &'static str,
+    /// The form field the error is about, for inline display and the JSON `field`.
+    field: Option<&'static str>,
+    /// For a redirect instead of a page (sign-in required).
+    location: Option<String>,
 }
 
 impl std::fmt::Display for PageError {
@@ -101,14 +123,47 @@ impl PageError {
             status,
             message: message.into(),
             format: Format::Html,
+            heading: "We could not sign you in",
+            field: None,
+            location: None,
         }
     }
 
     /// The same error rendered as JSON.
     #[must_use]
-    pub fn json(mut self) -> Self {
-        self.format = Format::Json;
+    pub fn json(self) -> Self {
+        self.rendered(Format::Json)
+    }
+
+    /// The same error rendered as `format`.
+    #[must_use]
+    pub fn rendered(mut self, format: Format) -> Self {
+        self.format = format;
         self
+    }
+
+    /// The same error under another page heading.
+    #[must_use]
+    pub fn headed(mut self, heading: &'static str) -> Self {
+        self.heading = heading;
+        self
+    }
+
+    /// The same error, about the form field `field`.
+    #[must_use]
+    pub fn on_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// The form field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        self.field
+    }
+
+    /// The format it renders as.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// The stable code.
@@ -177,6 +232,41 @@ impl PageError {
         )
     }
 
+    /// An admin page without a session: a redirect to `/login`, back to `path` after.
+    pub fn sign_in_required(path: &str) -> Self {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("return_to", path)
+            .finish();
+        let mut error = Self::new(
+            codes::SIGN_IN_REQUIRED,
+            StatusCode::SEE_OTHER,
+            "Sign in to open this page.",
+        );
+        error.location = Some(format!("/login?{query}"));
+        error
+    }
+
+    /// 403 for an employee without the admin role.
+    pub fn admin_required() -> Self {
+        Self::forbidden(
+            codes::ADMIN_REQUIRED,
+            "Only Spark admins of this workspace can open this page. Ask one of your Spark \
+             admins to make the change, or to give you the admin role.",
+        )
+        .headed("You do not have access to this page")
+    }
+
+    /// 405 for a method the route does not take.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            codes::METHOD_NOT_ALLOWED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address does not accept that kind of request. Use the page's own buttons, \
+             or see the API reference in Spark's documentation.",
+        )
+        .headed("This request cannot be handled here")
+    }
+
     /// 401 for the JSON API without a live session.
     pub fn not_signed_in() -> Self {
         Self::new(
@@ -222,6 +312,9 @@ impl From<persistence::Error> for PageError {
                 tracing::warn!(%reason, "database unavailable");
                 Self::unavailable()
             }
+            persistence::Error::Invalid(message) => {
+                Self::bad_request(codes::REQUEST_INVALID, message)
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 Self::internal()
@@ -243,15 +336,24 @@ impl ResponseError for PageError {
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((CACHE_CONTROL, "no-store"));
+        if let Some(location) = &self.location {
+            return response
+                .insert_header((LOCATION, location.as_str()))
+                .finish();
+        }
         match self.format {
-            Format::Json => response
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .body(
-                    serde_json::json!({ "error": self.code, "message": self.message }).to_string(),
-                ),
+            Format::Json => {
+                let mut body = serde_json::json!({ "error": self.code, "message": self.message });
+                if let (Some(field), Some(object)) = (self.field, body.as_object_mut()) {
+                    object.insert("field".into(), field.into());
+                }
+                response
+                    .insert_header((CONTENT_TYPE, "application/json"))
+                    .body(body.to_string())
+            }
             Format::Html => response
                 .insert_header((CONTENT_TYPE, html::CONTENT_TYPE_HTML))
-                .body(html::error_page(self.code, &self.message)),
+                .body(html::error_page(self.heading, self.code, &self.message)),
         }
     }
 }

@@ -11,7 +11,11 @@
 //! workspace host with a 30-second one-time code, so the session cookie is host-only on
 //! `{workspace}.{base_domain}`: `GET /api/OktaAuth/session?handoff=…` sets it. A
 //! workspace host also serves `/login`, `/auth/login-link?token=…`, `/api/me`, `POST
-//! /logout` and `/`. Every host serves `/healthz`, `/readyz` and `/metrics`.
+//! /logout` and `/`, and the tenant admin's pages with their JSON APIs: the Marketplace
+//! (`/marketplace/integrations`), the Okta SSO settings
+//! (`/admin/domain/integrations/authentication`) and the SCIM tokens
+//! (`/my-settings/integrations/okta-scim`). Every host serves `/healthz`, `/readyz` and
+//! `/metrics`.
 //!
 //! # Invariants
 //!
@@ -25,6 +29,8 @@
 //! [`configure`] builds the routes so tests run the real service in-process; `main.rs`
 //! only wires configuration.
 
+mod admin;
+mod csrf;
 mod error;
 mod html;
 mod rules;
@@ -198,7 +204,7 @@ impl GatewayState {
     }
 }
 
-/// The whole service: the sign-in routes, health, readiness and metrics. Wrap the app in
+/// The whole service: the sign-in routes, the admin pages, health, readiness and metrics. Wrap the app in
 /// [`html::security_headers`] (as [`serve`] does) so every response carries them.
 pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::ServiceConfig) {
     move |cfg: &mut aw::ServiceConfig| {
@@ -211,6 +217,7 @@ pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::
             .route("/metrics", aw::get().to(web_runtime::metrics_endpoint))
             .configure(sign_in::routes)
             .configure(workspace::routes)
+            .configure(admin::routes)
             .default_service(aw::to(not_found));
     }
 }

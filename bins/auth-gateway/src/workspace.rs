@@ -2,7 +2,7 @@
 //! the sign-in page, who is signed in (`/api/me`), logout, and a minimal landing page.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{LOCATION, ORIGIN, REFERER, SET_COOKIE};
+use actix_web::http::header::{LOCATION, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +16,7 @@ use token_store::{SecretKind, SecretToken, TokenHash};
 use crate::GatewayState;
 use crate::error::{PageError, codes};
 use crate::web::{clear_cookie, cookie, db, require_workspace, set_cookie};
-use crate::{html, rules};
+use crate::{csrf, html, rules};
 
 pub fn routes(cfg: &mut aw::ServiceConfig) {
     cfg.route("/api/OktaAuth/session", aw::get().to(session_handoff))
@@ -171,7 +171,7 @@ async fn redeem(
 }
 
 /// The tenant of this workspace host and the live session the request carries, if any.
-async fn current(
+pub(crate) async fn current(
     state: &GatewayState,
     request: &HttpRequest,
     workspace: String,
@@ -216,6 +216,9 @@ async fn me(
             "display_name": e.display_name,
             "role": e.role.as_str(),
             "workspace": tenant.workspace.as_str(),
+            // For the JSON API's state-changing calls (the `X-CSRF-Token` header); only
+            // this origin can read it.
+            "csrf_token": signed_in.session.csrf_token,
         })))
 }
 
@@ -229,50 +232,19 @@ async fn logout(
 ) -> Result<HttpResponse, PageError> {
     let workspace = require_workspace(&state, &request)?;
     let origin = state.settings.workspace_origin(&workspace);
-    let header = |name| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v: &actix_web::http::header::HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let same_origin = match (header(ORIGIN), header(REFERER)) {
-        (Some(sent), _) => Some(sent == origin),
-        (None, Some(referer)) => {
-            Some(referer == origin || referer.starts_with(&format!("{origin}/")))
-        }
-        (None, None) => None,
-    };
     let (_, session) = current(&state, &request, workspace).await?;
-    let token_ok = || {
-        let form = std::str::from_utf8(&body)
-            .ok()
-            .and_then(|b| rules::params(b).ok());
-        let sent = form.and_then(|f| f.get("csrf_token").cloned()).or_else(|| {
-            header(actix_web::http::header::HeaderName::from_static(
-                "x-csrf-token",
-            ))
-        });
-        match (&session, sent) {
-            (Some(s), Some(sent)) => {
-                use subtle_eq::eq;
-                eq(s.session.csrf_token.as_bytes(), sent.as_bytes())
-            }
-            _ => false,
-        }
-    };
-    let allowed = match same_origin {
-        Some(false) => false,
-        Some(true) => true,
-        None => token_ok(),
-    };
-    if !allowed {
-        return Err(PageError::forbidden(
-            codes::CSRF_REJECTED,
-            "This sign-out request did not come from your Spark workspace, so it was refused. \
-             Use the Sign out button in Spark.",
-        ));
-    }
+    let form = std::str::from_utf8(&body)
+        .ok()
+        .and_then(|b| rules::params(b).ok());
+    csrf::check(
+        &request,
+        &origin,
+        csrf::Policy::OriginOrToken,
+        session.as_ref().map(|s| s.session.csrf_token.as_str()),
+        form.as_ref()
+            .and_then(|f| f.get(csrf::FORM_FIELD))
+            .map(String::as_str),
+    )?;
     if let Some(signed_in) = session {
         let hash = signed_in.session.token_hash;
         let tenant_id = signed_in.session.tenant_id.clone();
@@ -293,15 +265,8 @@ async fn logout(
         .finish())
 }
 
-/// Constant-time equality for the CSRF token.
-mod subtle_eq {
-    pub fn eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-}
-
 /// The sign-out form (a POST with the session's CSRF token).
-fn logout_form(csrf: &str) -> String {
+pub(crate) fn logout_form(csrf: &str) -> String {
     format!(
         "<form method=\"post\" action=\"/logout\">\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
@@ -402,8 +367,13 @@ async fn home(
             .insert_header((LOCATION, "/login"))
             .finish());
     };
+    let admin_links = if signed_in.employee.role == persistence::Role::Admin {
+        crate::admin::links()
+    } else {
+        String::new()
+    };
     let body = format!(
-        "<h1>{}</h1><p id=\"signed-in\">{}</p>{}",
+        "<h1>{}</h1><p id=\"signed-in\">{}</p>{admin_links}{}",
         html::escape(&tenant.name),
         signed_in_text(&signed_in.employee),
         logout_form(&signed_in.session.csrf_token)

@@ -13,38 +13,12 @@ mod common;
 
 use common::{
     CLIENT_SECRET, Gateway, configure_sso, employees, error_code, location, login_link, me,
-    set_cookies, workspace,
+    set_cookies, signed_in_browser, workspace,
 };
 use persistence::{Actor, backend_tests};
 
 fn start(db: &persistence::testing::TestDatabase) -> Gateway<'_> {
     Gateway::start(db, Gateway::bind())
-}
-
-/// Signs in with a fresh sign-in link; returns the session cookie's value.
-fn signed_in_browser(
-    gw: &Gateway,
-    tenant: &persistence::Tenant,
-    email: &str,
-) -> (reqwest::blocking::Client, String) {
-    let browser = gw.browser();
-    let link = login_link(gw.db, tenant, email);
-    let response = browser
-        .get(gw.url(tenant.workspace.as_str(), &link))
-        .send()
-        .unwrap();
-    assert_eq!(location(&response), "/");
-    let cookie = set_cookies(&response)
-        .into_iter()
-        .find(|c| c.starts_with("spark_session="))
-        .unwrap();
-    let value = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("spark_session=")
-        .to_owned();
-    (browser, value)
 }
 
 const SECURITY_HEADERS: [(&str, &str); 4] = [
@@ -61,8 +35,9 @@ fn assert_security_headers(response: &reqwest::blocking::Response, auth_origin: 
     assert_eq!(
         csp,
         format!(
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; \
-             form-action 'self' {auth_origin}; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self'; connect-src 'self'; form-action 'self' {auth_origin}; \
+             frame-ancestors 'none'; base-uri 'none'"
         )
     );
     for (name, value) in SECURITY_HEADERS {

@@ -15,6 +15,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod webdriver;
+
 use std::net::{SocketAddr, TcpListener};
 
 use oidc_client::testing::TestProvider;
@@ -359,4 +361,27 @@ pub fn login_link(db: &TestDatabase, tenant: &Tenant, email: &str) -> String {
         )
         .unwrap();
     format!("/auth/login-link?token={}", token.expose_secret())
+}
+
+/// Signs in with a fresh sign-in link; returns the browser and the session cookie's
+/// value.
+pub fn signed_in_browser(gw: &Gateway, tenant: &Tenant, email: &str) -> (Client, String) {
+    let browser = gw.browser();
+    let link = login_link(gw.db, tenant, email);
+    let response = browser
+        .get(gw.url(tenant.workspace.as_str(), &link))
+        .send()
+        .unwrap();
+    assert_eq!(location(&response), "/");
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("spark_session="))
+        .unwrap();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("spark_session=")
+        .to_owned();
+    (browser, value)
 }

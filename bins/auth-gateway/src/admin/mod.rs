@@ -1,0 +1,237 @@
+//! The tenant admin's pages on a workspace host, each with its JSON API: the Marketplace
+//! (connect / disconnect Okta), the SSO settings (org URL, client id, write-only client
+//! secret, test connection) and the SCIM tokens (mint — shown once —, list, revoke,
+//! rotate).
+//!
+//! Every route needs a live session of an employee with the `admin` role: anonymous
+//! visitors are sent to `/login` (the JSON API answers 401), other employees get a 403.
+//! Every state-changing request passes [`crate::csrf`] with
+//! [`Policy::OriginAndToken`](crate::csrf::Policy), and persistence audits every change
+//! with the admin as actor. Pages are plain forms that work without scripts (one small
+//! script adds copy buttons); a page's form and its JSON API call the same operation, so
+//! both follow the same rules. What this module does not know: how sign-in works (the
+//! session is found by [`crate::workspace::current`]) or how anything is stored.
+
+mod layout;
+mod marketplace;
+mod scim_tokens;
+mod sso;
+
+use std::collections::HashMap;
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use persistence::{Actor, Employee, OktaIntegration, Role, Tenant};
+
+use crate::error::{Format, PageError, codes};
+use crate::web::{db, require_workspace};
+use crate::{GatewayState, csrf, rules};
+
+pub use layout::links;
+
+/// The Marketplace page.
+pub const MARKETPLACE_PAGE: &str = "/marketplace/integrations";
+/// The SSO settings page.
+pub const SSO_PAGE: &str = "/admin/domain/integrations/authentication";
+/// The SCIM token page.
+pub const SCIM_PAGE: &str = "/my-settings/integrations/okta-scim";
+
+pub fn routes(cfg: &mut aw::ServiceConfig) {
+    let json_only =
+        || aw::to(|| async { Err::<HttpResponse, _>(PageError::method_not_allowed().json()) });
+    let html_only = || aw::to(|| async { Err::<HttpResponse, _>(PageError::method_not_allowed()) });
+    cfg.service(
+        aw::resource(MARKETPLACE_PAGE)
+            .get(marketplace::page)
+            .post(marketplace::form)
+            .default_service(html_only()),
+    )
+    .service(
+        aw::resource("/api/marketplace/integrations")
+            .get(marketplace::api_list)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/marketplace/integrations/okta/{step}")
+            .post(marketplace::api_step)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource(SSO_PAGE)
+            .get(sso::page)
+            .post(sso::form)
+            .default_service(html_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/sso")
+            .get(sso::api_get)
+            .put(sso::api_put)
+            .delete(sso::api_delete)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/sso/test")
+            .post(sso::api_test)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource(SCIM_PAGE)
+            .get(scim_tokens::page)
+            .post(scim_tokens::form)
+            .default_service(html_only()),
+    )
+    .service(
+        aw::resource("/api/my-settings/integrations/okta-scim/tokens")
+            .get(scim_tokens::api_list)
+            .post(scim_tokens::api_mint)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/my-settings/integrations/okta-scim/tokens/{id}")
+            .delete(scim_tokens::api_revoke)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/my-settings/integrations/okta-scim/tokens/{id}/rotate")
+            .post(scim_tokens::api_rotate)
+            .default_service(json_only()),
+    )
+    .route(layout::SCRIPT_PATH, aw::get().to(layout::script));
+}
+
+/// A signed-in admin on their own workspace host, with what every page shows.
+pub(crate) struct Admin {
+    pub tenant: Tenant,
+    pub employee: Employee,
+    /// The session's CSRF token, for forms.
+    pub csrf_token: String,
+    pub integration: OktaIntegration,
+    /// This workspace's browser origin.
+    pub origin: String,
+}
+
+impl Admin {
+    /// The audit actor of the admin's changes.
+    pub fn actor(&self) -> Actor {
+        Actor::employee(self.employee.id.as_str())
+    }
+
+    /// Refuses a state-changing request that fails the CSRF check.
+    pub fn check_csrf(
+        &self,
+        request: &HttpRequest,
+        form_token: Option<&str>,
+    ) -> Result<(), PageError> {
+        csrf::check(
+            request,
+            &self.origin,
+            csrf::Policy::OriginAndToken,
+            Some(&self.csrf_token),
+            form_token,
+        )
+    }
+
+    /// Okta must be connected for settings that switch something on (saving SSO
+    /// settings, testing them, minting or rotating tokens). Switching things off —
+    /// removing the SSO settings, revoking a token — is always allowed.
+    pub fn require_connected(&self) -> Result<(), PageError> {
+        if !self.integration.is_activated() {
+            return Err(PageError::new(
+                codes::OKTA_NOT_ACTIVATED,
+                actix_web::http::StatusCode::CONFLICT,
+                "The Okta integration is not activated for this workspace yet. Ask the Spark \
+                 team to enable it (the Marketplace has an email template), then connect it.",
+            )
+            .headed("Okta is not available yet"));
+        }
+        if !self.integration.is_live() {
+            return Err(PageError::new(
+                codes::OKTA_NOT_CONNECTED,
+                actix_web::http::StatusCode::CONFLICT,
+                "The Okta integration is not connected. Connect it in the Marketplace \
+                 (/marketplace/integrations), then come back to this page.",
+            )
+            .headed("Okta is not connected"));
+        }
+        Ok(())
+    }
+}
+
+/// The admin behind a request, or the refusal: not a workspace host (404), no session
+/// (to `/login`, or 401 as JSON), not an admin (403).
+pub(crate) async fn admin(
+    state: &GatewayState,
+    request: &HttpRequest,
+    format: Format,
+) -> Result<Admin, PageError> {
+    let workspace = require_workspace(state, request).map_err(|e| e.rendered(format))?;
+    let (tenant, session) = crate::workspace::current(state, request, workspace.clone())
+        .await
+        .map_err(|e| e.rendered(format))?;
+    let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace).rendered(format))?;
+    let Some(signed_in) = session else {
+        return Err(match format {
+            Format::Html => PageError::sign_in_required(request.path()),
+            Format::Json => PageError::not_signed_in(),
+        });
+    };
+    if signed_in.employee.role != Role::Admin {
+        return Err(PageError::admin_required().rendered(format));
+    }
+    let tenant_id = tenant.id.clone();
+    let integration = db(state, move |db| {
+        Ok(db.okta_integrations().get(&tenant_id)?)
+    })
+    .await
+    .map_err(|e| e.rendered(format))?;
+    Ok(Admin {
+        origin: state.settings.workspace_origin(tenant.workspace.as_str()),
+        tenant,
+        employee: signed_in.employee,
+        csrf_token: signed_in.session.csrf_token,
+        integration,
+    })
+}
+
+/// A submitted form's fields (`application/x-www-form-urlencoded`).
+pub(crate) fn form_fields(body: &[u8]) -> Result<HashMap<String, String>, PageError> {
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| rules::params(text).ok())
+        .ok_or_else(|| {
+            PageError::bad_request(
+                codes::REQUEST_INVALID,
+                "The form could not be read (a field is repeated, too long or not UTF-8). \
+                 Reload the page and try again.",
+            )
+            .headed("This form could not be read")
+        })
+}
+
+/// A JSON request body; an empty body is `{}`.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        PageError::bad_request(
+            codes::REQUEST_INVALID,
+            format!("The request body is not the JSON this API takes: {e}."),
+        )
+        .json()
+    })
+}
+
+/// A JSON response.
+pub(crate) fn json(status: actix_web::http::StatusCode, value: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .body(value.to_string())
+}
+
+/// An instant as the pages and the API show it.
+pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

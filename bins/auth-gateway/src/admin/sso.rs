@@ -1,0 +1,553 @@
+//! The Okta SSO settings: Org URL, Client ID and a write-only Client secret. Saving
+//! applies every rule of sign-in (https, never the `-admin` console URL, the org must
+//! answer OIDC discovery with itself as issuer) and shows each error next to its field;
+//! the secret is sealed with the key ring before it is stored and is never shown again.
+//! "Test connection" runs discovery and reports what Okta answered. The page also shows
+//! the two URLs to paste into the Okta app.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use oidc_client::{OrgUrl, Provider};
+use persistence::{OktaSsoConfig, OktaSsoConfigInput};
+use token_store::sealed::SecretText;
+
+use super::{Admin, MARKETPLACE_PAGE, SSO_PAGE, admin, layout};
+use crate::GatewayState;
+use crate::error::{Format, PageError, codes};
+use crate::html::escape;
+use crate::web::db;
+
+/// The form fields (and JSON keys).
+const ORG_URL: &str = "org_url";
+const CLIENT_ID: &str = "client_id";
+const CLIENT_SECRET: &str = "client_secret";
+
+/// What an admin submits; an empty or absent secret keeps the stored one.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submitted {
+    #[serde(default)]
+    org_url: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+/// The body of `POST …/sso/test`: the org URL to try, else the saved one.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestRequest {
+    #[serde(default)]
+    org_url: Option<String>,
+}
+
+async fn load(state: &GatewayState, admin: &Admin) -> Result<Option<OktaSsoConfig>, PageError> {
+    let tenant = admin.tenant.id.clone();
+    db(state, move |db| Ok(db.okta_sso_configs().get(&tenant)?)).await
+}
+
+/// Validates, checks discovery, seals the secret and saves (audited by persistence).
+async fn save(
+    state: &GatewayState,
+    admin: &Admin,
+    submitted: Submitted,
+) -> Result<OktaSsoConfig, PageError> {
+    admin.require_connected()?;
+    let org = OrgUrl::parse(&submitted.org_url, state.url_policy)
+        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    let client_id = submitted.client_id.trim().to_owned();
+    if client_id.is_empty() || client_id.len() > 2_000 || client_id.chars().any(char::is_control) {
+        return Err(PageError::bad_request(
+            codes::SSO_CLIENT_ID_MISSING,
+            "Enter the Client ID of the Spark app in Okta (Applications → Spark → General → \
+             Client Credentials).",
+        )
+        .on_field(CLIENT_ID));
+    }
+    let secret = submitted
+        .client_secret
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| SecretText::new(s.trim()));
+    let sealed = match secret {
+        Some(secret) => state
+            .keys
+            .seal(&secret, admin.tenant.id.as_str())
+            .map_err(|_| PageError::internal())?,
+        None => load(state, admin)
+            .await?
+            .map(|saved| saved.client_secret)
+            .ok_or_else(|| {
+                PageError::bad_request(
+                    codes::SSO_CLIENT_SECRET_MISSING,
+                    "Enter the Client secret of the Spark app in Okta (Applications → Spark → \
+                     General → Client Credentials). It is stored encrypted and never shown \
+                     again.",
+                )
+                .on_field(CLIENT_SECRET)
+            })?,
+    };
+    state
+        .awaiting_okta(state.oidc.discover(&org))
+        .await
+        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    let (tenant, actor) = (admin.tenant.id.clone(), admin.actor());
+    let input = OktaSsoConfigInput {
+        org_url: org.as_str().to_owned(),
+        client_id,
+        client_secret: sealed,
+    };
+    let saved = db(state, move |db| {
+        Ok(db.okta_sso_configs().upsert(&tenant, &input, &actor)?)
+    })
+    .await?;
+    tracing::info!(
+        tenant = %admin.tenant.workspace,
+        employee_id = %admin.employee.id,
+        org_url = %saved.org_url,
+        "okta sso settings saved"
+    );
+    Ok(saved)
+}
+
+/// Runs discovery against `org_url` (or the saved org URL).
+async fn test(
+    state: &GatewayState,
+    admin: &Admin,
+    org_url: Option<String>,
+) -> Result<Provider, PageError> {
+    let org_url = match org_url.filter(|u| !u.trim().is_empty()) {
+        Some(url) => url,
+        None => load(state, admin)
+            .await?
+            .map(|saved| saved.org_url)
+            .ok_or_else(|| {
+                PageError::bad_request(
+                    codes::SSO_NOT_CONFIGURED,
+                    "There is nothing to test yet: enter your Okta org URL first.",
+                )
+                .on_field(ORG_URL)
+            })?,
+    };
+    let org = OrgUrl::parse(&org_url, state.url_policy)
+        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    state
+        .awaiting_okta(state.oidc.discover(&org))
+        .await
+        .map_err(|e| PageError::from(e).on_field(ORG_URL))
+}
+
+/// Removes the settings (Okta sign-in stops); false when there were none.
+async fn remove(state: &GatewayState, admin: &Admin) -> Result<bool, PageError> {
+    let (tenant, actor) = (admin.tenant.id.clone(), admin.actor());
+    db(state, move |db| {
+        Ok(db.okta_sso_configs().delete(&tenant, &actor)?)
+    })
+    .await
+}
+
+fn initiate_login_uri(state: &GatewayState) -> String {
+    format!("{}/api/OktaAuth/initiate", state.auth_origin)
+}
+
+fn describe(
+    state: &GatewayState,
+    admin: &Admin,
+    saved: Option<&OktaSsoConfig>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "configured": saved.is_some(),
+        "active": saved.is_some() && admin.integration.is_live(),
+        "org_url": saved.map(|s| s.org_url.as_str()),
+        "client_id": saved.map(|s| s.client_id.as_str()),
+        "client_secret_set": saved.is_some(),
+        "updated_at": saved.map(|s| super::rfc3339(s.updated_at)),
+        "redirect_uri": state.redirect_uri,
+        "initiate_login_uri": initiate_login_uri(state),
+    })
+}
+
+/// `GET /api/admin/integrations/okta/sso`.
+pub async fn api_get(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Json).await?;
+    let saved = load(&state, &admin).await.map_err(PageError::json)?;
+    Ok(super::json(
+        StatusCode::OK,
+        &describe(&state, &admin, saved.as_ref()),
+    ))
+}
+
+/// `PUT /api/admin/integrations/okta/sso` with `{org_url, client_id, client_secret?}`.
+pub async fn api_put(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Json).await?;
+    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let submitted: Submitted = super::json_body(&body)?;
+    let saved = save(&state, &admin, submitted)
+        .await
+        .map_err(PageError::json)?;
+    Ok(super::json(
+        StatusCode::OK,
+        &describe(&state, &admin, Some(&saved)),
+    ))
+}
+
+/// `DELETE /api/admin/integrations/okta/sso`: 204, or 404 when nothing was saved.
+pub async fn api_delete(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Json).await?;
+    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    if remove(&state, &admin).await.map_err(PageError::json)? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(PageError::new(
+            codes::SSO_NOT_CONFIGURED,
+            StatusCode::NOT_FOUND,
+            "There are no Okta SSO settings to remove.",
+        )
+        .json())
+    }
+}
+
+/// `POST /api/admin/integrations/okta/sso/test` with `{org_url?}`.
+pub async fn api_test(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Json).await?;
+    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let asked: TestRequest = super::json_body(&body)?;
+    let provider = test(&state, &admin, asked.org_url)
+        .await
+        .map_err(PageError::json)?;
+    Ok(super::json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "ok": true,
+            "issuer": provider.issuer(),
+            "authorization_endpoint": provider.authorization_endpoint(),
+        }),
+    ))
+}
+
+/// `POST /admin/domain/integrations/authentication` (`action=save|test|remove`).
+pub async fn form(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Html).await?;
+    let mut fields = super::form_fields(&body)?;
+    admin.check_csrf(
+        &request,
+        fields.get(crate::csrf::FORM_FIELD).map(String::as_str),
+    )?;
+    let mut take = |name: &str| fields.remove(name).unwrap_or_default();
+    let action = take("action");
+    let submitted = Submitted {
+        org_url: take(ORG_URL),
+        client_id: take(CLIENT_ID),
+        client_secret: Some(take(CLIENT_SECRET)),
+    };
+    let typed = Typed {
+        org_url: submitted.org_url.clone(),
+        client_id: submitted.client_id.clone(),
+    };
+    match action.as_str() {
+        "save" => match save(&state, &admin, submitted).await {
+            Ok(_) => Ok(redirect("saved")),
+            Err(error) if error.field().is_some() || error.status().is_client_error() => {
+                let saved = load(&state, &admin).await?;
+                Ok(render(
+                    &state,
+                    &admin,
+                    saved.as_ref(),
+                    Some(&typed),
+                    Outcome::Refused(&error),
+                ))
+            }
+            Err(error) => Err(error),
+        },
+        "test" => {
+            let outcome = test(&state, &admin, Some(typed.org_url.clone())).await;
+            let saved = load(&state, &admin).await?;
+            let shown = match &outcome {
+                Ok(provider) => Outcome::Tested(provider),
+                Err(error) => Outcome::TestFailed(error),
+            };
+            Ok(render(&state, &admin, saved.as_ref(), Some(&typed), shown))
+        }
+        "remove" => {
+            remove(&state, &admin).await?;
+            Ok(redirect("removed"))
+        }
+        _ => Err(PageError::bad_request(
+            codes::REQUEST_INVALID,
+            "The form did not say whether to save, test or remove. Reload the page.",
+        )),
+    }
+}
+
+fn redirect(done: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, format!("{SSO_PAGE}?done={done}")))
+        .finish()
+}
+
+/// `GET /admin/domain/integrations/authentication`.
+pub async fn page(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let admin = admin(&state, &request, Format::Html).await?;
+    let saved = load(&state, &admin).await?;
+    let done = crate::rules::params(request.query_string())
+        .ok()
+        .and_then(|p| p.get("done").cloned());
+    let outcome = match done.as_deref() {
+        Some("saved") => Outcome::Saved,
+        Some("removed") => Outcome::Removed,
+        _ => Outcome::Viewed,
+    };
+    Ok(render(&state, &admin, saved.as_ref(), None, outcome))
+}
+
+/// What the admin typed (shown again after a refusal; never the secret).
+struct Typed {
+    org_url: String,
+    client_id: String,
+}
+
+/// What happened before this rendering.
+enum Outcome<'a> {
+    Viewed,
+    Saved,
+    Removed,
+    Refused(&'a PageError),
+    Tested(&'a Provider),
+    TestFailed(&'a PageError),
+}
+
+fn render(
+    state: &GatewayState,
+    admin: &Admin,
+    saved: Option<&OktaSsoConfig>,
+    typed: Option<&Typed>,
+    outcome: Outcome<'_>,
+) -> HttpResponse {
+    let live = admin.integration.is_live();
+    let mut status = StatusCode::OK;
+    let mut notices = String::new();
+    let mut field_error: Option<&PageError> = None;
+    match outcome {
+        Outcome::Viewed => {}
+        Outcome::Saved => notices.push_str(&layout::notice(
+            "ok",
+            "notice",
+            "Saved. Okta single sign-on is active: employees can use “Sign in with Okta” on \
+             this workspace's sign-in page and the Spark tile on their Okta dashboard.",
+        )),
+        Outcome::Removed => notices.push_str(&layout::notice(
+            "warn",
+            "notice",
+            "The Okta SSO settings were removed; Okta sign-in is off for this workspace.",
+        )),
+        Outcome::Refused(error) => {
+            status = error.status();
+            if error.field().is_some() {
+                field_error = Some(error);
+            }
+            notices.push_str(&layout::notice(
+                "bad",
+                "notice",
+                &format!(
+                    "Not saved: {} <span class=\"code\">{}</span>",
+                    escape(error.message()),
+                    escape(error.code())
+                ),
+            ));
+        }
+        Outcome::Tested(provider) => notices.push_str(&layout::notice(
+            "ok",
+            "test-result",
+            &format!(
+                "Connection works: Okta answered OpenID Connect discovery as issuer \
+                 <span class=\"code\">{}</span>.{}",
+                escape(provider.issuer()),
+                if typed
+                    .is_some_and(|t| Some(t.org_url.trim()) != saved.map(|s| s.org_url.as_str()))
+                {
+                    " Click Save to use it."
+                } else {
+                    ""
+                }
+            ),
+        )),
+        Outcome::TestFailed(error) => {
+            field_error = error.field().map(|_| error);
+            notices.push_str(&layout::notice(
+                "bad",
+                "test-result",
+                &format!(
+                    "Connection failed: {} <span class=\"code\">{}</span>",
+                    escape(error.message()),
+                    escape(error.code())
+                ),
+            ));
+        }
+    }
+    if !live {
+        let why = if admin.integration.is_activated() {
+            "Okta is not connected, so these settings cannot be saved yet and Okta sign-in is \
+             off."
+        } else {
+            "Okta is not activated for this workspace yet, so these settings cannot be saved."
+        };
+        notices.insert_str(
+            0,
+            &layout::notice(
+                "warn",
+                "not-connected",
+                &format!(
+                    "{} Connect it in the <a href=\"{MARKETPLACE_PAGE}\">Marketplace</a> first.",
+                    escape(why)
+                ),
+            ),
+        );
+    }
+    let state_line = match saved {
+        Some(config) if live => format!(
+            "<p id=\"sso-state\">Okta single sign-on is <strong>active</strong> with \
+             <span class=\"code\">{}</span> (saved <time>{}</time>).</p>",
+            escape(&config.org_url),
+            escape(&super::rfc3339(config.updated_at))
+        ),
+        Some(config) => format!(
+            "<p id=\"sso-state\">Saved for <span class=\"code\">{}</span>, but inactive while \
+             Okta is not connected.</p>",
+            escape(&config.org_url)
+        ),
+        None => "<p id=\"sso-state\">Okta single sign-on is not set up yet.</p>".to_owned(),
+    };
+    let value = |name: &str| -> String {
+        match (typed, saved) {
+            (Some(t), _) if name == ORG_URL => t.org_url.clone(),
+            (Some(t), _) => t.client_id.clone(),
+            (None, Some(s)) if name == ORG_URL => s.org_url.clone(),
+            (None, Some(s)) => s.client_id.clone(),
+            (None, None) => String::new(),
+        }
+    };
+    let field = |name: &str, label: &str, kind: &str, hint: &str, value: &str, extra: &str| {
+        let error = field_error
+            .filter(|e| e.field() == Some(name))
+            .map(|e| {
+                format!(
+                    "<p class=\"field-error\" id=\"{name}-error\">{} <span class=\"code\">{}</span></p>",
+                    escape(e.message()),
+                    escape(e.code())
+                )
+            })
+            .unwrap_or_default();
+        let (invalid, described) = if error.is_empty() {
+            ("false", format!("{name}-hint"))
+        } else {
+            ("true", format!("{name}-hint {name}-error"))
+        };
+        format!(
+            "<label for=\"{name}\">{label}</label><p class=\"hint\" id=\"{name}-hint\">{hint}</p>\
+             <input type=\"{kind}\" id=\"{name}\" name=\"{name}\" value=\"{}\" \
+             aria-invalid=\"{invalid}\" aria-describedby=\"{described}\" {extra}>{error}",
+            escape(value)
+        )
+    };
+    let secret_hint = if saved.is_some() {
+        "A secret is set. Leave this empty to keep it, or paste a new one to replace it. It \
+         is stored encrypted and never shown."
+    } else {
+        "Paste the Client secret from the Okta app. It is stored encrypted and never shown \
+         again."
+    };
+    let secret_placeholder = if saved.is_some() {
+        "placeholder=\"•••••••• (set)\" autocomplete=\"off\""
+    } else {
+        "autocomplete=\"off\""
+    };
+    let remove = if saved.is_some() {
+        format!(
+            "<section class=\"card\"><h2>Remove</h2><p>Removing the settings switches Okta \
+             sign-in off for this workspace.</p><div class=\"actions\">{}</div></section>",
+            layout::button_form(
+                admin,
+                SSO_PAGE,
+                &[("action", "remove")],
+                "danger",
+                "Remove SSO settings"
+            )
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "{notices}{state_line}\
+         <section class=\"card\"><h2>1. In Okta: create the app</h2>\
+         <p>Create an OIDC Web Application (Applications → Create App Integration) and paste \
+         these two URLs, or install Spark from the Okta Integration Network catalog.</p>\
+         {}{}\
+         <p class=\"hint\">Grant type: Authorization Code. Scopes: openid profile email. Login \
+         initiated by: Either Okta or App, so the Spark tile appears on the Okta dashboard.</p>\
+         </section>\
+         <section class=\"card\"><h2>2. In Spark: connect the app</h2>\
+         <form method=\"post\" action=\"{SSO_PAGE}\" novalidate>{}\
+         {}{}{}\
+         <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
+         <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
+         </form></section>{remove}",
+        layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri),
+        layout::copyable(
+            "initiate-login-uri",
+            "Initiate login URI",
+            &initiate_login_uri(state)
+        ),
+        layout::csrf_field(admin),
+        field(
+            ORG_URL,
+            "Okta org URL",
+            "url",
+            "Your org's URL, e.g. https://acme.okta.com — not the admin console's URL (never \
+             https://acme-admin.okta.com).",
+            &value(ORG_URL),
+            "autocomplete=\"url\" spellcheck=\"false\""
+        ),
+        field(
+            CLIENT_ID,
+            "Client ID",
+            "text",
+            "From the Okta app: General → Client Credentials.",
+            &value(CLIENT_ID),
+            "autocomplete=\"off\" spellcheck=\"false\""
+        ),
+        field(
+            CLIENT_SECRET,
+            "Client secret",
+            "password",
+            secret_hint,
+            "",
+            secret_placeholder
+        ),
+    );
+    layout::respond(
+        status,
+        layout::page(admin, SSO_PAGE, "Okta single sign-on", &body),
+    )
+}
