@@ -122,7 +122,11 @@ pub fn security_headers(auth_origin: &str) -> DefaultHeaders {
             content_security_policy(auth_origin),
         ))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
+        // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
+        // on same-origin form posts (Fetch, "serializing a request origin"), which the
+        // CSRF check must refuse. `same-origin` still sends nothing to other sites, so
+        // no URL of ours (with a sign-in code in it) ever leaves in a Referer.
+        .add(("Referrer-Policy", "same-origin"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Cache-Control", "no-store"))
 }

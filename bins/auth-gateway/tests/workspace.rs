@@ -23,7 +23,7 @@ fn start(db: &persistence::testing::TestDatabase) -> Gateway<'_> {
 
 const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
     ("x-frame-options", "DENY"),
 ];

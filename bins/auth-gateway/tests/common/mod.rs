@@ -50,6 +50,16 @@ impl<'db> Gateway<'db> {
 
     /// `allow_insecure_http` off: `Secure` cookies (and https-only issuers).
     pub fn start_with(db: &'db TestDatabase, listener: TcpListener, insecure: bool) -> Self {
+        Self::start_configured(db, listener, insecure, &[])
+    }
+
+    /// With further settings as environment variables (`SPARK__…`).
+    pub fn start_configured(
+        db: &'db TestDatabase,
+        listener: TcpListener,
+        insecure: bool,
+        extra: &[(&str, String)],
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let env: Vec<(String, String)> = [
             ("DATABASE_URL", db.database_url().to_owned()),
@@ -58,6 +68,7 @@ impl<'db> Gateway<'db> {
             ("SPARK__SECRETS__ENCRYPTION_KEY", KEY.to_owned()),
         ]
         .into_iter()
+        .chain(extra.iter().cloned())
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let settings = settings::Settings::from_sources(None, &env).unwrap();

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The W3C element reference key.
-const ELEMENT: &str = "element-6066-11e4-a52f-4a5bbb2f2e2e";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where a program is, from `SPARK_TEST_CHROMIUM`/`SPARK_TEST_CHROMEDRIVER` or the
 /// usual Debian paths.
@@ -161,7 +161,7 @@ impl Chromium {
         found
             .as_array()
             .and_then(|all| all.first())
-            .map(|e| Element(e[ELEMENT].as_str().unwrap().to_owned()))
+            .map(|e| Element(e[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {e}")).to_owned()))
     }
 
     /// The element matching the CSS selector; fails the test when there is none.
@@ -177,6 +177,28 @@ impl Chromium {
             &format!("/element/{}/click", element.0),
             json!({}),
         );
+    }
+
+    /// Clicks a link or submit button and waits until the next page has loaded (a click
+    /// returns as soon as it is dispatched; the navigation may come later).
+    pub fn click_to_load(&self, element: &Element) {
+        self.script("window.__sparkStale = true; return null;");
+        self.click(element);
+        let started = Instant::now();
+        loop {
+            let loaded = self.script(
+                "return window.__sparkStale === undefined && document.readyState === 'complete';",
+            );
+            if loaded == Value::Bool(true) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "no new page after the click on {}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Clears a field and types `text` into it.
