@@ -13,8 +13,8 @@
 mod common;
 
 use common::{
-    CLIENT_ID, CLIENT_SECRET, Gateway, KEY, Op, employees, error_code, location, me, okta_sign_in,
-    signed_in_browser, workspace,
+    CLIENT_ID, CLIENT_SECRET, Gateway, KEY, Op, assert_security_headers, employees, error_code,
+    location, me, okta_sign_in, signed_in_browser, workspace,
 };
 use persistence::testing::TestDatabase;
 use persistence::{Actor, Tenant, backend_tests};
@@ -434,5 +434,33 @@ backend_tests! {
         for action in ["scim_token.minted", "scim_token.rotated", "scim_token.revoked"] {
             assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
         }
+    }
+
+    fn every_page_and_answer_sends_the_security_headers(db) {
+        let gw = start(db);
+        let acme = acme(db, true);
+        let admin = AdminBrowser::sign_in(&gw, &acme, "admin@acme.com");
+        let (employee, _) = signed_in_browser(&gw, &acme, "ada@acme.com");
+        let auth_origin = gw.origin("auth");
+        let mut responses = vec![
+            gw.browser().get(gw.url("acme", "/login")).send().unwrap(),
+            gw.browser().get(gw.url("acme", PAGES[0])).send().unwrap(),
+            gw.browser().get(gw.url("acme", "/no-such-page")).send().unwrap(),
+            employee.get(gw.url("acme", PAGES[1])).send().unwrap(),
+            admin.client.get(gw.url("acme", "/")).send().unwrap(),
+            admin.client.post(gw.url("acme", PAGES[0])).form(&[("action", "connect")]).send().unwrap(),
+            admin.form(PAGES[1], &[("action", "save"), ("org_url", "https://acme-admin.okta.com")]),
+            admin.form(PAGES[2], &[("action", "mint"), ("label", "headers")]),
+            admin.api(reqwest::Method::GET, TOKENS_API).send().unwrap(),
+            admin.api(reqwest::Method::POST, TOKENS_API).body("{").send().unwrap(),
+        ];
+        for page in PAGES {
+            responses.push(admin.client.get(gw.url("acme", page)).send().unwrap());
+        }
+        for response in &responses {
+            assert_security_headers(response, &auth_origin);
+        }
+        let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(statuses, [200, 303, 404, 403, 200, 403, 400, 200, 200, 400, 200, 200, 200]);
     }
 }

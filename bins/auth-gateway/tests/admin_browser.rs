@@ -129,7 +129,11 @@ fn check_layout(chrome: &Chromium, dir: &std::path::Path, name: &str) {
         "return [...document.querySelectorAll('input:not([type=hidden]), textarea')]\
          .filter(e => e.labels.length === 0).map(e => e.outerHTML);",
     );
-    assert_eq!(unlabelled, serde_json::json!([]), "inputs without a label on {name}");
+    assert_eq!(
+        unlabelled,
+        serde_json::json!([]),
+        "inputs without a label on {name}"
+    );
     chrome.screenshot(dir, &format!("{name}-desktop"));
     chrome.resize(PHONE.0, PHONE.1);
     let overflow = chrome.script(

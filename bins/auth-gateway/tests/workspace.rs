@@ -12,42 +12,13 @@
 mod common;
 
 use common::{
-    CLIENT_SECRET, Gateway, configure_sso, employees, error_code, location, login_link, me,
-    set_cookies, signed_in_browser, workspace,
+    CLIENT_SECRET, Gateway, assert_security_headers, configure_sso, employees, error_code,
+    location, login_link, me, set_cookies, signed_in_browser, workspace,
 };
 use persistence::{Actor, backend_tests};
 
 fn start(db: &persistence::testing::TestDatabase) -> Gateway<'_> {
     Gateway::start(db, Gateway::bind())
-}
-
-const SECURITY_HEADERS: [(&str, &str); 4] = [
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "same-origin"),
-    ("cache-control", "no-store"),
-    ("x-frame-options", "DENY"),
-];
-
-fn assert_security_headers(response: &reqwest::blocking::Response, auth_origin: &str) {
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .unwrap();
-    assert_eq!(
-        csp,
-        format!(
-            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self'; connect-src 'self'; form-action 'self' {auth_origin}; \
-             frame-ancestors 'none'; base-uri 'none'"
-        )
-    );
-    for (name, value) in SECURITY_HEADERS {
-        assert_eq!(
-            response.headers()[name].to_str().unwrap(),
-            value,
-            "{name} on {}",
-            response.url()
-        );
-    }
 }
 
 backend_tests! {

@@ -396,3 +396,34 @@ pub fn signed_in_browser(gw: &Gateway, tenant: &Tenant, email: &str) -> (Client,
         .to_owned();
     (browser, value)
 }
+
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("cache-control", "no-store"),
+    ("x-frame-options", "DENY"),
+];
+
+/// Every response's security headers: CSP (no framing), nosniff, referrer policy, no
+/// caching.
+pub fn assert_security_headers(response: &Response, auth_origin: &str) {
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert_eq!(
+        csp,
+        format!(
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self'; connect-src 'self'; form-action 'self' {auth_origin}; \
+             frame-ancestors 'none'; base-uri 'none'"
+        )
+    );
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(
+            response.headers()[name].to_str().unwrap(),
+            value,
+            "{name} on {}",
+            response.url()
+        );
+    }
+}

@@ -158,10 +158,14 @@ impl Chromium {
             "/elements",
             json!({"using": "css selector", "value": css}),
         );
-        found
-            .as_array()
-            .and_then(|all| all.first())
-            .map(|e| Element(e[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {e}")).to_owned()))
+        found.as_array().and_then(|all| all.first()).map(|e| {
+            Element(
+                e[ELEMENT]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("not an element: {e}"))
+                    .to_owned(),
+            )
+        })
     }
 
     /// The element matching the CSS selector; fails the test when there is none.
