@@ -463,4 +463,50 @@ backend_tests! {
         let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
         assert_eq!(statuses, [200, 303, 404, 403, 200, 403, 400, 200, 200, 400, 200, 200, 200]);
     }
+
+    fn the_setup_guide_names_every_button_and_address(db) {
+        let gw = start(db);
+        let acme = acme(db, false);
+        let op = Op::start(&Gateway::callback_uri(gw.addr.port()));
+        let admin = AdminBrowser::sign_in(&gw, &acme, "admin@acme.com");
+        let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/okta-setup.md")).unwrap();
+        let mut pages = Vec::new();
+        let mut page = |path: &str| pages.push(admin.client.get(gw.url("acme", path)).send().unwrap().text().unwrap());
+        page(PAGES[0]);
+        db.okta_integrations().activate(&acme, &Actor::operator("spark-team")).unwrap();
+        page(PAGES[0]);
+        db.okta_integrations().connect(&acme, &Actor::operator("test")).unwrap();
+        common::configure_sso(db, &acme, &op.issuer, CLIENT_SECRET);
+        admin.json(reqwest::Method::POST, TOKENS_API, &json!({}));
+        for path in PAGES {
+            page(path);
+        }
+        // Every button and button-styled link the admin can press, by its label.
+        let mut labels = std::collections::BTreeSet::new();
+        for html in &pages {
+            for (end, _) in html.match_indices("</button>").chain(html.match_indices("</a>")) {
+                let start = html[..end].rfind('>').unwrap() + 1;
+                let tag_start = html[..start].rfind('<').unwrap();
+                let is_button = html[tag_start..].starts_with("<button") || html[tag_start..start].contains("class=\"button\"");
+                if is_button {
+                    labels.insert(html[start..end].to_owned());
+                }
+            }
+        }
+        labels.remove("Sign out");
+        assert!(labels.len() >= 10, "{labels:?}");
+        let missing: Vec<_> = labels.iter().filter(|l| !guide.contains(&format!("**{l}**"))).collect();
+        assert!(missing.is_empty(), "docs/okta-setup.md does not name these buttons: {missing:?}");
+        for fixed in [
+            "https://auth.spark.work/api/OktaAuth/callback",
+            "https://auth.spark.work/api/OktaAuth/initiate",
+            "https://{workspace}.spark.work/scim/v2",
+            "https://{workspace}.spark.work/marketplace/integrations",
+            "https://{workspace}.spark.work/admin/domain/integrations/authentication",
+            "https://{workspace}.spark.work/my-settings/integrations/okta-scim",
+            MARKETPLACE_API, SSO_API, TOKENS_API,
+        ] {
+            assert!(guide.contains(fixed), "docs/okta-setup.md lacks {fixed}");
+        }
+    }
 }
