@@ -185,7 +185,11 @@ pub fn dev(args: &[&str]) -> Result {
          List users:\n\
          \x20 curl -H 'Authorization: Bearer {token}' '{scim}/Users?startIndex=1&count=5'\n\n\
          Sign in as the admin ({ADMIN}), once, within 10 minutes:\n\
-         \x20 {link}\n\n\
+         \x20 {link}\n\
+         then open the admin pages:\n\
+         \x20 http://{WORKSPACE}.localhost:8080/marketplace/integrations\n\
+         \x20 http://{WORKSPACE}.localhost:8080/admin/domain/integrations/authentication\n\
+         \x20 http://{WORKSPACE}.localhost:8080/my-settings/integrations/okta-scim\n\n\
          Ctrl-C stops both services."
     );
     if wait {
