@@ -25,54 +25,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::webdriver::Chromium;
-use common::{CLIENT_ID, CLIENT_SECRET, Gateway, Op, employees, login_link, workspace};
+use common::{CLIENT_ID, CLIENT_SECRET, Gateway, Op, ScimApi, employees, login_link, workspace};
 use persistence::testing::TestDatabase;
 use persistence::{Actor, backend_tests};
 
 const PHONE: (u32, u32) = (390, 844);
 const DESKTOP: (u32, u32) = (1280, 900);
-
-/// scim-api serving on `listener` in its own actix system; stopped when dropped.
-struct ScimApi {
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-    addr: SocketAddr,
-}
-
-impl ScimApi {
-    fn start(db: &TestDatabase, listener: TcpListener) -> ScimApi {
-        let addr = listener.local_addr().unwrap();
-        let env: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), db.database_url().to_owned()),
-            ("SPARK__PUBLIC__SCIM_PORT".into(), addr.port().to_string()),
-            ("SPARK__SECURITY__ALLOW_INSECURE_HTTP".into(), "true".into()),
-        ];
-        let settings = settings::Settings::from_sources(None, &env).unwrap();
-        let database = db.db().clone();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = scim_api::serve(listener, database, settings).unwrap();
-                sender.send(server.handle()).unwrap();
-                server.await.unwrap();
-            });
-        });
-        ScimApi {
-            handle: receiver.recv().unwrap(),
-            thread: Some(thread),
-            addr,
-        }
-    }
-}
-
-impl Drop for ScimApi {
-    fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 /// Another site (`evil.localhost`) whose page posts a hidden form to the workspace's
 /// Marketplace as soon as it loads. Serves that page to every request, on a thread.

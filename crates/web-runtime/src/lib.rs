@@ -20,12 +20,34 @@ pub use request_id::{REQUEST_ID_HEADER, RequestId, observe};
 pub fn init_logging(service: &'static str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    install(service, filter, std::io::stdout);
+}
+
+/// [`init_logging`]'s format with another filter (`RUST_LOG` syntax) and writer — for
+/// tests that read the log lines the services really write (e.g. to prove no secret is
+/// ever in one).
+pub fn init_logging_with<W>(service: &'static str, directives: &str, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    install(
+        service,
+        tracing_subscriber::EnvFilter::new(directives),
+        writer,
+    );
+}
+
+fn install<W>(service: &'static str, filter: tracing_subscriber::EnvFilter, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let installed = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
+        .with_writer(writer)
         .try_init();
     if installed.is_ok() {
         tracing::info!(service, "logging started");

@@ -427,3 +427,45 @@ pub fn assert_security_headers(response: &Response, auth_origin: &str) {
         );
     }
 }
+
+/// scim-api serving on `listener` in its own actix system; stopped when dropped.
+pub struct ScimApi {
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub addr: SocketAddr,
+}
+
+impl ScimApi {
+    pub fn start(db: &TestDatabase, listener: TcpListener) -> ScimApi {
+        let addr = listener.local_addr().unwrap();
+        let env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), db.database_url().to_owned()),
+            ("SPARK__PUBLIC__SCIM_PORT".into(), addr.port().to_string()),
+            ("SPARK__SECURITY__ALLOW_INSECURE_HTTP".into(), "true".into()),
+        ];
+        let settings = settings::Settings::from_sources(None, &env).unwrap();
+        let database = db.db().clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = scim_api::serve(listener, database, settings).unwrap();
+                sender.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        ScimApi {
+            handle: receiver.recv().unwrap(),
+            thread: Some(thread),
+            addr,
+        }
+    }
+}
+
+impl Drop for ScimApi {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
