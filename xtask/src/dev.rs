@@ -111,9 +111,12 @@ fn start(bin: &Path, name: &str) -> Result<Child> {
         .map_err(|e| format!("cannot start {name}: {e}"))
 }
 
-/// Runs the demo until Ctrl-C.
+/// Runs the demo until Ctrl-C. `--no-wait` stops after printing; `--check` also runs the
+/// printed curl line and follows the sign-in link, and fails unless both work (what
+/// `cargo xtask test` runs on a fresh database).
 pub fn dev(args: &[&str]) -> Result {
-    let wait = !args.contains(&"--no-wait");
+    let check = args.contains(&"--check");
+    let wait = !args.contains(&"--no-wait") && !check;
     run(
         &cargo(),
         &[
@@ -175,6 +178,8 @@ pub fn dev(args: &[&str]) -> Result {
 
     let mut services = Services(vec![start(&bin, "scim-api")?, start(&bin, "auth-gateway")?]);
     let scim = format!("http://{WORKSPACE}.localhost:8081/scim/v2");
+    let curl =
+        format!("curl -H 'Authorization: Bearer {token}' '{scim}/Users?startIndex=1&count=5'");
     println!(
         "\n{imported}\n\n\
          Spark is running on the embedded SQLite database ({url}):\n\
@@ -183,7 +188,7 @@ pub fn dev(args: &[&str]) -> Result {
          \x20 auth host        http://auth.localhost:8080\n\n\
          SCIM token (shown once): {token}\n\n\
          List users:\n\
-         \x20 curl -H 'Authorization: Bearer {token}' '{scim}/Users?startIndex=1&count=5'\n\n\
+         \x20 {curl}\n\n\
          Sign in as the admin ({ADMIN}), once, within 10 minutes:\n\
          \x20 {link}\n\
          then open the admin pages:\n\
@@ -192,10 +197,79 @@ pub fn dev(args: &[&str]) -> Result {
          \x20 http://{WORKSPACE}.localhost:8080/my-settings/integrations/okta-scim\n\n\
          Ctrl-C stops both services."
     );
+    if check {
+        verify(&curl, &link)?;
+        println!(
+            "xtask: dev check passed: the curl line lists employees, the sign-in link signs in"
+        );
+    }
     if wait {
         for child in &mut services.0 {
             let _ = child.wait();
         }
+    }
+    Ok(())
+}
+
+/// Waits until `/readyz` answers 200 on `port` (the services need a moment to start).
+fn wait_ready(port: u16) -> Result {
+    use std::io::{Read as _, Write as _};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let answer = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+            stream.write_all(
+                b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            )?;
+            let mut text = String::new();
+            stream.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        if answer.is_ok_and(|text| text.starts_with("HTTP/1.1 200")) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "nothing ready on port {port} after 60 s (is the port taken?)"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Runs a shell command line, returning its standard output.
+fn shell(line: &str) -> Result<String> {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .output()
+        .map_err(|e| format!("cannot run sh: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{line}` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The printed curl line lists the demo's employees; the sign-in link signs the admin in.
+fn verify(curl: &str, link: &str) -> Result {
+    wait_ready(8081)?;
+    wait_ready(8080)?;
+    let listed = shell(&format!("{curl} --silent --show-error --fail"))?;
+    let employees = demo_csv().lines().count() - 1;
+    if !listed.contains(&format!("\"totalResults\":{employees}"))
+        || !listed.contains("\"userName\"")
+    {
+        return Err(format!(
+            "the curl line did not list the {employees} employees: {listed}"
+        ));
+    }
+    let signed_in = shell(&format!(
+        "curl --silent --show-error -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{link}'"
+    ))?;
+    if signed_in != format!("302 http://{WORKSPACE}.localhost:8080/") {
+        return Err(format!("the sign-in link did not sign in: {signed_in}"));
     }
     Ok(())
 }
