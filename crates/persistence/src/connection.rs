@@ -2,9 +2,14 @@
 //! r2d2 manager that opens connections with the right per-connection settings.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
+};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 
@@ -132,11 +137,13 @@ impl DatabaseUrl {
         }
     }
 
-    pub(crate) fn connect(&self) -> std::result::Result<DbConnection, ConnectionError> {
+    fn connect(
+        &self,
+        connect_timeout: Duration,
+        losses: &Arc<AtomicU64>,
+    ) -> std::result::Result<DbConnection, ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => {
-                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
-            }
+            DatabaseUrl::Postgres(url) => postgres_connection(url, connect_timeout, losses),
             DatabaseUrl::SqliteMemory => sqlite_connection(":memory:"),
             DatabaseUrl::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -151,6 +158,136 @@ impl DatabaseUrl {
             }
         }
     }
+}
+
+/// The longest a PostgreSQL statement may run before the server cancels it (the session's
+/// `statement_timeout`): a runaway query fails instead of holding a connection for good.
+/// Migrations run without it. A URL that sets `statement_timeout` itself (in `options`)
+/// keeps its own.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection used successfully this recently is handed out without a round trip to
+/// check it; one idle for longer is checked first (a `SELECT 1`), so connections the
+/// server or the network dropped while idle are replaced instead of failing a request.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// libpq's `connect_timeout` for a wait of `acquire_timeout`: whole seconds, at least
+/// libpq's minimum of 2, so a connection attempt to an unreachable server gives up about
+/// when the caller waiting for it does.
+pub(crate) fn connect_timeout_for(acquire_timeout: Duration) -> Duration {
+    Duration::from_secs(acquire_timeout.as_secs().clamp(2, 60))
+}
+
+/// The URL with `connect_timeout` added when it names none.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    let query = url.split_once('?').map(|(_, query)| query).unwrap_or("");
+    if query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("connect_timeout"))
+    {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={}", timeout.as_secs())
+}
+
+fn postgres_connection(
+    url: &str,
+    connect_timeout: Duration,
+    losses: &Arc<AtomicU64>,
+) -> std::result::Result<DbConnection, ConnectionError> {
+    let mut conn = PgConnection::establish(&with_connect_timeout(url, connect_timeout))?;
+    conn.set_instrumentation(ConnectionHealth::new(losses.clone()));
+    if !url.contains("statement_timeout") {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}",
+            STATEMENT_TIMEOUT.as_millis()
+        ))
+        .map_err(|e| ConnectionError::BadConnection(format!("configuring PostgreSQL: {e}")))?;
+    }
+    Ok(DbConnection::Postgresql(conn))
+}
+
+/// What the pool knows about a PostgreSQL connection beyond diesel's own state (diesel
+/// already reports a connection libpq found dropped as broken, and the pool discards it
+/// when it comes back): when a query last succeeded on it, seen through diesel's
+/// instrumentation, and whether it was retired.
+#[derive(Debug)]
+struct ConnectionHealth {
+    /// Counts the connections of this pool found lost; shared by all of them.
+    losses: Arc<AtomicU64>,
+    /// `losses` as it was at the last success: when it has moved since, some connection
+    /// was lost after this one last worked, and this one is checked before reuse.
+    losses_seen: u64,
+    last_success: Option<Instant>,
+    retired: bool,
+}
+
+impl ConnectionHealth {
+    fn new(losses: Arc<AtomicU64>) -> Self {
+        ConnectionHealth {
+            losses,
+            losses_seen: 0,
+            last_success: None,
+            retired: false,
+        }
+    }
+
+    /// Worked a moment ago, and no connection of the pool was lost since.
+    fn recently_fine(&self) -> bool {
+        self.last_success
+            .is_some_and(|at| at.elapsed() < CHECK_AFTER_IDLE)
+            && self.losses_seen == self.losses.load(Ordering::Relaxed)
+    }
+}
+
+impl Instrumentation for ConnectionHealth {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            match error {
+                None => {
+                    self.last_success = Some(Instant::now());
+                    self.losses_seen = self.losses.load(Ordering::Relaxed);
+                }
+                Some(error) if is_connection_lost(error) => {
+                    self.losses.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// The errors libpq gives when the connection itself is gone.
+fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    matches!(
+        error,
+        D::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
+}
+
+fn health(conn: &mut PgConnection) -> Option<&mut ConnectionHealth> {
+    conn.instrumentation().downcast_mut::<ConnectionHealth>()
+}
+
+/// Runs `work` (the migrations) without the statement timeout: an index build on a big
+/// table, or the wait for another replica's migration lock, may take longer. The
+/// connection is retired afterwards, so the setting does not outlive the work.
+pub(crate) fn without_statement_timeout<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    if let DbConnection::Postgresql(pg) = conn {
+        if let Some(health) = health(pg) {
+            health.retired = true;
+        }
+        pg.batch_execute("SET statement_timeout = 0")?;
+    }
+    work(conn)
 }
 
 /// How long a SQLite writer waits for another writer before giving up.
@@ -178,11 +315,19 @@ fn sqlite_connection(path: &str) -> std::result::Result<DbConnection, Connection
 #[derive(Debug)]
 pub(crate) struct ConnectionManager {
     url: DatabaseUrl,
+    connect_timeout: Duration,
+    /// How many of this pool's PostgreSQL connections were found lost (see
+    /// [`ConnectionHealth`]).
+    losses: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub(crate) fn new(url: DatabaseUrl, connect_timeout: Duration) -> Self {
+        Self {
+            url,
+            connect_timeout,
+            losses: Arc::default(),
+        }
     }
 }
 
@@ -191,18 +336,46 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> std::result::Result<DbConnection, ConnectionError> {
-        self.url.connect()
+        self.url.connect(self.connect_timeout, &self.losses)
     }
 
+    /// Called as a connection is handed out. SQLite connections are files in this
+    /// process and cannot go stale. A PostgreSQL one is checked with a round trip first
+    /// unless it worked within [`CHECK_AFTER_IDLE`] and no connection of the pool was
+    /// found lost since — so once the database or the network has dropped connections,
+    /// requests get fresh ones instead of failing one by one on the dead ones, and a busy
+    /// pool pays nothing.
     fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), ConnectionError> {
+        let DbConnection::Postgresql(pg) = conn else {
+            return Ok(());
+        };
+        if health(pg).is_some_and(|health| health.recently_fine()) {
+            return Ok(());
+        }
         conn.ping()
             .map(|_| ())
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+        let retired = match conn {
+            DbConnection::Postgresql(pg) => health(pg).is_some_and(|health| health.retired),
+            DbConnection::Sqlite(_) => false,
+        };
+        retired || conn.is_broken()
     }
+}
+
+/// Whether a write's commit waits for the database's log to reach disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// It does (every write but the ones below).
+    Durable,
+    /// On PostgreSQL it does not (`synchronous_commit = off` for the transaction): the
+    /// commit is on disk a fraction of a second later, and a server crash in between
+    /// loses it without corrupting anything. SQLite (WAL, `synchronous = NORMAL`) is
+    /// unchanged.
+    Transient,
 }
 
 /// Runs `work` in a transaction that is a writer from its first statement.
@@ -212,13 +385,23 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
 /// one simply waits its turn. PostgreSQL's ordinary `BEGIN` already behaves.
 pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
+    durability: Durability,
     work: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    match conn {
-        DbConnection::Sqlite(sqlite) => {
+    match (conn as &mut DbConnection, durability) {
+        (DbConnection::Sqlite(sqlite), _) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
         }
-        DbConnection::Postgresql(_) => DbConnection::begin_transaction(conn)?,
+        // One round trip: the simple-query protocol takes both statements at once.
+        (DbConnection::Postgresql(pg), Durability::Transient) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                pg,
+                "BEGIN; SET LOCAL synchronous_commit = off",
+            )?
+        }
+        (DbConnection::Postgresql(_), Durability::Durable) => {
+            DbConnection::begin_transaction(conn)?
+        }
     }
     match work(conn) {
         Ok(value) => {
@@ -273,6 +456,45 @@ mod tests {
         let a: DatabaseUrl = "sqlite://data/spark.db".parse().unwrap();
         let b: DatabaseUrl = "data/spark.db".parse().unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_connect_timeout_is_added_unless_the_url_has_one() {
+        let t = Duration::from_secs(5);
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db", t),
+            "postgres://u@h/db?connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=disable", t),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9", t),
+            "postgres://u@h/db?connect_timeout=9"
+        );
+        assert_eq!(connect_timeout_for(Duration::from_millis(500)).as_secs(), 2);
+        assert_eq!(connect_timeout_for(Duration::from_secs(5)).as_secs(), 5);
+    }
+
+    #[test]
+    fn postgres_sessions_have_a_statement_timeout_that_migrations_do_not_leak() {
+        let test_db = crate::testing::TestDatabase::new(Backend::Postgres);
+        let db = test_db.db();
+        db.migrate().unwrap();
+        // Several at once: the connection that ran the migrations would come first.
+        let mut conns: Vec<_> = (0..3).map(|_| db.conn().unwrap()).collect();
+        for conn in &mut conns {
+            let DbConnection::Postgresql(pg) = &mut **conn else {
+                panic!("a PostgreSQL connection");
+            };
+            let setting: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "current_setting('statement_timeout')",
+            ))
+            .get_result(pg)
+            .unwrap();
+            assert_eq!(setting, "30s");
+        }
     }
 
     #[test]

@@ -369,6 +369,7 @@ impl Employees<'_> {
         actor: &Actor,
     ) -> Result<ImportSummary> {
         let summary = self.db.write(|conn| {
+            lock_directory(conn, tenant)?;
             let summary = upsert_in(conn, tenant, inputs)?;
             if summary.created + summary.updated > 0 {
                 crate::tenants::bump_directory_version(conn, tenant)?;
@@ -404,6 +405,7 @@ impl Employees<'_> {
         actor: &Actor,
     ) -> Result<Employee> {
         self.db.write(|conn| {
+            lock_directory(conn, tenant)?;
             let row = employees::table
                 .filter(employees::tenant_id.eq(tenant.as_str()))
                 .filter(employees::email_key.eq(email_key(email)))
@@ -501,6 +503,25 @@ fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
             .execute(conn)?;
         diesel::delete(one_time_codes::table.filter(one_time_codes::employee_id.eq_any(chunk)))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Makes this write transaction the tenant's only writer of employees until it ends.
+/// Employee writes read the records, then write them back changed (each keeps the
+/// fields its input leaves alone, and counts versions); two at once would write over each
+/// other's changes. On SQLite the write transaction (`BEGIN IMMEDIATE`) already excludes
+/// every other writer; on PostgreSQL the tenant's row is locked, so other tenants' writes
+/// and every read go on.
+fn lock_directory(conn: &mut DbConnection, tenant: &TenantId) -> Result<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        use crate::schema::tenants;
+        tenants::table
+            .find(tenant.as_str())
+            .select(tenants::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
     }
     Ok(())
 }

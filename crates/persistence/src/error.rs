@@ -49,9 +49,10 @@ impl From<diesel::result::Error> for Error {
             D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Error::Conflict(info.message().to_owned())
             }
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Error::Unavailable(info.message().to_owned())
-            }
+            D::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Error::Unavailable(info.message().to_owned()),
             other => Error::Database(other.to_string()),
         }
     }
