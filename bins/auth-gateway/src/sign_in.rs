@@ -93,7 +93,7 @@ fn live_target(
     workspace: &str,
 ) -> Result<(Tenant, OktaSsoConfig), PageError> {
     let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(workspace))?;
-    let integration = db.okta_integrations().get(&tenant.id)?;
+    let (integration, config) = db.okta_sso_configs().get_with_integration(&tenant.id)?;
     if !integration.is_activated() {
         return Err(PageError::forbidden(
             codes::OKTA_NOT_ACTIVATED,
@@ -116,7 +116,7 @@ fn live_target(
             ),
         ));
     }
-    let config = db.okta_sso_configs().get(&tenant.id)?.ok_or_else(|| {
+    let config = config.ok_or_else(|| {
         PageError::forbidden(
             codes::SSO_NOT_CONFIGURED,
             format!(

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use persistence::{
-    AuthMethod, CodePurpose, Consumed, Employee, NewSession, SignedInSession, Tenant,
+    AuthMethod, CodePurpose, Consumed, Employee, SessionStart, SignedInSession, Tenant,
 };
 use rand::RngCore as _;
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -108,12 +108,20 @@ async fn redeem(
         let tenant = tenants
             .find(db, &slug)?
             .ok_or_else(|| PageError::workspace_unknown(&slug))?;
-        let now = Utc::now();
-        let code = match db
-            .one_time_codes()
-            .consume(&tenant.id, route.purpose, &hash, now)?
-        {
-            Consumed::Fresh(code) => code,
+        let start = SessionStart {
+            token_hash: session_hash,
+            auth_method: route.method,
+            csrf_token: csrf,
+        };
+        let consumed = db
+            .sessions()
+            .start_with_code(&tenant.id, route.purpose, &hash, start, Utc::now(), &policy)
+            .map_err(|e| match e {
+                persistence::Error::NotFound(_) => crate::sign_in::deactivated(&tenant),
+                other => PageError::from(other),
+            })?;
+        let code = match consumed {
+            Consumed::Fresh((code, _)) => code,
             Consumed::Unknown => {
                 return Err(invalid(
                     "This sign-in link is not valid here (unknown, or made for another \
@@ -123,22 +131,6 @@ async fn redeem(
             Consumed::AlreadyUsed => return Err(invalid("This sign-in link was used already.")),
             Consumed::Expired => return Err(invalid("This sign-in link has expired.")),
         };
-        db.sessions()
-            .create(
-                &tenant.id,
-                NewSession {
-                    token_hash: session_hash,
-                    employee_id: code.employee_id.clone(),
-                    auth_method: route.method,
-                    csrf_token: csrf,
-                },
-                now,
-                &policy,
-            )
-            .map_err(|e| match e {
-                persistence::Error::NotFound(_) => crate::sign_in::deactivated(&tenant),
-                other => PageError::from(other),
-            })?;
         Ok((tenant, code))
     })
     .await?;

@@ -47,7 +47,7 @@ use std::time::Duration;
 use diesel::r2d2::{Pool, PooledConnection};
 
 pub use audit::{Actor, AuditEvent, AuditLog};
-pub use connection::{Backend, DatabaseUrl};
+pub use connection::{Backend, DatabaseUrl, STATEMENT_TIMEOUT};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
@@ -56,12 +56,12 @@ pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage, dep
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, LOGIN_TRANSACTION_TTL, LoginTransaction,
     LoginTransactions, NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes,
-    Session, SessionPolicy, Sessions, SignInMatch, SignedInSession,
+    Session, SessionPolicy, SessionStart, Sessions, SignInMatch, SignedInSession,
 };
 pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
 
-use connection::{ConnectionManager, DbConnection};
+use connection::{ConnectionManager, DbConnection, Durability};
 
 /// How the connection pool behaves.
 #[derive(Debug, Clone)]
@@ -113,10 +113,15 @@ impl Database {
     /// Opens a pool without connecting yet: a service can start while its database is
     /// down, report not-ready, and recover when the database returns.
     pub fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Self {
-        let manager = ConnectionManager::new(url.clone());
+        let manager = ConnectionManager::new(
+            url.clone(),
+            connection::connect_timeout_for(options.acquire_timeout),
+        );
+        // Checking out runs the manager's `is_valid`, which costs a round trip only for a
+        // PostgreSQL connection that has been idle (connection.rs).
         let builder = Pool::builder()
             .connection_timeout(options.acquire_timeout)
-            .test_on_check_out(false);
+            .test_on_check_out(true);
         let builder = match url {
             // One private database per connection: the pool must keep exactly one, forever.
             DatabaseUrl::SqliteMemory => builder
@@ -147,7 +152,7 @@ impl Database {
     /// Applies the pending migrations of this backend; returns the versions applied.
     /// Safe to run from several processes at once.
     pub fn migrate(&self) -> Result<Vec<String>> {
-        migrations::run_pending(&mut *self.conn()?)
+        connection::without_statement_timeout(&mut *self.conn()?, migrations::run_pending)
     }
 
     /// The migrations this build has that the database has not applied yet.
@@ -241,6 +246,20 @@ impl Database {
 
     /// Runs `work` in a write transaction on a pooled connection.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        connection::write_transaction(&mut *self.conn()?, work)
+        connection::write_transaction(&mut *self.conn()?, Durability::Durable, work)
+    }
+
+    /// [`write`](Self::write) for short-lived sign-in records whose loss in a database
+    /// crash costs someone one more sign-in and nothing else: login transactions, session
+    /// hand-off codes, sessions, the sign-in time of an identity link. On PostgreSQL the
+    /// commit does not wait for the WAL flush (`SET LOCAL synchronous_commit = off`: the
+    /// write is durable a fraction of a second later, and a crash in between loses it but
+    /// never corrupts anything); a flush costs a millisecond or more, several per
+    /// sign-in. Never for employees, tokens, settings, sign-in links, deletions or audit.
+    pub(crate) fn write_transient<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        connection::write_transaction(&mut *self.conn()?, Durability::Transient, work)
     }
 }

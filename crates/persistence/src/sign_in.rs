@@ -22,7 +22,9 @@ use crate::error::{Error, Result};
 
 pub use codes::{CodePurpose, NewOneTimeCode, OneTimeCode, OneTimeCodes};
 pub use identities::{EmployeeIdentities, SignInMatch};
-pub use sessions::{AuthMethod, NewSession, Session, SessionPolicy, Sessions, SignedInSession};
+pub use sessions::{
+    AuthMethod, NewSession, Session, SessionPolicy, SessionStart, Sessions, SignedInSession,
+};
 pub use transactions::{
     LOGIN_TRANSACTION_TTL, LoginTransaction, LoginTransactions, NewLoginTransaction,
 };

@@ -12,7 +12,8 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::schema::{okta_sso_configs, tenants};
+use crate::integration::{IntegrationRow, OktaIntegration};
+use crate::schema::{okta_integrations, okta_sso_configs, tenants};
 use crate::tenants::{Tenant, TenantId, TenantRow};
 
 /// A tenant's Okta SSO configuration as stored.
@@ -106,6 +107,24 @@ pub struct OktaSsoConfigs<'db> {
 }
 
 impl OktaSsoConfigs<'_> {
+    /// The tenant's integration state and its configuration (if one is saved), in one
+    /// query: what a sign-in checks first.
+    pub fn get_with_integration(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(OktaIntegration, Option<OktaSsoConfig>)> {
+        let row = tenants::table
+            .inner_join(okta_integrations::table)
+            .left_join(okta_sso_configs::table)
+            .filter(tenants::id.eq(tenant.as_str()))
+            .select((IntegrationRow::as_select(), Option::<SsoRow>::as_select()))
+            .first::<(IntegrationRow, Option<SsoRow>)>(&mut *self.db.conn()?)
+            .optional()?;
+        let (integration, config) =
+            row.ok_or_else(|| Error::NotFound(format!("no workspace with id `{tenant}`")))?;
+        Ok((integration.into(), config.map(SsoRow::into_domain)))
+    }
+
     /// The tenant's configuration, if one is saved.
     pub fn get(&self, tenant: &TenantId) -> Result<Option<OktaSsoConfig>> {
         let row = okta_sso_configs::table

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use persistence::{
     Actor, AuthMethod, Change, CodePurpose, Consumed, Database, Employee, EmployeeInput, Error,
     NewLoginTransaction, NewOneTimeCode, NewSession, OktaSsoConfigInput, SessionPolicy,
-    SignInMatch, Tenant, Workspace, backend_tests,
+    SessionStart, SignInMatch, Tenant, Workspace, backend_tests,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -140,6 +140,15 @@ backend_tests! {
         assert!(db.okta_sso_configs().get(&acme.id).unwrap().is_none());
         assert!(db.okta_sso_configs().get(&globex.id).unwrap().is_some(), "only acme's was deleted");
         assert_eq!(db.audit().recent(&acme.id, 1).unwrap()[0].action, "okta_sso.deleted");
+            // With the integration state, in one query; each tenant's own.
+        let replacement = db.okta_sso_configs().upsert(&acme.id, &sso_input(&acme, "https://acme.okta.com", "third"), &operator()).unwrap();
+        db.okta_integrations().activate(&acme, &operator()).unwrap();
+        let (integration, config) = db.okta_sso_configs().get_with_integration(&acme.id).unwrap();
+        assert!(integration.is_activated() && !integration.is_live());
+        assert_eq!(config, Some(replacement));
+        let umbrella = tenant(db, "umbrella");
+        let (integration, config) = db.okta_sso_configs().get_with_integration(&umbrella.id).unwrap();
+        assert!(!integration.is_activated() && config.is_none());
     }
 
     fn sso_configs_refuse_empty_fields(db) {
@@ -342,6 +351,37 @@ backend_tests! {
         let used = db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &fresh, t0 + TimeDelta::seconds(29)).unwrap();
         assert!(used.fresh().is_some());
         assert_eq!(db.one_time_codes().purge_expired(t0 + TimeDelta::minutes(11)).unwrap(), 3);
+    }
+
+    fn a_code_becomes_a_session_in_one_step_or_not_at_all(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let start = |session: TokenHash| SessionStart { token_hash: session, auth_method: AuthMethod::Okta, csrf_token: "csrf".into() };
+        for purpose in [CodePurpose::SessionHandoff, CodePurpose::LoginLink] {
+            let code = hash(SecretKind::HandoffCode);
+            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, ..link_code(code, &ada) }, &operator(), now()).unwrap();
+            // Not on another tenant, nor as the other purpose.
+            let session = hash(SecretKind::Session);
+            assert_eq!(db.sessions().start_with_code(&globex.id, purpose, &code, start(session), now(), &policy).unwrap(), Consumed::Unknown);
+            // Fresh: the session exists with the code's employee.
+            let (used, started) = db.sessions().start_with_code(&acme.id, purpose, &code, start(session), now(), &policy).unwrap().fresh().unwrap();
+            assert_eq!((used.employee_id.clone(), started.employee_id.clone()), (ada.id.clone(), ada.id.clone()));
+            assert_eq!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().unwrap().employee.email, "ada@acme.com");
+            // Once only, and a replay starts no second session.
+            let again = hash(SecretKind::Session);
+            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(again), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+            assert!(db.sessions().find(&acme.id, &again, now(), &policy).unwrap().is_none());
+        }
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 2);
+        // Deactivating the employee ends their sessions and their codes with them.
+        let code = hash(SecretKind::SignInLink);
+        db.one_time_codes().create(&acme.id, link_code(code, &ada), &operator(), now()).unwrap();
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        let refused = db.sessions().start_with_code(&acme.id, CodePurpose::LoginLink, &code, start(hash(SecretKind::Session)), now(), &policy).unwrap();
+        assert_eq!(refused, Consumed::Unknown);
+        assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
     }
 
     fn tenants_never_get_each_others_sign_in_records(db) {

@@ -11,6 +11,7 @@ use super::{Consumed, check_optional, hash_from_column, stored};
 use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
+use crate::connection::DbConnection;
 use crate::employees::EmployeeId;
 use crate::error::{Error, Result};
 use crate::schema::one_time_codes;
@@ -148,7 +149,8 @@ impl OneTimeCodes<'_> {
             expires_at: created_at + new.purpose.ttl(),
             consumed_at: None,
         };
-        self.db.write(|conn| {
+        let purpose = new.purpose;
+        let work = |conn: &mut DbConnection| {
             let email = super::identities::require_active(conn, tenant, &new.employee_id)?;
             diesel::insert_into(one_time_codes::table)
                 .values(&row)
@@ -167,7 +169,8 @@ impl OneTimeCodes<'_> {
                 )?;
             }
             Ok(())
-        })?;
+        };
+        purpose.write(self.db, work)?;
         row.into_domain()
     }
 
@@ -181,27 +184,8 @@ impl OneTimeCodes<'_> {
         code_hash: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<Consumed<OneTimeCode>> {
-        let now = stored(now);
-        let hash = code_hash.to_hex();
-        self.db.write(|conn| {
-            let mine = one_time_codes::table
-                .filter(one_time_codes::code_hash.eq(&hash))
-                .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
-                .filter(one_time_codes::purpose.eq(purpose.as_str()));
-            let won = diesel::update(
-                mine.filter(one_time_codes::consumed_at.is_null())
-                    .filter(one_time_codes::expires_at.gt(now)),
-            )
-            .set(one_time_codes::consumed_at.eq(Some(now)))
-            .execute(conn)?;
-            let row = mine.select(CodeRow::as_select()).first(conn).optional()?;
-            Ok(match row {
-                None => Consumed::Unknown,
-                Some(row) if won == 1 => Consumed::Fresh(row.into_domain()?),
-                Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
-                Some(_) => Consumed::Expired,
-            })
-        })
+        let work = |conn: &mut DbConnection| consume_in(conn, tenant, purpose, code_hash, now);
+        purpose.write(self.db, work)
     }
 
     /// Deletes codes that expired before `now`; returns how many.
@@ -213,4 +197,50 @@ impl OneTimeCodes<'_> {
             .execute(&mut *self.db.conn()?)?,
         )
     }
+}
+
+impl CodePurpose {
+    /// Runs a write about a code of this purpose. A hand-off lives 30 seconds and only
+    /// moves a sign-in to the workspace host: its records are transient. A sign-in link
+    /// is handed to a person: created and used durably, so a used link stays used
+    /// through a database crash.
+    pub(crate) fn write<T>(
+        self,
+        db: &Database,
+        work: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            CodePurpose::SessionHandoff => db.write_transient(work),
+            CodePurpose::LoginLink => db.write(work),
+        }
+    }
+}
+
+/// [`OneTimeCodes::consume`] on a connection inside a write transaction.
+pub(crate) fn consume_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    purpose: CodePurpose,
+    code_hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<Consumed<OneTimeCode>> {
+    let now = stored(now);
+    let hash = code_hash.to_hex();
+    let mine = one_time_codes::table
+        .filter(one_time_codes::code_hash.eq(&hash))
+        .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
+        .filter(one_time_codes::purpose.eq(purpose.as_str()));
+    let won = diesel::update(
+        mine.filter(one_time_codes::consumed_at.is_null())
+            .filter(one_time_codes::expires_at.gt(now)),
+    )
+    .set(one_time_codes::consumed_at.eq(Some(now)))
+    .execute(conn)?;
+    let row = mine.select(CodeRow::as_select()).first(conn).optional()?;
+    Ok(match row {
+        None => Consumed::Unknown,
+        Some(row) if won == 1 => Consumed::Fresh(row.into_domain()?),
+        Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
+        Some(_) => Consumed::Expired,
+    })
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::stored;
 use crate::Database;
 use crate::connection::DbConnection;
-use crate::employees::{Employee, EmployeeId};
+use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
 use crate::schema::{employee_identities, employees};
 use crate::tenants::TenantId;
@@ -43,17 +43,19 @@ impl EmployeeIdentities<'_> {
         issuer: &str,
         subject: &str,
     ) -> Result<Option<Employee>> {
-        let id: Option<String> = employee_identities::table
+        // One round trip: the employee whose id the identity names.
+        let linked = employee_identities::table
             .filter(employee_identities::tenant_id.eq(tenant.as_str()))
             .filter(employee_identities::issuer.eq(issuer))
             .filter(employee_identities::subject.eq(subject))
-            .select(employee_identities::employee_id)
+            .select(employee_identities::employee_id);
+        let row = employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
+            .filter(employees::id.eq_any(linked))
+            .select(EmployeeRow::as_select())
             .first(&mut *self.db.conn()?)
             .optional()?;
-        match id {
-            Some(id) => self.db.employees().get(tenant, &id),
-            None => Ok(None),
-        }
+        Ok(row.map(EmployeeRow::into_domain))
     }
 
     /// Links (issuer, subject) to an employee of `tenant`. Linking the same pair to the
@@ -68,7 +70,7 @@ impl EmployeeIdentities<'_> {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.db
-            .write(|conn| link_in(conn, tenant, issuer, subject, employee, now))
+            .write_transient(|conn| link_in(conn, tenant, issuer, subject, employee, now))
     }
 
     /// Resolves a verified sign-in: the employee linked to (issuer, subject) if there is
@@ -92,7 +94,7 @@ impl EmployeeIdentities<'_> {
             if !employee.active {
                 return Ok(SignInMatch::Deactivated(employee));
             }
-            self.db.write(|conn| {
+            self.db.write_transient(|conn| {
                 touch(conn, tenant, issuer, subject, now)?;
                 Ok(())
             })?;

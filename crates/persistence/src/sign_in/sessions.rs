@@ -6,9 +6,10 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
-use super::{hash_from_column, stored};
+use super::{CodePurpose, Consumed, OneTimeCode, hash_from_column, stored};
 use crate::Database;
 use crate::clock;
+use crate::connection::DbConnection;
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
 use crate::schema::{employees, sessions};
@@ -185,32 +186,43 @@ impl Sessions<'_> {
         now: DateTime<Utc>,
         policy: &SessionPolicy,
     ) -> Result<Session> {
-        if new.csrf_token.is_empty() || new.csrf_token.len() > 256 {
-            return Err(Error::Invalid(
-                "the CSRF token must be 1 to 256 characters".into(),
-            ));
-        }
-        let created_at = stored(now);
-        let row = SessionRow {
-            token_hash: new.token_hash.to_hex(),
-            tenant_id: tenant.0.clone(),
-            employee_id: new.employee_id.0.clone(),
-            auth_method: new.auth_method.as_str().to_owned(),
-            csrf_token: new.csrf_token,
-            created_at,
-            last_seen_at: created_at,
-            expires_at: created_at + policy.absolute_timeout,
-        };
-        self.db.write(|conn| {
-            // Checked in the writing transaction, so a concurrent deactivation either
-            // sees this session (and deletes it) or is seen here.
-            super::identities::require_active(conn, tenant, &new.employee_id)?;
-            diesel::insert_into(sessions::table)
-                .values(&row)
-                .execute(conn)?;
-            Ok(())
-        })?;
+        let row = SessionRow::new(tenant, new, now, policy)?;
+        self.db
+            .write_transient(|conn| insert_in(conn, tenant, &row))?;
         row.into_domain()
+    }
+
+    /// Uses a one-time code of `purpose` (a sign-in link, a hand-off) and starts a session
+    /// for its employee, in one transaction: a fresh code becomes a session, or nothing
+    /// changes. The outcome is the code's ([`Consumed`]); a fresh code of an employee who
+    /// is no longer active is [`Error::NotFound`] and stays unused.
+    pub fn start_with_code(
+        &self,
+        tenant: &TenantId,
+        purpose: CodePurpose,
+        code_hash: &TokenHash,
+        start: SessionStart,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Consumed<(OneTimeCode, Session)>> {
+        let work = |conn: &mut DbConnection| {
+            let code = match super::codes::consume_in(conn, tenant, purpose, code_hash, now)? {
+                Consumed::Fresh(code) => code,
+                Consumed::Unknown => return Ok(Consumed::Unknown),
+                Consumed::AlreadyUsed => return Ok(Consumed::AlreadyUsed),
+                Consumed::Expired => return Ok(Consumed::Expired),
+            };
+            let new = NewSession {
+                token_hash: start.token_hash,
+                employee_id: code.employee_id.clone(),
+                auth_method: start.auth_method,
+                csrf_token: start.csrf_token,
+            };
+            let row = SessionRow::new(tenant, new, now, policy)?;
+            insert_in(conn, tenant, &row)?;
+            Ok(Consumed::Fresh((code, row.into_domain()?)))
+        };
+        purpose.write(self.db, work)
     }
 
     /// The live session with this token hash on `tenant`, with its employee: `None`
@@ -306,4 +318,61 @@ impl Sessions<'_> {
         )
         .execute(&mut *self.db.conn()?)?)
     }
+}
+
+/// The secrets of a session started from a one-time code
+/// ([`Sessions::start_with_code`]): whose it is comes from the code.
+pub struct SessionStart {
+    /// Hash of the session token.
+    pub token_hash: TokenHash,
+    /// How the employee signed in.
+    pub auth_method: AuthMethod,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+}
+
+impl std::fmt::Debug for SessionStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStart")
+            .field("token_hash", &self.token_hash)
+            .field("auth_method", &self.auth_method)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionRow {
+    fn new(
+        tenant: &TenantId,
+        new: NewSession,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Self> {
+        if new.csrf_token.is_empty() || new.csrf_token.len() > 256 {
+            return Err(Error::Invalid(
+                "the CSRF token must be 1 to 256 characters".into(),
+            ));
+        }
+        let created_at = stored(now);
+        Ok(SessionRow {
+            token_hash: new.token_hash.to_hex(),
+            tenant_id: tenant.0.clone(),
+            employee_id: new.employee_id.0.clone(),
+            auth_method: new.auth_method.as_str().to_owned(),
+            csrf_token: new.csrf_token,
+            created_at,
+            last_seen_at: created_at,
+            expires_at: created_at + policy.absolute_timeout,
+        })
+    }
+}
+
+/// Inserts a session inside a write transaction, checking there that its employee is
+/// active — so a concurrent deactivation either sees this session (and deletes it) or is
+/// seen here.
+fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Result<()> {
+    super::identities::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
 }

@@ -145,9 +145,12 @@ impl LoginTransactions<'_> {
             expires_at: created_at + LOGIN_TRANSACTION_TTL,
             consumed_at: None,
         };
-        diesel::insert_into(login_transactions::table)
-            .values(&row)
-            .execute(&mut *self.db.conn()?)?;
+        self.db.write_transient(|conn| {
+            diesel::insert_into(login_transactions::table)
+                .values(&row)
+                .execute(conn)?;
+            Ok(())
+        })?;
         row.into_domain()
     }
 
@@ -163,7 +166,7 @@ impl LoginTransactions<'_> {
     ) -> Result<Consumed<LoginTransaction>> {
         let now = stored(now);
         let hash = state_hash.to_hex();
-        self.db.write(|conn| {
+        self.db.write_transient(|conn| {
             let won = diesel::update(
                 login_transactions::table
                     .filter(login_transactions::state_hash.eq(&hash))
