@@ -9,7 +9,7 @@ use crate::ScimState;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::query::{self, Paging};
-use crate::users::{refuse_write, scim_json};
+use crate::users::{method_not_allowed_post, refuse_write, scim_json};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -20,7 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/Groups/.search")
             .route(web::post().to(search))
-            .default_service(web::to(refuse_write)),
+            .default_service(web::to(method_not_allowed_post)),
     )
     .service(
         web::resource("/Groups/{id}")

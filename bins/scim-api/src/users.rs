@@ -40,15 +40,27 @@ pub async fn refuse_write(
     Err(ApiError::read_only())
 }
 
-async fn method_not_allowed_post(
+/// `/Users/.search` and `/Groups/.search` take POST only (RFC 7644 §3.4.3): 405, after
+/// authentication like every refusal, naming the GET alternative of the resource.
+pub async fn method_not_allowed_post(
     state: web::Data<ScimState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     authenticate(&state, &request).await?;
+    let resource = request
+        .path()
+        .trim_end_matches("/.search")
+        .rsplit('/')
+        .next()
+        .unwrap_or("Users")
+        .to_owned();
     Err(ApiError::new(
         405,
         None,
-        "Use POST for /Users/.search (RFC 7644 §3.4.3), or GET /Users with query parameters.",
+        format!(
+            "Use POST for /{resource}/.search (RFC 7644 §3.4.3), or GET /{resource} with query \
+             parameters."
+        ),
     ))
 }
 

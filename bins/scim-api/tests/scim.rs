@@ -163,6 +163,12 @@ backend_tests! {
             assert_eq!(response.headers()["allow"], "GET");
             assert_error(response, 405);
         }
+        // `.search` takes POST only, for both resources alike.
+        for resource in ["Users", "Groups"] {
+            let response = service.request(Method::GET, "acme", &format!("/scim/v2/{resource}/.search")).bearer_auth(&token).send().unwrap();
+            let body = assert_error(response, 405);
+            assert!(body["detail"].as_str().unwrap().contains(&format!("GET /{resource} with query")), "{body}");
+        }
         assert_eq!(db.employees().count(&tenant.id).unwrap(), 1, "nothing was written");
     }
 
