@@ -23,28 +23,46 @@ const CLIENTS: usize = 4;
 const THROUGHPUT_SECONDS: u64 = 10;
 
 /// One keep-alive HTTP/1.1 connection.
-struct Client {
+pub struct Client {
     reader: BufReader<TcpStream>,
     host: String,
-    token: String,
+    /// The header line that authenticates (`Authorization: …` or `Cookie: …`).
+    credential: String,
 }
 
 impl Client {
+    /// A connection to scim-api presenting `token`.
     fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
+        Self::with_credential(port, host, &format!("Authorization: Bearer {token}"))
+    }
+
+    /// A connection sending the header line `credential` with every request.
+    pub fn with_credential(port: u16, host: &str, credential: &str) -> Result<Self> {
         let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         Ok(Self {
             reader: BufReader::new(stream),
             host: host.to_owned(),
-            token: token.to_owned(),
+            credential: credential.to_owned(),
         })
     }
 
     /// GETs `path`; returns the status and the body.
-    fn get(&mut self, path: &str) -> Result<(u16, Vec<u8>)> {
+    pub fn get(&mut self, path: &str) -> Result<(u16, Vec<u8>)> {
+        let (status, _, body) = self.exchange(path)?;
+        Ok((status, body))
+    }
+
+    /// GETs `path`; returns the status and the response's header lines.
+    pub fn get_with_headers(&mut self, path: &str) -> Result<(u16, String)> {
+        let (status, headers, _) = self.exchange(path)?;
+        Ok((status, headers))
+    }
+
+    fn exchange(&mut self, path: &str) -> Result<(u16, String, Vec<u8>)> {
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nAccept: application/scim+json\r\n\r\n",
-            self.host, self.token
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{}\r\nAccept: application/scim+json\r\n\r\n",
+            self.host, self.credential
         );
         self.reader
             .get_mut()
@@ -60,6 +78,7 @@ impl Client {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let mut length = 0usize;
+        let mut headers = String::new();
         loop {
             let mut line = String::new();
             self.reader
@@ -74,12 +93,14 @@ impl Client {
             {
                 length = value.trim().parse().unwrap_or(0);
             }
+            headers.push_str(line);
+            headers.push('\n');
         }
         let mut body = vec![0; length];
         self.reader
             .read_exact(&mut body)
             .map_err(|e| e.to_string())?;
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 
     fn page(&mut self, start_index: u64) -> Result<Duration> {
@@ -94,7 +115,7 @@ impl Client {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()
@@ -103,7 +124,7 @@ fn free_port() -> Result<u16> {
 }
 
 /// A workspace with `count` employees, the integration live, and a token.
-fn workspace(bin: &Path, url: &str, dir: &Path, name: &str, count: usize) -> Result<String> {
+pub fn workspace(bin: &Path, url: &str, dir: &Path, name: &str, count: usize) -> Result<String> {
     sparkctl(bin, url, &["tenant", "create", name])?;
     sparkctl(bin, url, &["okta", "enable", name])?;
     sparkctl(bin, url, &["okta", "connect", name])?;
@@ -117,7 +138,8 @@ fn workspace(bin: &Path, url: &str, dir: &Path, name: &str, count: usize) -> Res
     sparkctl(bin, url, &["scim-token", "mint", name])
 }
 
-struct Server(Child);
+/// A service process, killed when dropped.
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -127,11 +149,30 @@ impl Drop for Server {
 }
 
 fn start_server(bin: &Path, url: &str, port: u16) -> Result<Server> {
-    let child = Command::new(bin.join("scim-api"))
+    start_service(
+        bin,
+        "scim-api",
+        url,
+        port,
+        &[("SPARK__PUBLIC__SCIM_PORT", port)],
+    )
+}
+
+/// Starts the release binary `name` on `port` with `DATABASE_URL` and further
+/// settings; waits until it accepts connections.
+pub fn start_service(
+    bin: &Path,
+    name: &str,
+    url: &str,
+    port: u16,
+    env: &[(&str, u16)],
+) -> Result<Server> {
+    let child = Command::new(bin.join(name))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
-        .env("SPARK__PUBLIC__SCIM_PORT", port.to_string())
         .env("SPARK__DATABASE__MAX_CONNECTIONS", "8")
+        .env("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true")
+        .envs(env.iter().map(|(k, v)| (*k, v.to_string())))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -143,7 +184,7 @@ fn start_server(bin: &Path, url: &str, port: u16) -> Result<Server> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err("scim-api did not start".into())
+    Err(format!("{name} did not start"))
 }
 
 fn mean_ms(samples: &[Duration]) -> f64 {

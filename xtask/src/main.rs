@@ -5,13 +5,16 @@
 //! - `test`: formatting, clippy, the layering rules (`tidy`), then every test on SQLite
 //!   and PostgreSQL; says which backends ran, and fails when PostgreSQL is unreachable
 //!   under `CI=true` instead of skipping it.
-//! - `fuzz TARGET [SECONDS]`: a cargo-fuzz target for a bounded time.
+//! - `fuzz [TARGET|all] [SECONDS]`: one cargo-fuzz target, or every one in turn, for a
+//!   bounded time each.
 //! - `tidy`: the layering rules of ARCHITECTURE.md, checked from the Cargo.toml files.
 //! - `bench import [N]`: times `sparkctl employees import` of N generated employees
 //!   (default 100,000) on both backends.
 //! - `bench scim [N]`: Okta's import walk, look-ups and throughput against scim-api.
+//! - `bench load [SECONDS]`: both services at saturation at once: errors and memory.
 
 mod bench;
+mod bench_load;
 mod bench_scim;
 mod dev;
 mod fuzz;
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["bench", "import", rest @ ..] => bench::import(rest),
         ["bench", "scim", rest @ ..] => bench_scim::scim(rest),
+        ["bench", "load", rest @ ..] => bench_load::load(rest),
         _ => Err(USAGE.trim().to_owned()),
     };
     match outcome {
@@ -50,12 +54,16 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "
 usage: cargo xtask <task>
-  dev [--no-wait]       seed the demo workspace acme, start both services, print how to use them
+  dev [--no-wait|--check]  seed the demo workspace acme, start both services, print how to use them
+                        (--check: try the printed curl line and sign-in link, then stop)
   test [-- TEST-ARGS]   fmt, clippy, tidy, and every test on SQLite and PostgreSQL
   tidy                  check the crate layering rules
-  fuzz TARGET [SECONDS] run a fuzz target for a bounded time (default 60 s); targets: filter
+  fuzz [TARGET|all] [SECONDS]
+                        run one fuzz target (default 60 s), or all of them (no target or
+                        `all`: default 30 s each); targets: filter, scim_query, sign_in_params
   bench import [N]      time importing N employees (default 100000) on both backends
   bench scim [N]        Okta's import against scim-api with N employees (default 100000)
+  bench load [SECONDS]  both services at saturation for SECONDS (default 60): errors, memory
 ";
 
 /// The workspace root: the nearest folder from the current one up whose Cargo.toml
@@ -140,6 +148,18 @@ fn test(extra: &[&str]) -> Result {
         &test_args,
         &[("TEST_DATABASE_URL", postgres_url.as_str())],
     )?;
+    // What a fresh clone shows first: `cargo xtask dev` on a fresh SQLite database, its
+    // curl line and sign-in link tried for real.
+    let demo = std::env::temp_dir().join(format!("spark-dev-check-{}", std::process::id()));
+    std::fs::create_dir_all(&demo).map_err(|e| e.to_string())?;
+    let demo_db = demo.join("spark.db").to_string_lossy().into_owned();
+    let checked = run(
+        &cargo,
+        &["xtask", "dev", "--check"],
+        &[("DATABASE_URL", demo_db.as_str())],
+    );
+    let _ = std::fs::remove_dir_all(&demo);
+    checked?;
     println!("\nxtask: every check passed; database backends tested: {backends}");
     Ok(())
 }

@@ -1,11 +1,17 @@
 //! Who is asking: the workspace the `Host` names, and a live SCIM token of that
 //! workspace's tenant. Every failure is the same 401, so a token used on another
-//! workspace's host never learns whether that workspace exists.
+//! workspace's host never learns whether that workspace exists — and too many failures
+//! from one address or on one workspace are the same 429 (`throttle.rs` says which
+//! requests still reach verification then, and why).
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 use persistence::{Actor, Tenant};
 use token_store::scim::{ScimTokens, VerifyError};
+use token_store::{SecretKind, TokenHash};
 
 use crate::ScimState;
 use crate::error::ApiError;
@@ -23,6 +29,20 @@ fn bearer(request: &HttpRequest) -> Option<String> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
+}
+
+/// The address the request counts against: the TCP peer's, or the one trusted proxies
+/// name in `X-Forwarded-For` when `security.trusted_proxy_hops` says there are some.
+fn client_address(state: &ScimState, request: &HttpRequest) -> Option<IpAddr> {
+    let forwarded_for = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok());
+    crate::throttle::client_address(
+        request.peer_addr().map(|peer| peer.ip()),
+        forwarded_for,
+        state.settings.security.trusted_proxy_hops,
+    )
 }
 
 enum Outcome {
@@ -43,13 +63,31 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
         .unwrap_or_default()
         .to_owned();
     let workspace = state.settings.workspace_of_host(&host).map(str::to_owned);
-    let (Some(workspace), Some(token)) = (workspace, bearer(request)) else {
-        state.counters.auth_failures.inc();
-        return Err(ApiError::unauthorized());
+    let token = bearer(request);
+    let address = client_address(state, request);
+    let throttle = &state.throttle;
+    let now = Instant::now();
+    // A missing or malformed token cannot be valid: it is refused without database work.
+    let hash = token
+        .as_deref()
+        .and_then(|t| TokenHash::of_presented(SecretKind::ScimToken, t).ok());
+    let known_good = match (&workspace, &hash) {
+        (Some(workspace), Some(hash)) => throttle.is_known_good(workspace, hash, now),
+        _ => false,
+    };
+    if !known_good && let Some(wait) = throttle.address_blocked(address, now) {
+        return Err(throttled(state, wait));
+    }
+    let (Some(workspace), Some(token), Some(hash)) = (workspace.clone(), token, hash) else {
+        if let Some(wait) = throttle.workspace_blocked(workspace.as_deref(), now) {
+            return Err(throttled(state, wait));
+        }
+        return Err(failed(state, address, workspace.as_deref()));
     };
     let db = state.db.clone();
+    let slug = workspace.clone();
     let outcome = web_runtime::blocking(move || -> persistence::Result<Outcome> {
-        let Some((tenant, okta)) = db.tenants().find_with_okta(&workspace)? else {
+        let Some((tenant, okta)) = db.tenants().find_with_okta(&slug)? else {
             return Ok(Outcome::Refused);
         };
         let mut tokens = ScimTokens::new(db.scim_tokens(&Actor::system()));
@@ -67,11 +105,39 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     .await
     .ok_or_else(ApiError::internal)??;
     match outcome {
-        Outcome::Allowed(tenant) => Ok(Caller { tenant }),
-        Outcome::Refused => {
-            state.counters.auth_failures.inc();
-            Err(ApiError::unauthorized())
+        Outcome::Allowed(tenant) => {
+            throttle.remember_good(&workspace, &hash, Instant::now());
+            Ok(Caller { tenant })
         }
-        Outcome::IntegrationOff => Err(ApiError::integration_off()),
+        Outcome::Refused => {
+            throttle.forget_good(&hash);
+            Err(failed(state, address, Some(&workspace)))
+        }
+        Outcome::IntegrationOff => {
+            throttle.remember_good(&workspace, &hash, Instant::now());
+            Err(ApiError::integration_off())
+        }
     }
+}
+
+/// A failed attempt: counted against the address and the workspace; 401, or 429 when
+/// either had already used up its failures.
+fn failed(state: &ScimState, address: Option<IpAddr>, workspace: Option<&str>) -> ApiError {
+    match state
+        .throttle
+        .record_failure(address, workspace, Instant::now())
+    {
+        Some(wait) => throttled(state, wait),
+        None => {
+            state.counters.auth_failures.inc();
+            ApiError::unauthorized()
+        }
+    }
+}
+
+fn throttled(state: &ScimState, wait: Duration) -> ApiError {
+    state.counters.auth_throttled.inc();
+    // Whole seconds, rounded up: retrying a moment early would only be refused again.
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::too_many_failures(seconds.max(1))
 }

@@ -3,7 +3,7 @@
 //! do. This is the one place where errors become responses.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
+use actix_web::http::header::{ALLOW, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use scim_model::{ScimError, ScimType};
 
@@ -15,7 +15,7 @@ pub const SCIM_JSON: &str = "application/scim+json";
 pub struct ApiError {
     /// Boxed: errors travel through every handler's `Result`, and should stay small.
     body: Box<ScimError>,
-    header: Option<(actix_web::http::header::HeaderName, &'static str)>,
+    header: Option<(HeaderName, HeaderValue)>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -52,8 +52,27 @@ impl ApiError {
             )),
             header: Some((
                 WWW_AUTHENTICATE,
-                "Bearer realm=\"Spark SCIM\", error=\"invalid_token\"",
+                HeaderValue::from_static("Bearer realm=\"Spark SCIM\", error=\"invalid_token\""),
             )),
+        }
+    }
+
+    /// 429: too many failed token attempts from this address or on this workspace; the
+    /// caller may try again after `retry_after_secs` (also in `Retry-After`).
+    pub fn too_many_failures(retry_after_secs: u64) -> Self {
+        Self {
+            body: Box::new(ScimError::new(
+                429,
+                None,
+                format!(
+                    "Too many failed authentication attempts from this address or on this \
+                     workspace. Check the SCIM token in Okta's provisioning settings \
+                     (Authentication Mode: HTTP Header): it must be a token minted for this \
+                     workspace in Spark (Settings → Integrations → Okta SCIM) and not revoked \
+                     or rotated since. Then retry after {retry_after_secs} seconds."
+                ),
+            )),
+            header: Some((RETRY_AFTER, HeaderValue::from(retry_after_secs))),
         }
     }
 
@@ -81,7 +100,7 @@ impl ApiError {
                 None,
                 "This endpoint is read-only: only GET is allowed.",
             )),
-            header: Some((ALLOW, "GET")),
+            header: Some((ALLOW, HeaderValue::from_static("GET"))),
         }
     }
 
@@ -175,7 +194,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(SCIM_JSON);
         if let Some((name, value)) = &self.header {
-            response.insert_header((name.clone(), *value));
+            response.insert_header((name.clone(), value.clone()));
         }
         let body = serde_json::to_string(&self.body).unwrap_or_default();
         response.body(body)

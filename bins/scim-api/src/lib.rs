@@ -10,9 +10,11 @@ mod auth;
 mod cursor;
 mod discovery;
 mod error;
+pub mod fuzzing;
 mod groups;
 mod positions;
 mod query;
+mod throttle;
 mod users;
 
 use std::sync::Arc;
@@ -38,6 +40,7 @@ pub struct ScimState {
     cursors: cursor::CursorCodec,
     positions: Arc<positions::PositionCache>,
     totals: Arc<positions::TotalCache>,
+    throttle: Arc<throttle::AuthThrottle>,
     counters: Counters,
 }
 
@@ -46,6 +49,7 @@ pub struct ScimState {
 struct Counters {
     users_served: Counter,
     auth_failures: Counter,
+    auth_throttled: Counter,
 }
 
 impl ScimState {
@@ -74,6 +78,15 @@ impl ScimState {
             "Requests refused for a missing, unknown or revoked bearer token",
             counters.auth_failures.clone(),
         );
+        metrics.register(
+            "token_authentication_throttled",
+            "Requests refused with 429 after too many failed token attempts from their \
+             address or on their workspace",
+            counters.auth_throttled.clone(),
+        );
+        let throttle = Arc::new(throttle::AuthThrottle::new(
+            throttle::Limits::from_settings(&settings),
+        ));
         Self {
             cursors: cursor::CursorCodec::new(&secret, service.cursor_timeout_secs),
             db,
@@ -81,6 +94,7 @@ impl ScimState {
             service: Arc::new(service),
             positions: Arc::new(positions::PositionCache::default()),
             totals: Arc::new(positions::TotalCache::default()),
+            throttle,
             counters,
         }
     }

@@ -36,7 +36,12 @@ pub struct CheckedQuery {
 /// The query parameters of a GET, percent-decoded (`+` is a space, as Okta sometimes
 /// sends), as a search request.
 pub fn from_query_string(request: &HttpRequest) -> Result<SearchRequest, ApiError> {
-    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(request.query_string())
+    from_query(request.query_string())
+}
+
+/// [`from_query_string`] on the query string itself (without `?`).
+pub fn from_query(query_string: &str) -> Result<SearchRequest, ApiError> {
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query_string)
         .map_err(|e| {
             ApiError::bad_request(
                 ScimType::InvalidValue,

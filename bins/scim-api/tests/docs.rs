@@ -53,7 +53,9 @@ fn every_scim_error_is_in_the_troubleshooting_table() {
         missing.is_empty(),
         "add these scimTypes to docs/troubleshooting.md: {missing:?}"
     );
-    for status in ["401", "403", "404", "405", "413", "500", "501", "503"] {
+    for status in [
+        "401", "403", "404", "405", "413", "429", "500", "501", "503",
+    ] {
         assert!(
             table.contains(&format!("| `{status}` |")),
             "status {status} is not in the table"

@@ -100,6 +100,20 @@ pub struct PublicSettings {
 pub struct SecuritySettings {
     /// Permits http issuers on loopback and non-Secure cookies: local dev and tests only.
     pub allow_insecure_http: bool,
+    /// scim-api: failed bearer-token attempts one client address may make per window
+    /// before it is answered 429 (0: no limit per address).
+    pub auth_failures_per_address: u32,
+    /// scim-api: failed bearer-token attempts on one workspace host per window before
+    /// failures there are answered 429 (0: no limit per workspace).
+    pub auth_failures_per_workspace: u32,
+    /// scim-api: the window, in seconds, the two failure limits count over.
+    pub auth_failure_window_secs: u64,
+    /// How many proxies in front of the services append to `X-Forwarded-For`. 0 (the
+    /// default): the client address is the TCP peer's and `X-Forwarded-For` is ignored;
+    /// N: it is the N-th address from the right of `X-Forwarded-For` (the one the
+    /// outermost trusted proxy saw). Set it only when the services are reachable
+    /// solely through those proxies, or clients choose their own address.
+    pub trusted_proxy_hops: u32,
 }
 
 /// `[secrets]`.
@@ -138,6 +152,10 @@ scim_port = 8081
 
 [security]
 allow_insecure_http = false
+auth_failures_per_address = 20
+auth_failures_per_workspace = 100
+auth_failure_window_secs = 60
+trusted_proxy_hops = 0
 
 [secrets]
 "#;
@@ -218,6 +236,11 @@ impl Settings {
             return Err(SettingsError::Invalid(format!(
                 "public.base_domain `{domain}` is not a host name (e.g. spark.work or localhost)"
             )));
+        }
+        if self.security.auth_failure_window_secs == 0 {
+            return Err(SettingsError::Invalid(
+                "security.auth_failure_window_secs must be at least 1".into(),
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(SettingsError::Invalid(
@@ -368,6 +391,38 @@ mod tests {
         let err = Settings::from_sources(None, &env(&[("SPARK__PUBLIC__AUTH_PORT", "eighty")]))
             .unwrap_err();
         assert!(err.to_string().contains("auth_port"), "{err}");
+    }
+
+    #[test]
+    fn failure_limits_have_defaults_and_can_be_set() {
+        let s = Settings::from_sources(None, &[]).unwrap();
+        assert_eq!(s.security.auth_failures_per_address, 20);
+        assert_eq!(s.security.auth_failures_per_workspace, 100);
+        assert_eq!(s.security.auth_failure_window_secs, 60);
+        assert_eq!(s.security.trusted_proxy_hops, 0);
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                ("SPARK__SECURITY__AUTH_FAILURES_PER_ADDRESS", "5"),
+                ("SPARK__SECURITY__AUTH_FAILURES_PER_WORKSPACE", "0"),
+                ("SPARK__SECURITY__AUTH_FAILURE_WINDOW_SECS", "2"),
+                ("SPARK__SECURITY__TRUSTED_PROXY_HOPS", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.security.auth_failures_per_address, 5);
+        assert_eq!(s.security.auth_failures_per_workspace, 0);
+        assert_eq!(s.security.auth_failure_window_secs, 2);
+        assert_eq!(s.security.trusted_proxy_hops, 1);
+        let err = Settings::from_sources(
+            None,
+            &env(&[("SPARK__SECURITY__AUTH_FAILURE_WINDOW_SECS", "0")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("auth_failure_window_secs"),
+            "{err}"
+        );
     }
 
     #[test]

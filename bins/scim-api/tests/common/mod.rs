@@ -21,6 +21,11 @@ pub struct Service<'db> {
 
 impl<'db> Service<'db> {
     pub fn start(db: &'db TestDatabase) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    /// [`Service::start`] with more configuration, as `SPARK__SECTION__KEY` variables.
+    pub fn start_with(db: &'db TestDatabase, extra_env: &[(&str, &str)]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let env: Vec<(String, String)> = [
@@ -32,6 +37,7 @@ impl<'db> Service<'db> {
             ),
         ]
         .into_iter()
+        .chain(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())))
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let settings = settings::Settings::from_sources(None, &env).unwrap();
@@ -76,6 +82,18 @@ impl<'db> Service<'db> {
     pub fn request(&self, method: reqwest::Method, workspace: &str, path: &str) -> RequestBuilder {
         self.client.request(method, self.url(workspace, path))
     }
+
+    /// A client like [`Service::client`] that also reaches these workspaces' hosts.
+    pub fn client_for(&self, workspaces: &[&str]) -> Client {
+        workspaces
+            .iter()
+            .fold(Client::builder(), |builder, workspace| {
+                builder.resolve(&format!("{workspace}.localhost"), self.addr)
+            })
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
 }
 
 impl Drop for Service<'_> {
@@ -101,6 +119,16 @@ pub fn live_workspace(db: &TestDatabase, slug: &str) -> (Tenant, String) {
         .mint(&(&tenant.id).into(), "Okta", "test", chrono::Utc::now())
         .unwrap();
     (tenant, minted.token.into_exposed_secret())
+}
+
+/// Another SCIM token for a tenant; returns it.
+pub fn mint_token(db: &TestDatabase, tenant: &Tenant, label: &str) -> String {
+    let mut tokens = ScimTokens::new(db.scim_tokens(&Actor::operator("test")));
+    tokens
+        .mint(&(&tenant.id).into(), label, "test", chrono::Utc::now())
+        .unwrap()
+        .token
+        .into_exposed_secret()
 }
 
 pub fn employee(
@@ -163,4 +191,92 @@ pub fn assert_error(response: Response, status: u16) -> Value {
         "a detail that helps: {body}"
     );
     body
+}
+
+impl<'db> Service<'db> {
+    /// The service on `database` — a pool of the caller's making, e.g. one that reaches
+    /// the test database through a proxy — with `extra_env` (`SPARK__…` pairs) over the
+    /// settings `start` uses.
+    pub fn start_on(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), db.database_url().to_owned()),
+            ("SPARK__PUBLIC__SCIM_PORT".into(), addr.port().to_string()),
+            (
+                "SPARK__SECRETS__ENCRYPTION_KEY".into(),
+                "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=".into(),
+            ),
+        ];
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let settings = settings::Settings::from_sources(None, &env).unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = scim_api::serve(listener, database, settings).unwrap();
+                sender.send(server.handle()).unwrap();
+                server.await.unwrap();
+            });
+        });
+        let handle = receiver.recv().unwrap();
+        Service {
+            db,
+            addr,
+            client: Self::client_builder(addr).build().unwrap(),
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// A client whose connections come from `local`, another loopback address (any of
+    /// 127.0.0.0/8 reaches the service): a second caller with its own source address.
+    pub fn client_from(&self, local: &str) -> Client {
+        Self::client_builder(self.addr)
+            .local_address(local.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    fn client_builder(addr: SocketAddr) -> reqwest::blocking::ClientBuilder {
+        Client::builder()
+            .resolve("acme.localhost", addr)
+            .resolve("globex.localhost", addr)
+            .resolve("nowhere.localhost", addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
+    }
+
+    /// `GET path` on a workspace host with `client` and a bearer token.
+    pub fn get_as(&self, client: &Client, workspace: &str, path: &str, token: &str) -> Response {
+        client
+            .get(self.url(workspace, path))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    }
+
+    /// The value of one counter (or other sample without labels) in `/metrics`.
+    pub fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("http://127.0.0.1:{}/metrics", self.addr.port()))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
 }
