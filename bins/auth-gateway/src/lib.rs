@@ -53,7 +53,7 @@ use web_runtime::Metrics;
 
 pub use error::{ERROR_CODES, Format, PageError, codes};
 pub use html::{content_security_policy, escape};
-pub use rules::{login_hint, return_to, target_return_to};
+pub use rules::{ParamError, login_hint, params, return_to, target_return_to};
 
 /// The largest request body accepted (an initiate form is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
