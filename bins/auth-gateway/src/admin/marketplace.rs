@@ -142,12 +142,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
-    let fields = super::form_fields(&body)?;
-    admin.check_csrf(
-        &request,
-        fields.get(crate::csrf::FORM_FIELD).map(String::as_str),
-    )?;
+    let (admin, fields) = super::form_change(&state, &request, &body).await?;
     let step = fields
         .get("action")
         .and_then(|a| Step::parse(a))

@@ -193,6 +193,30 @@ pub(crate) async fn admin(
     })
 }
 
+/// The admin behind a change through the JSON API, CSRF-checked (the `X-CSRF-Token`
+/// header).
+pub(crate) async fn api_change(
+    state: &GatewayState,
+    request: &HttpRequest,
+) -> Result<Admin, PageError> {
+    let admin = admin(state, request, Format::Json).await?;
+    admin.check_csrf(request, None).map_err(PageError::json)?;
+    Ok(admin)
+}
+
+/// The admin behind a submitted form, CSRF-checked (the form's `csrf_token`), with the
+/// form's fields.
+pub(crate) async fn form_change(
+    state: &GatewayState,
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<(Admin, HashMap<String, String>), PageError> {
+    let admin = admin(state, request, Format::Html).await?;
+    let fields = form_fields(body)?;
+    admin.check_csrf(request, fields.get(csrf::FORM_FIELD).map(String::as_str))?;
+    Ok((admin, fields))
+}
+
 /// A submitted form's fields (`application/x-www-form-urlencoded`).
 pub(crate) fn form_fields(body: &[u8]) -> Result<HashMap<String, String>, PageError> {
     std::str::from_utf8(body)

@@ -210,8 +210,7 @@ pub async fn api_mint(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     let asked: MintRequest = super::json_body(&body)?;
     let minted = mint(&state, &admin, &asked.label)
         .await
@@ -228,8 +227,7 @@ pub async fn api_revoke(
     request: HttpRequest,
     id: aw::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     let id = token_id(&id).map_err(PageError::json)?;
     let revoked = revoke(&state, &admin, id).await.map_err(PageError::json)?;
     Ok(super::json(
@@ -244,8 +242,7 @@ pub async fn api_rotate(
     request: HttpRequest,
     id: aw::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     let id = token_id(&id).map_err(PageError::json)?;
     let minted = rotate(&state, &admin, id).await.map_err(PageError::json)?;
     Ok(super::json(
@@ -260,12 +257,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
-    let fields = super::form_fields(&body)?;
-    admin.check_csrf(
-        &request,
-        fields.get(crate::csrf::FORM_FIELD).map(String::as_str),
-    )?;
+    let (admin, fields) = super::form_change(&state, &request, &body).await?;
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let outcome = match field("action") {
         "mint" => match mint(&state, &admin, field("label")).await {

@@ -187,8 +187,7 @@ pub async fn api_put(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     let submitted: Submitted = super::json_body(&body)?;
     let saved = save(&state, &admin, submitted)
         .await
@@ -204,8 +203,7 @@ pub async fn api_delete(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     if remove(&state, &admin).await.map_err(PageError::json)? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -224,8 +222,7 @@ pub async fn api_test(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
+    let admin = super::api_change(&state, &request).await?;
     let asked: TestRequest = super::json_body(&body)?;
     let provider = test(&state, &admin, asked.org_url)
         .await
@@ -246,12 +243,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
-    let mut fields = super::form_fields(&body)?;
-    admin.check_csrf(
-        &request,
-        fields.get(crate::csrf::FORM_FIELD).map(String::as_str),
-    )?;
+    let (admin, mut fields) = super::form_change(&state, &request, &body).await?;
     let mut take = |name: &str| fields.remove(name).unwrap_or_default();
     let action = take("action");
     let submitted = Submitted {
