@@ -57,6 +57,8 @@ error_codes! {
     RETURN_TO_INVALID,
     /// A request parameter is repeated, over-long or malformed.
     REQUEST_INVALID,
+    /// A request body over the gateway's limit.
+    REQUEST_TOO_LARGE,
     /// `/api/me` without a live session.
     NOT_SIGNED_IN,
     /// A state-changing request failed the Origin/Referer or CSRF-token check.
@@ -254,6 +256,20 @@ impl PageError {
              admins to make the change, or to give you the admin role.",
         )
         .headed("You do not have access to this page")
+    }
+
+    /// 413 for a body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            codes::REQUEST_TOO_LARGE,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The request is larger than Spark accepts here ({} KiB at most). Reload the \
+                 page and submit the form again, with shorter values.",
+                limit / 1024
+            ),
+        )
+        .headed("This request is too large")
     }
 
     /// 405 for a method the route does not take.

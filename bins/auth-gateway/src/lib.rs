@@ -250,6 +250,7 @@ pub fn serve(
     });
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(oversize_bodies())
             .wrap(html::security_headers(&auth_origin))
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
             .configure(configure(state.clone(), metrics.clone()))
@@ -258,6 +259,32 @@ pub fn serve(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// A body over [`MAX_BODY_BYTES`] is refused by actix before any handler runs; this
+/// turns that bare 413 into the gateway's own error (a page, or JSON on the JSON API).
+pub fn oversize_bodies<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> {
+    use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+    ErrorHandlers::new().handler(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        |response: actix_web::dev::ServiceResponse<B>| {
+            // The JSON API (admin, `/api/me`) answers JSON; the browser's sign-in routes
+            // under `/api/OktaAuth/` answer pages.
+            let path = response.request().path();
+            let format = if path.starts_with("/api/") && !path.starts_with("/api/OktaAuth/") {
+                Format::Json
+            } else {
+                Format::Html
+            };
+            let page = actix_web::ResponseError::error_response(
+                &PageError::too_large(MAX_BODY_BYTES).rendered(format),
+            );
+            let (request, _) = response.into_parts();
+            Ok(ErrorHandlerResponse::Response(
+                actix_web::dev::ServiceResponse::new(request, page).map_into_right_body(),
+            ))
+        },
+    )
 }
 
 /// How often expired login transactions, one-time codes and sessions are deleted.
