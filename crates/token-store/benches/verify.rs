@@ -41,6 +41,24 @@ fn parse_and_hash(c: &mut Criterion) {
     group.bench_function("reject_typo", |b| {
         b.iter(|| TokenHash::of_presented(SecretKind::ScimToken, black_box(&typo)));
     });
+    // Where the mistake is changes nothing: the checksum covers the whole body either way.
+    for (name, position) in [
+        ("reject_typo_first_char", 11),
+        ("reject_typo_last_char", presented.len() - 1),
+    ] {
+        let typo: String = presented
+            .chars()
+            .enumerate()
+            .map(|(index, c)| match (index == position, c) {
+                (true, 'A') => 'B',
+                (true, _) => 'A',
+                _ => c,
+            })
+            .collect();
+        group.bench_function(name, |b| {
+            b.iter(|| TokenHash::of_presented(SecretKind::ScimToken, black_box(&typo)));
+        });
+    }
     group.finish();
 }
 
@@ -56,6 +74,16 @@ fn full_verify(c: &mut Criterion) {
     let now = Utc::now();
     c.bench_function("verify/memory_repository", |b| {
         b.iter(|| tokens.verify(&tenant, black_box(&presented), now).is_ok());
+    });
+    // A well-formed token that is not the tenant's: the same parse and hash, one lookup
+    // that finds nothing. The lookup is by SHA-256, so no prefix of the stored token can
+    // be approached character by character.
+    let Ok((stranger, _)) = SecretToken::mint(SecretKind::ScimToken) else {
+        return;
+    };
+    let stranger = stranger.expose_secret().to_owned();
+    c.bench_function("verify/unknown_well_formed_token", |b| {
+        b.iter(|| tokens.verify(&tenant, black_box(&stranger), now).is_err());
     });
 }
 
