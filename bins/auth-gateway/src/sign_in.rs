@@ -8,8 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use chrono::Utc;
 use oidc_client::{Callback, ClientCredentials, ErrorCode, InitiateLogin, OrgUrl};
 use persistence::{
-    Actor, CodePurpose, Consumed, Database, NewLoginTransaction, NewOneTimeCode, OktaSsoConfig,
-    SignInMatch, Tenant, TenantId,
+    Consumed, Database, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant, TenantId,
 };
 use token_store::{SecretKind, SecretToken, TokenHash};
 
@@ -428,11 +427,15 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
     let (employee_id, newly_linked) = db(state, move |db| {
         let tenant = tenant_for_db;
         let now = Utc::now();
-        let matched = db.employee_identities().resolve_sign_in(
+        // The hand-off is stored in the same transaction as the match, for whoever
+        // matched, if active.
+        let matched = db.employee_identities().resolve_and_hand_off(
             &tenant.id,
             &signed_in.issuer,
             &signed_in.subject,
             &signed_in.email,
+            &handoff_hash,
+            return_to,
             now,
         )?;
         let (employee, newly_linked) = match matched {
@@ -454,22 +457,6 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
                 ));
             }
         };
-        db.one_time_codes()
-            .create(
-                &tenant.id,
-                NewOneTimeCode {
-                    code_hash: handoff_hash,
-                    purpose: CodePurpose::SessionHandoff,
-                    employee_id: employee.id.clone(),
-                    return_to,
-                },
-                &Actor::employee(employee.id.as_str()),
-                now,
-            )
-            .map_err(|e| match e {
-                persistence::Error::NotFound(_) => deactivated(&tenant),
-                other => PageError::from(other),
-            })?;
         Ok((employee.id, newly_linked))
     })
     .await?;

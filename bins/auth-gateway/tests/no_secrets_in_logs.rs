@@ -150,7 +150,9 @@ fn exercise_every_secret(db: &TestDatabase) -> Vec<String> {
     let scim_url = format!("http://acme.localhost:{}/scim/v2/Users", scim.addr.port());
     let listed = okta.get(&scim_url).bearer_auth(&token).send().unwrap();
     assert_eq!(listed.status(), 200);
-    let mistyped = format!("{}x", &token[..token.len() - 1]);
+    // The last character changed (to one it is not).
+    let last = if token.ends_with('x') { 'y' } else { 'x' };
+    let mistyped = format!("{}{last}", &token[..token.len() - 1]);
     secrets.push(mistyped.clone());
     let refused = okta.get(&scim_url).bearer_auth(&mistyped).send().unwrap();
     assert_eq!(refused.status(), 401);

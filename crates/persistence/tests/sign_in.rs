@@ -456,4 +456,33 @@ backend_tests! {
         assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-new", "ada@acme.com", now()).unwrap(), SignInMatch::Deactivated(_)));
         assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "a deactivated employee is not linked");
     }
+
+    fn a_match_and_its_hand_off_are_one_step(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let ids = db.employee_identities();
+        let iss = "https://acme.okta.com";
+        let redeem = |code: &TokenHash| db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, code, now()).unwrap();
+
+        // A match: the hand-off is stored for the employee who matched, with return_to.
+        let code = hash(SecretKind::HandoffCode);
+        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "Ada@acme.com", &code, Some("/people".into()), now()).unwrap();
+        assert!(matches!(matched, SignInMatch::Employee { newly_linked: true, .. }), "{matched:?}");
+        let used = redeem(&code).fresh().unwrap();
+        assert_eq!((used.employee_id, used.return_to.as_deref()), (ada.id.clone(), Some("/people")));
+        // Nobody, or a deactivated employee: no hand-off exists.
+        let code = hash(SecretKind::HandoffCode);
+        assert_eq!(ids.resolve_and_hand_off(&acme.id, iss, "00u-x", "nobody@acme.com", &code, None, now()).unwrap(), SignInMatch::NoSuchEmployee);
+        assert_eq!(redeem(&code), Consumed::Unknown);
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        let code = hash(SecretKind::HandoffCode);
+        assert!(matches!(ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", &code, None, now()).unwrap(), SignInMatch::Deactivated(_)));
+        assert_eq!(redeem(&code), Consumed::Unknown);
+        // A bad return_to refuses the whole step: no link, no code.
+        db.employees().set_active(&acme.id, "ada@acme.com", true, &operator()).unwrap();
+        let code = hash(SecretKind::HandoffCode);
+        let refused = ids.resolve_and_hand_off(&acme.id, iss, "00u-new", "ada@acme.com", &code, Some("/".repeat(3_000)), now());
+        assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
+        assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "rolled back");
+    }
 }

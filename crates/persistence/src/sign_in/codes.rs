@@ -136,19 +136,7 @@ impl OneTimeCodes<'_> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<OneTimeCode> {
-        check_optional("return_to", new.return_to.as_deref(), 2_000)?;
-        let created_at = stored(now);
-        let row = CodeRow {
-            code_hash: new.code_hash.to_hex(),
-            purpose: new.purpose.as_str().to_owned(),
-            tenant_id: tenant.0.clone(),
-            employee_id: new.employee_id.0.clone(),
-            return_to: new.return_to,
-            created_by: actor.as_str().to_owned(),
-            created_at,
-            expires_at: created_at + new.purpose.ttl(),
-            consumed_at: None,
-        };
+        let row = CodeRow::new(tenant, &new, actor, now)?;
         let purpose = new.purpose;
         let work = |conn: &mut DbConnection| {
             let email = super::identities::require_active(conn, tenant, &new.employee_id)?;
@@ -243,4 +231,48 @@ pub(crate) fn consume_in(
         Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
         Some(_) => Consumed::Expired,
     })
+}
+
+impl CodeRow {
+    fn new(
+        tenant: &TenantId,
+        new: &NewOneTimeCode,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        check_optional("return_to", new.return_to.as_deref(), 2_000)?;
+        let created_at = stored(now);
+        Ok(CodeRow {
+            code_hash: new.code_hash.to_hex(),
+            purpose: new.purpose.as_str().to_owned(),
+            tenant_id: tenant.0.clone(),
+            employee_id: new.employee_id.0.clone(),
+            return_to: new.return_to.clone(),
+            created_by: actor.as_str().to_owned(),
+            created_at,
+            expires_at: created_at + new.purpose.ttl(),
+            consumed_at: None,
+        })
+    }
+}
+
+/// Stores a session hand-off code inside the caller's write transaction, for an employee
+/// the caller has just found active in it (hand-offs are not audited).
+pub(crate) fn insert_handoff_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    new: &NewOneTimeCode,
+    now: DateTime<Utc>,
+) -> Result<OneTimeCode> {
+    if new.purpose != CodePurpose::SessionHandoff {
+        return Err(Error::Invalid(
+            "only hand-off codes are stored this way".into(),
+        ));
+    }
+    let actor = Actor::employee(new.employee_id.as_str());
+    let row = CodeRow::new(tenant, new, &actor, now)?;
+    diesel::insert_into(one_time_codes::table)
+        .values(&row)
+        .execute(conn)?;
+    row.into_domain()
 }

@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use token_store::TokenHash;
 
-use super::stored;
+use super::{NewOneTimeCode, stored};
 use crate::Database;
 use crate::connection::DbConnection;
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
@@ -43,19 +44,7 @@ impl EmployeeIdentities<'_> {
         issuer: &str,
         subject: &str,
     ) -> Result<Option<Employee>> {
-        // One round trip: the employee whose id the identity names.
-        let linked = employee_identities::table
-            .filter(employee_identities::tenant_id.eq(tenant.as_str()))
-            .filter(employee_identities::issuer.eq(issuer))
-            .filter(employee_identities::subject.eq(subject))
-            .select(employee_identities::employee_id);
-        let row = employees::table
-            .filter(employees::tenant_id.eq(tenant.as_str()))
-            .filter(employees::id.eq_any(linked))
-            .select(EmployeeRow::as_select())
-            .first(&mut *self.db.conn()?)
-            .optional()?;
-        Ok(row.map(EmployeeRow::into_domain))
+        linked_employee(&mut *self.db.conn()?, tenant, issuer, subject)
     }
 
     /// Links (issuer, subject) to an employee of `tenant`. Linking the same pair to the
@@ -85,36 +74,108 @@ impl EmployeeIdentities<'_> {
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<SignInMatch> {
-        if issuer.is_empty() || subject.is_empty() {
-            return Err(Error::Invalid(
-                "a sign-in needs both an issuer and a subject".into(),
-            ));
-        }
-        if let Some(employee) = self.find_employee(tenant, issuer, subject)? {
-            if !employee.active {
-                return Ok(SignInMatch::Deactivated(employee));
+        check_identity(issuer, subject)?;
+        self.db
+            .write_transient(|conn| resolve_in(conn, tenant, issuer, subject, email, now))
+    }
+
+    /// [`resolve_sign_in`](Self::resolve_sign_in) and, for an active employee, a session
+    /// hand-off code (hash `handoff`, landing on `return_to`) for them — one
+    /// transaction, so this step of a sign-in costs one commit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve_and_hand_off(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        subject: &str,
+        email: &str,
+        handoff: &TokenHash,
+        return_to: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<SignInMatch> {
+        check_identity(issuer, subject)?;
+        self.db.write_transient(|conn| {
+            let matched = resolve_in(conn, tenant, issuer, subject, email, now)?;
+            if let SignInMatch::Employee { employee, .. } = &matched {
+                let code = NewOneTimeCode {
+                    code_hash: *handoff,
+                    purpose: super::CodePurpose::SessionHandoff,
+                    employee_id: employee.id.clone(),
+                    return_to,
+                };
+                super::codes::insert_handoff_in(conn, tenant, &code, now)?;
             }
-            self.db.write_transient(|conn| {
-                touch(conn, tenant, issuer, subject, now)?;
-                Ok(())
-            })?;
-            return Ok(SignInMatch::Employee {
-                employee,
-                newly_linked: false,
-            });
-        }
-        let Some(employee) = self.db.employees().find_by_email(tenant, email)? else {
-            return Ok(SignInMatch::NoSuchEmployee);
-        };
+            Ok(matched)
+        })
+    }
+}
+
+fn check_identity(issuer: &str, subject: &str) -> Result<()> {
+    if issuer.is_empty() || subject.is_empty() {
+        return Err(Error::Invalid(
+            "a sign-in needs both an issuer and a subject".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// [`EmployeeIdentities::resolve_sign_in`] inside a write transaction.
+fn resolve_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    issuer: &str,
+    subject: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<SignInMatch> {
+    if let Some(employee) = linked_employee(conn, tenant, issuer, subject)? {
         if !employee.active {
             return Ok(SignInMatch::Deactivated(employee));
         }
-        self.link(tenant, issuer, subject, &employee.id, now)?;
-        Ok(SignInMatch::Employee {
+        touch(conn, tenant, issuer, subject, now)?;
+        return Ok(SignInMatch::Employee {
             employee,
-            newly_linked: true,
-        })
+            newly_linked: false,
+        });
     }
+    let row = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::email_key.eq(crate::employees::email_key(email)))
+        .select(EmployeeRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(employee) = row.map(EmployeeRow::into_domain) else {
+        return Ok(SignInMatch::NoSuchEmployee);
+    };
+    if !employee.active {
+        return Ok(SignInMatch::Deactivated(employee));
+    }
+    link_in(conn, tenant, issuer, subject, &employee.id, now)?;
+    Ok(SignInMatch::Employee {
+        employee,
+        newly_linked: true,
+    })
+}
+
+/// The employee an (issuer, subject) pair names, in one round trip.
+fn linked_employee(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<Employee>> {
+    let linked = employee_identities::table
+        .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+        .filter(employee_identities::issuer.eq(issuer))
+        .filter(employee_identities::subject.eq(subject))
+        .select(employee_identities::employee_id);
+    let row = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::id.eq_any(linked))
+        .select(EmployeeRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(EmployeeRow::into_domain))
 }
 
 fn touch(
