@@ -438,6 +438,32 @@ impl Employees<'_> {
             }
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Okta's import walk — no filter, id order, from the start or after the last id
+        // of the previous page — as a static query: both backends then reuse its prepared
+        // statement (a boxed query is prepared anew on every call).
+        if filter.is_none() && matches!(order, UserOrder::Id) {
+            let mine = employees::table.filter(employees::tenant_id.eq(tenant.as_str()));
+            let rows: Option<Vec<EmployeeRow>> = match start {
+                PageStart::AfterId(after) => Some(
+                    mine.filter(employees::id.gt(after.as_str()))
+                        .order(employees::id.asc())
+                        .limit(limit)
+                        .select(EmployeeRow::as_select())
+                        .load(conn)?,
+                ),
+                PageStart::Offset(0) => Some(
+                    mine.order(employees::id.asc())
+                        .limit(limit)
+                        .select(EmployeeRow::as_select())
+                        .load(conn)?,
+                ),
+                PageStart::Offset(_) => None,
+            };
+            if let Some(rows) = rows {
+                let users = with_managers(conn, tenant, rows)?;
+                return Ok(UserPage { total, users });
+            }
+        }
         page = match order {
             UserOrder::Id => page.order(employees::id.asc()),
             UserOrder::By(key, direction) => sorted(page, key, direction),
@@ -525,7 +551,9 @@ fn with_managers(
     let names: std::collections::HashMap<String, Option<String>> = if manager_ids.is_empty() {
         std::collections::HashMap::new()
     } else {
-        tenant_users(tenant)
+        // Not boxed, so PostgreSQL reuses the prepared statement (`= ANY($2)`).
+        employees::table
+            .filter(employees::tenant_id.eq(tenant.as_str()))
             .filter(employees::id.eq_any(manager_ids))
             .select((
                 employees::id,
