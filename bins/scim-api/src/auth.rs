@@ -87,10 +87,15 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     let db = state.db.clone();
     let slug = workspace.clone();
     let outcome = web_runtime::blocking(move || -> persistence::Result<Outcome> {
-        let Some((tenant, okta)) = db.tenants().find_with_okta(&slug)? else {
+        // The tenant, its integration state and the token with this hash: one query.
+        let Some((tenant, okta, found)) = db.tenants().find_with_okta_and_token(&slug, &hash)?
+        else {
             return Ok(Outcome::Refused);
         };
-        let mut tokens = ScimTokens::new(db.scim_tokens(&Actor::system()));
+        let store = db
+            .scim_tokens(&Actor::system())
+            .with_found(&tenant.id, &hash, found);
+        let mut tokens = ScimTokens::new(store);
         match tokens.verify(&(&tenant.id).into(), &token, chrono::Utc::now()) {
             Ok(_) => {}
             Err(VerifyError::Storage(error)) => return Err(error),

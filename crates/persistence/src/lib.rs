@@ -207,6 +207,7 @@ impl Database {
         ScimTokenStore {
             db: self,
             actor: actor.clone(),
+            found: None,
         }
     }
 

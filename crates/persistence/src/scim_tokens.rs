@@ -20,7 +20,7 @@ use crate::tenants::TenantId;
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = scim_tokens)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct TokenRow {
+pub(crate) struct TokenRow {
     id: String,
     tenant_id: String,
     token_hash: String,
@@ -74,9 +74,39 @@ fn stored_time(at: DateTime<Utc>) -> NaiveDateTime {
 pub struct ScimTokenStore<'db> {
     pub(crate) db: &'db Database,
     pub(crate) actor: Actor,
+    /// A look-up by hash already made (tenant, hash, what it found), answered from memory
+    /// once: see [`ScimTokenStore::with_found`].
+    pub(crate) found: Option<(String, String, Option<StoredToken>)>,
+}
+
+impl TokenRow {
+    /// The stored token of a row, as the repository hands it out.
+    pub(crate) fn into_stored(self) -> Result<StoredToken> {
+        let hash = TokenHash::from_hex(&self.token_hash)
+            .map_err(|e| Error::Database(format!("a stored token hash is corrupt: {e}")))?;
+        Ok(StoredToken {
+            record: self.record(),
+            hash,
+        })
+    }
 }
 
 impl ScimTokenStore<'_> {
+    /// The store, knowing what the look-up of `hash` in `tenant` finds (from
+    /// [`Tenants::find_with_okta_and_token`](crate::Tenants::find_with_okta_and_token),
+    /// which fetched it with the tenant in one query): that one look-up is then not
+    /// repeated. Everything else goes to the database as usual.
+    #[must_use]
+    pub fn with_found(
+        mut self,
+        tenant: &TenantId,
+        hash: &TokenHash,
+        found: Option<StoredToken>,
+    ) -> Self {
+        self.found = Some((tenant.as_str().to_owned(), hash.to_hex(), found));
+        self
+    }
+
     fn load(
         conn: &mut DbConnection,
         tenant: &TokenTenant,
@@ -161,19 +191,20 @@ impl TokenRepository for ScimTokenStore<'_> {
         tenant: &TokenTenant,
         hash: &TokenHash,
     ) -> Result<Option<StoredToken>> {
+        let hex = hash.to_hex();
+        if let Some((known_tenant, known_hash, found)) = self.found.take()
+            && known_tenant == tenant.as_str()
+            && known_hash == hex
+        {
+            return Ok(found);
+        }
         let row = scim_tokens::table
-            .filter(scim_tokens::token_hash.eq(hash.to_hex()))
+            .filter(scim_tokens::token_hash.eq(hex))
             .filter(scim_tokens::tenant_id.eq(tenant.as_str()))
             .select(TokenRow::as_select())
             .first(&mut *self.db.conn()?)
             .optional()?;
-        let Some(row) = row else { return Ok(None) };
-        let stored_hash = TokenHash::from_hex(&row.token_hash)
-            .map_err(|e| Error::Database(format!("a stored token hash is corrupt: {e}")))?;
-        Ok(Some(StoredToken {
-            record: row.record(),
-            hash: stored_hash,
-        }))
+        row.map(TokenRow::into_stored).transpose()
     }
 
     fn get(&mut self, tenant: &TokenTenant, id: &TokenId) -> Result<Option<TokenRecord>> {

@@ -8,7 +8,8 @@ use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::integration::{IntegrationRow, OktaIntegration};
-use crate::schema::{okta_integrations, tenants};
+use crate::schema::{okta_integrations, scim_tokens, tenants};
+use crate::scim_tokens::TokenRow;
 
 /// A tenant's stable id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -206,6 +207,41 @@ impl Tenants<'_> {
             .first::<(TenantRow, IntegrationRow)>(&mut *self.db.conn()?)
             .optional()?;
         Ok(row.map(|(tenant, okta)| (tenant.into(), okta.into())))
+    }
+
+    /// [`find_with_okta`](Self::find_with_okta), and the tenant's SCIM token with this
+    /// hash if there is one, in one query: what every SCIM request looks up first. Hand
+    /// the token to [`ScimTokenStore::with_found`](crate::ScimTokenStore::with_found) so
+    /// `token-store` verifies it without looking it up again.
+    pub fn find_with_okta_and_token(
+        &self,
+        workspace: &str,
+        hash: &token_store::TokenHash,
+    ) -> Result<Option<(Tenant, OktaIntegration, Option<token_store::StoredToken>)>> {
+        let slug = workspace.trim().to_ascii_lowercase();
+        let row = tenants::table
+            .inner_join(okta_integrations::table)
+            .left_join(
+                scim_tokens::table.on(scim_tokens::tenant_id
+                    .eq(tenants::id)
+                    .and(scim_tokens::token_hash.eq(hash.to_hex()))),
+            )
+            .filter(tenants::workspace.eq(slug))
+            .select((
+                TenantRow::as_select(),
+                IntegrationRow::as_select(),
+                Option::<TokenRow>::as_select(),
+            ))
+            .first::<(TenantRow, IntegrationRow, Option<TokenRow>)>(&mut *self.db.conn()?)
+            .optional()?;
+        let Some((tenant, okta, token)) = row else {
+            return Ok(None);
+        };
+        Ok(Some((
+            tenant.into(),
+            okta.into(),
+            token.map(TokenRow::into_stored).transpose()?,
+        )))
     }
 
     /// The tenant of a workspace, or an error that says how to create it.

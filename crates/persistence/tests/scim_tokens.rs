@@ -93,4 +93,34 @@ backend_tests! {
         assert!(tokens.rotate(&acme, &TokenId::new("no-such-token"), "ops", Utc::now()).is_err());
         assert_eq!(tokens.list(&acme).unwrap().len(), 1);
     }
+
+    fn the_tenant_and_its_token_are_found_in_one_query(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let actor = Actor::operator("test");
+        let mut tokens = ScimTokens::new(db.scim_tokens(&actor));
+        let ours = tokens.mint(&TokenTenant::from(&acme.id), "Okta", "test", Utc::now()).unwrap();
+        let theirs = tokens.mint(&TokenTenant::from(&globex.id), "Okta", "test", Utc::now()).unwrap();
+        let hash_of = |t: &token_store::scim::MintedToken| {
+            token_store::TokenHash::of_presented(token_store::SecretKind::ScimToken, t.token.expose_secret()).unwrap()
+        };
+        // Our token on our workspace: found, and verifies from what was found.
+        let (tenant, okta, found) = db.tenants().find_with_okta_and_token("ACME", &hash_of(&ours)).unwrap().unwrap();
+        assert_eq!((tenant.id.clone(), okta.is_activated()), (acme.id.clone(), false));
+        assert_eq!(found.as_ref().map(|f| f.record.id.clone()), Some(ours.record.id.clone()));
+        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&ours), found);
+        assert!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), ours.token.expose_secret(), Utc::now()).is_ok());
+        // Another workspace's token: the tenant, but no token; verification says unknown.
+        let (tenant, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&theirs)).unwrap().unwrap();
+        assert!(found.is_none());
+        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&theirs), found);
+        assert!(matches!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), theirs.token.expose_secret(), Utc::now()), Err(VerifyError::Unknown)));
+        // Revoked: found, and refused as revoked.
+        tokens.revoke(&TokenTenant::from(&acme.id), &ours.record.id, Utc::now()).unwrap();
+        let (tenant, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&ours)).unwrap().unwrap();
+        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&ours), found);
+        assert!(matches!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), ours.token.expose_secret(), Utc::now()), Err(VerifyError::Revoked { .. })));
+        // No such workspace.
+        assert!(db.tenants().find_with_okta_and_token("nowhere", &hash_of(&ours)).unwrap().is_none());
+    }
 }
