@@ -20,7 +20,7 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Gateway, location, login_link, set_cookies, workspace};
+use common::{Gateway, location, login_link, session_cookie, workspace};
 use persistence::testing::TestDatabase;
 use persistence::{Actor, Change, EmployeeInput, Role, Tenant, backend_tests};
 use proptest::prelude::*;
@@ -110,15 +110,11 @@ fn build(db: &TestDatabase, gw: &Gateway, plans: &[Vec<Person>]) -> (Vec<Built>,
                 .send()
                 .unwrap();
             assert_eq!(location(&response), "/");
-            let cookie = set_cookies(&response)
-                .into_iter()
-                .find(|c| c.starts_with("spark_session="))
-                .unwrap();
             signed_in.push(SignedIn {
                 workspace: name.clone(),
                 email: email(person),
                 admin: person.admin,
-                cookie: cookie.split(';').next().unwrap().to_owned(),
+                cookie: format!("spark_session={}", session_cookie(&response)),
             });
         }
         built.push(Built {

@@ -91,11 +91,7 @@ fn exercise_every_secret(db: &TestDatabase) -> Vec<String> {
     let browser = gw.browser();
     let response = browser.get(gw.url("acme", &link)).send().unwrap();
     assert_eq!(location(&response), "/");
-    let session = common::set_cookies(&response)
-        .into_iter()
-        .find(|c| c.starts_with("spark_session="))
-        .unwrap();
-    secrets.push(session["spark_session=".len()..session.find(';').unwrap()].to_owned());
+    secrets.push(common::session_cookie(&response));
     let csrf = me(&browser, &gw, "acme").1["csrf_token"]
         .as_str()
         .unwrap()
@@ -180,11 +176,7 @@ fn exercise_every_secret(db: &TestDatabase) -> Vec<String> {
     let handoff = location(&handed);
     secrets.push(param(&handoff, "handoff"));
     let session = employee.get(&handoff).send().unwrap();
-    let cookie = common::set_cookies(&session)
-        .into_iter()
-        .find(|c| c.starts_with("spark_session="))
-        .unwrap();
-    secrets.push(cookie["spark_session=".len()..cookie.find(';').unwrap()].to_owned());
+    secrets.push(common::session_cookie(&session));
     assert_eq!(me(&employee, &gw, "acme").1["email"], "ada@acme.com");
     // Replays of used codes are refused (and logged as refusals).
     assert_eq!(employee.get(&handoff).send().unwrap().status(), 400);

@@ -60,6 +60,18 @@ impl<'db> Gateway<'db> {
         insecure: bool,
         extra: &[(&str, String)],
     ) -> Self {
+        Self::start_on(db, db.db().clone(), listener, insecure, extra)
+    }
+
+    /// On `database` — a pool of the caller's making, e.g. one that reaches the test
+    /// database through a proxy — with the settings of [`Gateway::start_configured`].
+    pub fn start_on(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        listener: TcpListener,
+        insecure: bool,
+        extra: &[(&str, String)],
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let env: Vec<(String, String)> = [
             ("DATABASE_URL", db.database_url().to_owned()),
@@ -72,7 +84,6 @@ impl<'db> Gateway<'db> {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let settings = settings::Settings::from_sources(None, &env).unwrap();
-        let database = db.db().clone();
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -108,6 +119,7 @@ impl<'db> Gateway<'db> {
         let mut builder = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .resolve("auth.localhost", self.addr);
         for ws in WORKSPACES {
             builder = builder.resolve(&format!("{ws}.localhost"), self.addr);
@@ -119,6 +131,7 @@ impl<'db> Gateway<'db> {
     pub fn bare_client(&self) -> Client {
         let mut builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .resolve("auth.localhost", self.addr);
         for ws in WORKSPACES {
             builder = builder.resolve(&format!("{ws}.localhost"), self.addr);
@@ -384,17 +397,21 @@ pub fn signed_in_browser(gw: &Gateway, tenant: &Tenant, email: &str) -> (Client,
         .send()
         .unwrap();
     assert_eq!(location(&response), "/");
-    let cookie = set_cookies(&response)
+    (browser, session_cookie(&response))
+}
+
+/// The value of the (development) session cookie a response sets.
+pub fn session_cookie(response: &Response) -> String {
+    let cookie = set_cookies(response)
         .into_iter()
         .find(|c| c.starts_with("spark_session="))
-        .unwrap();
-    let value = cookie
+        .unwrap_or_else(|| panic!("no session cookie set: {response:?}"));
+    cookie
         .split(';')
         .next()
         .unwrap()
         .trim_start_matches("spark_session=")
-        .to_owned();
-    (browser, value)
+        .to_owned()
 }
 
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [

@@ -26,45 +26,7 @@ impl<'db> Service<'db> {
 
     /// [`Service::start`] with more configuration, as `SPARK__SECTION__KEY` variables.
     pub fn start_with(db: &'db TestDatabase, extra_env: &[(&str, &str)]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let env: Vec<(String, String)> = [
-            ("DATABASE_URL", db.database_url().to_owned()),
-            ("SPARK__PUBLIC__SCIM_PORT", addr.port().to_string()),
-            (
-                "SPARK__SECRETS__ENCRYPTION_KEY",
-                "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=".to_owned(),
-            ),
-        ]
-        .into_iter()
-        .chain(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())))
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let settings = settings::Settings::from_sources(None, &env).unwrap();
-        let database = db.db().clone();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = scim_api::serve(listener, database, settings).unwrap();
-                sender.send(server.handle()).unwrap();
-                server.await.unwrap();
-            });
-        });
-        let handle = receiver.recv().unwrap();
-        let client = Client::builder()
-            .resolve("acme.localhost", addr)
-            .resolve("globex.localhost", addr)
-            .resolve("nowhere.localhost", addr)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Service {
-            db,
-            addr,
-            client,
-            handle,
-            thread: Some(thread),
-        }
+        Self::start_on(db, db.db().clone(), extra_env)
     }
 
     pub fn url(&self, workspace: &str, path: &str) -> String {
