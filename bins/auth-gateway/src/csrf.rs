@@ -8,6 +8,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{HeaderName, ORIGIN, REFERER};
+use subtle::ConstantTimeEq as _;
 
 use crate::error::{PageError, codes};
 
@@ -61,7 +62,7 @@ pub fn check(
         .map(str::to_owned)
         .or_else(|| header(HeaderName::from_static(HEADER)));
     let token_ok = match (session_token, sent.as_deref()) {
-        (Some(expected), Some(sent)) => constant_time_eq(expected.as_bytes(), sent.as_bytes()),
+        (Some(expected), Some(sent)) => bool::from(expected.as_bytes().ct_eq(sent.as_bytes())),
         _ => false,
     };
     let allowed = match policy {
@@ -80,11 +81,6 @@ pub fn check(
              refused. Reload the page in Spark and try again.",
         ))
     }
-}
-
-/// Equality whose time depends on the length only, not on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -422,10 +422,6 @@ impl Employees<'_> {
     ) -> Result<UserPage> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let mut page = tenant_users(tenant);
-        if let Some(filter) = filter {
-            page = page.filter(translate(filter)?);
-        }
         let total = match known_total {
             Some(total) => total,
             None => {
@@ -463,6 +459,10 @@ impl Employees<'_> {
                 let users = with_managers(conn, tenant, rows)?;
                 return Ok(UserPage { total, users });
             }
+        }
+        let mut page = tenant_users(tenant);
+        if let Some(filter) = filter {
+            page = page.filter(translate(filter)?);
         }
         page = match order {
             UserOrder::Id => page.order(employees::id.asc()),

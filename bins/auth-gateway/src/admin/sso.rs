@@ -55,8 +55,7 @@ async fn save(
     submitted: Submitted,
 ) -> Result<OktaSsoConfig, PageError> {
     admin.require_connected()?;
-    let org = OrgUrl::parse(&submitted.org_url, state.url_policy)
-        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    let org = parse_org_url(state, &submitted.org_url)?;
     let client_id = submitted.client_id.trim().to_owned();
     if client_id.is_empty() || client_id.len() > 2_000 || client_id.chars().any(char::is_control) {
         return Err(PageError::bad_request(
@@ -88,10 +87,7 @@ async fn save(
                 .on_field(CLIENT_SECRET)
             })?,
     };
-    state
-        .awaiting_okta(state.oidc.discover(&org))
-        .await
-        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    discover(state, &org).await?;
     let (tenant, actor) = (admin.tenant.id.clone(), admin.actor());
     let input = OktaSsoConfigInput {
         org_url: org.as_str().to_owned(),
@@ -130,10 +126,19 @@ async fn test(
                 .on_field(ORG_URL)
             })?,
     };
-    let org = OrgUrl::parse(&org_url, state.url_policy)
-        .map_err(|e| PageError::from(e).on_field(ORG_URL))?;
+    discover(state, &parse_org_url(state, &org_url)?).await
+}
+
+/// What an admin typed as the org URL, checked by every Org URL rule of sign-in; an
+/// error is about the org URL field.
+fn parse_org_url(state: &GatewayState, text: &str) -> Result<OrgUrl, PageError> {
+    OrgUrl::parse(text, state.url_policy).map_err(|e| PageError::from(e).on_field(ORG_URL))
+}
+
+/// OIDC discovery against the org; an error is about the org URL field.
+async fn discover(state: &GatewayState, org: &OrgUrl) -> Result<Provider, PageError> {
     state
-        .awaiting_okta(state.oidc.discover(&org))
+        .awaiting_okta(state.oidc.discover(org))
         .await
         .map_err(|e| PageError::from(e).on_field(ORG_URL))
 }
