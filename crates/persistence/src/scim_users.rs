@@ -17,7 +17,7 @@ use scim_filter::{CompareOp, Expr, TypedValue};
 use scim_model::{AttributeDef, EmployeeRecord, ManagerRef, ResolvedAttribute, urn};
 
 use crate::connection::DbConnection;
-use crate::employees::{EmployeeRow, Employees};
+use crate::employees::Employees;
 use crate::error::{Error, Result};
 use crate::schema::employees;
 use crate::sql_functions::{
@@ -406,6 +406,95 @@ fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
         .into_boxed()
 }
 
+// The employees again, as the managers of a page's employees.
+diesel::alias! {
+    const MANAGERS: Alias<ManagersAlias> = employees as managers;
+}
+
+/// A manager's names: display, given, family.
+type NameRow = (Option<String>, Option<String>, Option<String>);
+
+/// The columns of an employee a SCIM user shows.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = employees)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ScimUserRow {
+    id: String,
+    email: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
+    title: Option<String>,
+    department: Option<String>,
+    employee_number: Option<String>,
+    manager_id: Option<String>,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl ScimUserRow {
+    fn into_record(self, manager_name: Option<String>) -> EmployeeRecord {
+        EmployeeRecord {
+            manager: self.manager_id.map(|id| ManagerRef {
+                id,
+                display_name: manager_name,
+            }),
+            id: self.id,
+            email: self.email,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            display_name: self.display_name,
+            phone: self.phone,
+            title: self.title,
+            department: self.department,
+            employee_number: self.employee_number,
+            active: self.active,
+            created: self.created_at.and_utc(),
+            updated: self.updated_at.and_utc(),
+            version: self.version,
+            external_id: self.external_id,
+        }
+    }
+}
+
+/// `query` narrowed by a SCIM filter. The connection plans cached statements once,
+/// generically (see `connection::postgres_connection`), which suits equality tests; but a
+/// generic plan cannot know that `meta.lastModified gt` a recent instant matches a
+/// handful of rows, and scans the table. A filter with an order comparison therefore
+/// carries a literal, which makes diesel run it as a one-shot statement that PostgreSQL
+/// plans for the values it carries.
+fn filtered(
+    query: employees::BoxedQuery<'static, Db>,
+    filter: &Expr,
+) -> Result<employees::BoxedQuery<'static, Db>> {
+    let query = query.filter(translate(filter)?);
+    Ok(if compares_order(filter) {
+        query.filter(diesel::dsl::sql::<Bool>("TRUE"))
+    } else {
+        query
+    })
+}
+
+/// Whether a filter has a `gt`, `ge`, `lt` or `le` comparison anywhere.
+fn compares_order(expr: &Expr) -> bool {
+    match expr {
+        Expr::Compare { op, .. } => {
+            matches!(
+                op,
+                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+            )
+        }
+        Expr::Present(_) => false,
+        Expr::ValuePath { filter, .. } => compares_order(filter),
+        Expr::Not(inner) => compares_order(inner),
+        Expr::And(all) | Expr::Or(all) => all.iter().any(compares_order),
+    }
+}
+
 impl Employees<'_> {
     /// One page of the tenant's employees as SCIM user records: those matching `filter`
     /// (all when `None`), in `order`, from `start`, at most `limit`. `known_total` skips
@@ -427,7 +516,7 @@ impl Employees<'_> {
             None => {
                 let mut count = tenant_users(tenant);
                 if let Some(filter) = filter {
-                    count = count.filter(translate(filter)?);
+                    count = filtered(count, filter)?;
                 }
                 let total: i64 = count.count().get_result(conn)?;
                 u64::try_from(total).unwrap_or_default()
@@ -435,34 +524,65 @@ impl Employees<'_> {
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Okta's import walk — no filter, id order, from the start or after the last id
-        // of the previous page — as a static query: both backends then reuse its prepared
-        // statement (a boxed query is prepared anew on every call).
+        // of the previous page — as static queries that bring each manager's name along
+        // (one round trip); both backends reuse their prepared statements (a boxed query
+        // is compiled to SQL anew on every call).
         if filter.is_none() && matches!(order, UserOrder::Id) {
-            let mine = employees::table.filter(employees::tenant_id.eq(tenant.as_str()));
-            let rows: Option<Vec<EmployeeRow>> = match start {
+            let mine = employees::table
+                .left_join(
+                    MANAGERS.on(MANAGERS
+                        .field(employees::id)
+                        .nullable()
+                        .eq(employees::manager_id)
+                        .and(
+                            MANAGERS
+                                .field(employees::tenant_id)
+                                .eq(employees::tenant_id),
+                        )),
+                )
+                .filter(employees::tenant_id.eq(tenant.as_str()));
+            let select = (
+                ScimUserRow::as_select(),
+                MANAGERS
+                    .fields((
+                        employees::display_name,
+                        employees::given_name,
+                        employees::family_name,
+                    ))
+                    .nullable(),
+            );
+            let rows: Option<Vec<(ScimUserRow, Option<NameRow>)>> = match start {
                 PageStart::AfterId(after) => Some(
                     mine.filter(employees::id.gt(after.as_str()))
                         .order(employees::id.asc())
                         .limit(limit)
-                        .select(EmployeeRow::as_select())
+                        .select(select)
                         .load(conn)?,
                 ),
                 PageStart::Offset(0) => Some(
                     mine.order(employees::id.asc())
                         .limit(limit)
-                        .select(EmployeeRow::as_select())
+                        .select(select)
                         .load(conn)?,
                 ),
                 PageStart::Offset(_) => None,
             };
             if let Some(rows) = rows {
-                let users = with_managers(conn, tenant, rows)?;
+                let users = rows
+                    .into_iter()
+                    .map(|(row, manager)| {
+                        let manager_name = manager.and_then(|(display, given, family)| {
+                            display_name_of(display, given, family)
+                        });
+                        row.into_record(manager_name)
+                    })
+                    .collect();
                 return Ok(UserPage { total, users });
             }
         }
         let mut page = tenant_users(tenant);
         if let Some(filter) = filter {
-            page = page.filter(translate(filter)?);
+            page = filtered(page, filter)?;
         }
         page = match order {
             UserOrder::Id => page.order(employees::id.asc()),
@@ -481,9 +601,9 @@ impl Employees<'_> {
                 page.offset(i64::try_from(*offset).unwrap_or(i64::MAX))
             }
         };
-        let rows: Vec<EmployeeRow> = page
+        let rows: Vec<ScimUserRow> = page
             .limit(limit)
-            .select(EmployeeRow::as_select())
+            .select(ScimUserRow::as_select())
             .load(conn)?;
         let users = with_managers(conn, tenant, rows)?;
         Ok(UserPage { total, users })
@@ -493,9 +613,9 @@ impl Employees<'_> {
     pub fn scim_user(&self, tenant: &TenantId, id: &str) -> Result<Option<EmployeeRecord>> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let rows: Vec<EmployeeRow> = tenant_users(tenant)
+        let rows: Vec<ScimUserRow> = tenant_users(tenant)
             .filter(employees::id.eq(id.to_owned()))
-            .select(EmployeeRow::as_select())
+            .select(ScimUserRow::as_select())
             .load(conn)?;
         Ok(with_managers(conn, tenant, rows)?.into_iter().next())
     }
@@ -543,7 +663,7 @@ fn sorted(
 fn with_managers(
     conn: &mut DbConnection,
     tenant: &TenantId,
-    rows: Vec<EmployeeRow>,
+    rows: Vec<ScimUserRow>,
 ) -> Result<Vec<EmployeeRecord>> {
     let mut manager_ids: Vec<String> = rows.iter().filter_map(|r| r.manager_id.clone()).collect();
     manager_ids.sort();
@@ -568,25 +688,12 @@ fn with_managers(
     };
     Ok(rows
         .into_iter()
-        .map(|row| EmployeeRecord {
-            manager: row.manager_id.map(|id| ManagerRef {
-                display_name: names.get(&id).cloned().flatten(),
-                id,
-            }),
-            id: row.id,
-            email: row.email,
-            given_name: row.given_name,
-            family_name: row.family_name,
-            display_name: row.display_name,
-            phone: row.phone,
-            title: row.title,
-            department: row.department,
-            employee_number: row.employee_number,
-            active: row.active,
-            created: row.created_at.and_utc(),
-            updated: row.updated_at.and_utc(),
-            version: row.version,
-            external_id: row.external_id,
+        .map(|row| {
+            let manager_name = row
+                .manager_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned().flatten());
+            row.into_record(manager_name)
         })
         .collect())
 }
@@ -679,5 +786,33 @@ impl Employees<'_> {
                 .wrapping_add(members);
         }
         Ok(departments)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::pg::Pg;
+    use diesel::query_builder::QueryFragment;
+    use scim_filter::ValidatedFilter;
+    use scim_model::USER_RESOURCE;
+
+    use super::*;
+
+    /// Whether diesel keeps the query as a prepared statement (which PostgreSQL then
+    /// plans generically) or runs it once (planned for its values).
+    fn cached(filter: &str) -> bool {
+        let filter = ValidatedFilter::parse(filter, &USER_RESOURCE).unwrap();
+        let tenant = TenantId("t".into());
+        let query = filtered(tenant_users(&tenant), filter.expr()).unwrap();
+        QueryFragment::<Db>::is_safe_to_cache_prepared(&query, &Db::Postgresql(Pg)).unwrap()
+    }
+
+    #[test]
+    fn filters_with_order_comparisons_are_planned_for_their_values() {
+        assert!(cached(r#"userName eq "ada@acme.com""#));
+        assert!(cached(r#"externalId eq "x" or emails.value pr"#));
+        assert!(!cached(r#"meta.lastModified gt "2026-01-01T00:00:00Z""#));
+        assert!(!cached(r#"active eq true and not (title le "m")"#));
+        assert!(!cached(r#"emails[value eq "a" or value ge "b"]"#));
     }
 }
