@@ -69,10 +69,27 @@ pub fn scim_json(
     status: actix_web::http::StatusCode,
     body: &impl serde::Serialize,
 ) -> HttpResponse {
+    scim_json_sized(status, body, 1024)
+}
+
+/// A JSON body as SCIM wants it, written into a buffer of about the size it will take
+/// (a page of users is some 150 KB, and growing a buffer to that copies it many times).
+fn scim_json_sized(
+    status: actix_web::http::StatusCode,
+    body: &impl serde::Serialize,
+    expected_bytes: usize,
+) -> HttpResponse {
+    let mut json = Vec::with_capacity(expected_bytes);
+    if serde_json::to_writer(&mut json, body).is_err() {
+        json.clear();
+    }
     HttpResponse::build(status)
         .content_type(SCIM_JSON)
-        .body(serde_json::to_string(body).unwrap_or_default())
+        .body(json)
 }
+
+/// About the size of one serialised user.
+const USER_JSON_BYTES: usize = 1_400;
 
 async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &request).await?;
@@ -219,7 +236,10 @@ async fn respond(
                     .encode(&tenant_id, &fingerprint, position, now)
             }),
     };
-    let users = page.users.iter().map(|user| user.to_scim_user(&base));
+    let users = page
+        .users
+        .into_iter()
+        .map(|user| user.into_scim_user(&base));
     // Without `attributes`/`excludedAttributes` the users serialise as they are: the
     // projection would return them unchanged (a test holds it to that), only slower.
     if checked.projection.is_default() {
@@ -246,11 +266,12 @@ fn list_response<T: serde::Serialize>(
     start_index: Option<u64>,
     next_cursor: Option<String>,
 ) -> HttpResponse {
+    let expected_bytes = 512 + resources.len() * USER_JSON_BYTES;
     let body = match start_index {
         Some(start_index) => ListResponse::new(resources, total, start_index),
         None => ListResponse::with_cursors(resources, total, next_cursor, None),
     };
-    scim_json(actix_web::http::StatusCode::OK, &body)
+    scim_json_sized(actix_web::http::StatusCode::OK, &body, expected_bytes)
 }
 
 async fn get_one(

@@ -101,8 +101,14 @@ pub fn resource_location(base_url: &str, endpoint: &str, id: &str) -> String {
     url.push_str(base);
     url.push_str(endpoint);
     url.push('/');
+    let unreserved =
+        |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
+    if id.bytes().all(unreserved) {
+        url.push_str(id);
+        return url;
+    }
     for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if unreserved(byte) {
             url.push(char::from(byte));
         } else {
             url.push_str(&format!("%{byte:02X}"));
@@ -115,11 +121,22 @@ fn present(value: &Option<String>) -> Option<String> {
     value.as_ref().filter(|v| !v.trim().is_empty()).cloned()
 }
 
+/// The value unless it is blank.
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
 impl EmployeeRecord {
     /// The SCIM User for this employee, with URLs under `base_url`.
     pub fn to_scim_user(&self, base_url: &str) -> User {
-        let given_name = present(&self.given_name);
-        let family_name = present(&self.family_name);
+        self.clone().into_scim_user(base_url)
+    }
+
+    /// The SCIM User for this employee, with URLs under `base_url`, reusing the record's
+    /// strings.
+    pub fn into_scim_user(self, base_url: &str) -> User {
+        let given_name = non_blank(self.given_name);
+        let family_name = non_blank(self.family_name);
         let formatted = match (&given_name, &family_name) {
             (Some(given), Some(family)) => Some(format!("{given} {family}")),
             (Some(one), None) | (None, Some(one)) => Some(one.clone()),
@@ -132,16 +149,15 @@ impl EmployeeRecord {
         });
         let manager = self
             .manager
-            .as_ref()
             .filter(|m| !m.id.trim().is_empty())
             .map(|m| Manager {
-                value: m.id.clone(),
-                display_name: present(&m.display_name),
                 reference: Some(resource_location(base_url, "/Users", &m.id)),
+                value: m.id,
+                display_name: non_blank(m.display_name),
             });
         let enterprise = EnterpriseUser {
-            employee_number: present(&self.employee_number),
-            department: present(&self.department),
+            employee_number: non_blank(self.employee_number),
+            department: non_blank(self.department),
             manager,
         };
         let enterprise = (!enterprise.is_empty()).then_some(enterprise);
@@ -151,26 +167,6 @@ impl EmployeeRecord {
         }
         User {
             schemas,
-            id: self.id.clone(),
-            external_id: present(&self.external_id),
-            user_name: self.email.clone(),
-            name,
-            display_name: present(&self.display_name),
-            title: present(&self.title),
-            active: self.active,
-            emails: vec![Email {
-                value: self.email.clone(),
-                kind: Some("work".to_owned()),
-                primary: Some(true),
-            }],
-            phone_numbers: present(&self.phone)
-                .map(|value| PhoneNumber {
-                    value,
-                    kind: Some("work".to_owned()),
-                })
-                .into_iter()
-                .collect(),
-            enterprise,
             meta: Meta {
                 resource_type: "User".to_owned(),
                 created: Some(self.created),
@@ -178,6 +174,26 @@ impl EmployeeRecord {
                 location: Some(resource_location(base_url, "/Users", &self.id)),
                 version: Some(weak_etag(self.version)),
             },
+            id: self.id,
+            external_id: non_blank(self.external_id),
+            emails: vec![Email {
+                value: self.email.clone(),
+                kind: Some("work".to_owned()),
+                primary: Some(true),
+            }],
+            user_name: self.email,
+            name,
+            display_name: non_blank(self.display_name),
+            title: non_blank(self.title),
+            active: self.active,
+            phone_numbers: non_blank(self.phone)
+                .map(|value| PhoneNumber {
+                    value,
+                    kind: Some("work".to_owned()),
+                })
+                .into_iter()
+                .collect(),
+            enterprise,
         }
     }
 }

@@ -83,6 +83,7 @@ pub mod projection;
 pub mod resource;
 pub mod schema;
 pub mod spark;
+mod timestamp;
 pub mod urn;
 
 pub use discovery::{

@@ -16,10 +16,18 @@ pub struct Meta {
     /// The resource type name, e.g. `User`.
     pub resource_type: String,
     /// When the resource was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timestamp::serialize"
+    )]
     pub created: Option<DateTime<Utc>>,
     /// When the resource last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timestamp::serialize"
+    )]
     pub last_modified: Option<DateTime<Utc>>,
     /// The absolute URL of the resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
