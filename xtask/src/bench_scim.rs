@@ -202,7 +202,7 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
     let big_token = workspace(bin, url, dir, "big", count)?;
     let small_token = workspace(bin, url, dir, "small", 1_000)?;
     let port = free_port()?;
-    let _server = start_server(bin, url, port)?;
+    let server = start_server(bin, url, port)?;
     let big = format!("big.localhost:{port}");
     let small = format!("small.localhost:{port}");
 
@@ -251,7 +251,12 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
         );
     }
 
-    // 3. Throughput.
+    // 3. Throughput, and what each page cost in CPU time.
+    let database = database_name(url);
+    let cpu_before = (
+        cpu_seconds(&[server.0.id()]),
+        cpu_seconds(&backends_of(&database)),
+    );
     let deadline = Instant::now() + Duration::from_secs(THROUGHPUT_SECONDS);
     let results: Vec<Result<u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..CLIENTS)
@@ -283,7 +288,81 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
         "  throughput: {:.0} pages of {PAGE} users per second ({CLIENTS} keep-alive clients, {THROUGHPUT_SECONDS} s, zero errors)",
         total as f64 / THROUGHPUT_SECONDS as f64
     );
+    let service_cpu = cpu_seconds(&[server.0.id()]) - cpu_before.0;
+    let per_page = |seconds: f64| seconds * 1e6 / total.max(1) as f64;
+    match database {
+        Some(_) => {
+            // Backends that connected during the run are counted whole; the pool's were
+            // all open before it.
+            let database_cpu = cpu_seconds(&backends_of(&database)) - cpu_before.1;
+            println!(
+                "  CPU per page: {:.0} µs in scim-api, {:.0} µs in PostgreSQL",
+                per_page(service_cpu),
+                per_page(database_cpu)
+            );
+        }
+        None => println!(
+            "  CPU per page: {:.0} µs in scim-api (SQLite runs inside it)",
+            per_page(service_cpu)
+        ),
+    }
     Ok(())
+}
+
+/// The PostgreSQL database a URL names (`None` for SQLite).
+fn database_name(url: &str) -> Option<String> {
+    let path = url.split('?').next().unwrap_or_default();
+    url.starts_with("postgres")
+        .then(|| path.rsplit('/').next().unwrap_or_default().to_owned())
+}
+
+/// The server processes serving connections to `database`, by their process titles
+/// (`postgres: … user database host(port) state`).
+fn backends_of(database: &Option<String>) -> Vec<u32> {
+    let Some(database) = database else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|title| {
+                let title = String::from_utf8_lossy(&title);
+                title.starts_with("postgres: ")
+                    && title.split_whitespace().any(|word| word == database)
+            })
+        })
+        .collect()
+}
+
+/// The CPU time (user and system) the processes have used so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    let ticks_per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the command name in parentheses: state is field 3, utime 14, stime 15.
+            let (_, fields) = stat.rsplit_once(')')?;
+            let fields: Vec<&str> = fields.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .sum();
+    ticks as f64 / ticks_per_second
 }
 
 /// Runs the SCIM benchmark.
