@@ -29,6 +29,10 @@ use token_store::{SecretKind, SecretToken};
 mod support;
 use support::report;
 
+/// The allocator the shipped binary uses (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);

@@ -46,6 +46,10 @@ const WARM_UP: usize = 5;
 mod support;
 use support::report;
 
+/// The allocator the shipped binary uses (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200);

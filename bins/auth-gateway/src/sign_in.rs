@@ -7,9 +7,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use chrono::Utc;
 use oidc_client::{Callback, ClientCredentials, ErrorCode, InitiateLogin, OrgUrl};
-use persistence::{
-    Consumed, Database, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant, TenantId,
-};
+use persistence::{Consumed, Database, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant};
 use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
@@ -350,14 +348,25 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
     };
     let state_hash = TokenHash::of_presented(SecretKind::OidcState, &state_value)
         .map_err(|_| state_unknown())?;
+    let tenants = state.tenants.clone();
+    // The transaction, and the workspace it was started for with its SSO settings, in
+    // one trip to the database's thread pool; the checks below keep their order.
     let consumed = db(state, move |db| {
-        db.login_transactions()
+        let consumed = db
+            .login_transactions()
             .consume(&state_hash, Utc::now())
-            .map_err(PageError::from)
+            .map_err(PageError::from)?;
+        Ok(consumed.map(|transaction| {
+            let target = tenants
+                .find_by_id(db, &transaction.tenant_id)
+                .map_err(PageError::from)
+                .and_then(|tenant| live_target(db, tenant, "(removed)"));
+            (transaction, target)
+        }))
     })
     .await?;
-    let transaction = match consumed {
-        Consumed::Fresh(transaction) => transaction,
+    let (transaction, target) = match consumed {
+        Consumed::Fresh(fresh) => fresh,
         Consumed::Unknown => return Err(state_unknown()),
         Consumed::AlreadyUsed => {
             return Err(PageError::bad_request(
@@ -385,13 +394,7 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
              cookies for Spark.",
         ));
     }
-    let tenant_id: TenantId = transaction.tenant_id.clone();
-    let tenants = state.tenants.clone();
-    let (tenant, config) = db(state, move |db| {
-        let tenant = tenants.find_by_id(db, &tenant_id)?;
-        live_target(db, tenant, "(removed)")
-    })
-    .await?;
+    let (tenant, config) = target?;
     let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
     let code = callback.code(org.as_str())?.to_owned();
     let client_secret = state

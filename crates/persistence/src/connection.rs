@@ -141,9 +141,12 @@ impl DatabaseUrl {
         &self,
         connect_timeout: Duration,
         losses: &Arc<AtomicU64>,
+        commits: Durability,
     ) -> std::result::Result<DbConnection, ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => postgres_connection(url, connect_timeout, losses),
+            DatabaseUrl::Postgres(url) => {
+                postgres_connection(url, connect_timeout, losses, commits)
+            }
             DatabaseUrl::SqliteMemory => sqlite_connection(":memory:"),
             DatabaseUrl::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -195,6 +198,7 @@ fn postgres_connection(
     url: &str,
     connect_timeout: Duration,
     losses: &Arc<AtomicU64>,
+    commits: Durability,
 ) -> std::result::Result<DbConnection, ConnectionError> {
     let mut conn = PgConnection::establish(&with_connect_timeout(url, connect_timeout))?;
     conn.set_instrumentation(ConnectionHealth::new(losses.clone()));
@@ -207,6 +211,9 @@ fn postgres_connection(
     // Boxed (dynamic) queries are unnamed, one-shot statements and keep their custom
     // plans: PostgreSQL does not apply this setting to them.
     let mut setup = String::from("SET plan_cache_mode = force_generic_plan");
+    if commits == Durability::Transient {
+        setup.push_str("; SET synchronous_commit = off");
+    }
     if !url.contains("statement_timeout") {
         setup.push_str(&format!(
             "; SET statement_timeout = {}",
@@ -329,14 +336,17 @@ pub(crate) struct ConnectionManager {
     /// How many of this pool's PostgreSQL connections were found lost (see
     /// [`ConnectionHealth`]).
     losses: Arc<AtomicU64>,
+    /// Whether the commits of this pool's PostgreSQL connections wait for the WAL flush.
+    commits: Durability,
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(url: DatabaseUrl, connect_timeout: Duration) -> Self {
+    pub(crate) fn new(url: DatabaseUrl, connect_timeout: Duration, commits: Durability) -> Self {
         Self {
             url,
             connect_timeout,
             losses: Arc::default(),
+            commits,
         }
     }
 }
@@ -346,7 +356,8 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> std::result::Result<DbConnection, ConnectionError> {
-        self.url.connect(self.connect_timeout, &self.losses)
+        self.url
+            .connect(self.connect_timeout, &self.losses, self.commits)
     }
 
     /// Called as a connection is handed out. SQLite connections are files in this
@@ -376,15 +387,14 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Whether a write's commit waits for the database's log to reach disk.
+/// Whether a pool's commits wait for the database's log to reach disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Durability {
-    /// It does (every write but the ones below).
+    /// They do: every pool but the one below.
     Durable,
-    /// On PostgreSQL it does not (`synchronous_commit = off` for the transaction): the
-    /// commit is on disk a fraction of a second later, and a server crash in between
-    /// loses it without corrupting anything. SQLite (WAL, `synchronous = NORMAL`) is
-    /// unchanged.
+    /// On PostgreSQL they do not (the session's `synchronous_commit = off`): a commit is
+    /// on disk a fraction of a second later, and a server crash in between loses it
+    /// without corrupting anything. SQLite (WAL, `synchronous = NORMAL`) is unchanged.
     Transient,
 }
 
@@ -395,23 +405,13 @@ pub(crate) enum Durability {
 /// one simply waits its turn. PostgreSQL's ordinary `BEGIN` already behaves.
 pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
-    durability: Durability,
     work: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    match (conn as &mut DbConnection, durability) {
-        (DbConnection::Sqlite(sqlite), _) => {
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
         }
-        // One round trip: the simple-query protocol takes both statements at once.
-        (DbConnection::Postgresql(pg), Durability::Transient) => {
-            AnsiTransactionManager::begin_transaction_sql(
-                pg,
-                "BEGIN; SET LOCAL synchronous_commit = off",
-            )?
-        }
-        (DbConnection::Postgresql(_), Durability::Durable) => {
-            DbConnection::begin_transaction(conn)?
-        }
+        DbConnection::Postgresql(_) => DbConnection::begin_transaction(conn)?,
     }
     match work(conn) {
         Ok(value) => {
@@ -511,6 +511,21 @@ mod tests {
             .unwrap();
             assert_eq!(planning, "force_generic_plan");
         }
+        // Commits wait for the disk on every connection but the sign-in records' own.
+        let synchronous_commit = |conn: &mut DbConnection| -> String {
+            let DbConnection::Postgresql(pg) = conn else {
+                panic!("a PostgreSQL connection");
+            };
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "current_setting('synchronous_commit')",
+            ))
+            .get_result(pg)
+            .unwrap()
+        };
+        for conn in &mut conns {
+            assert_eq!(synchronous_commit(conn), "on");
+        }
+        assert_eq!(synchronous_commit(&mut db.transient.get().unwrap()), "off");
     }
 
     #[test]

@@ -88,6 +88,9 @@ impl Default for PoolOptions {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<ConnectionManager>,
+    /// Connections for short-lived sign-in records, whose commits do not wait for the
+    /// disk (see [`Database::write_transient`]); on SQLite, `pool` itself.
+    transient: Pool<ConnectionManager>,
     url: Arc<DatabaseUrl>,
 }
 
@@ -113,28 +116,40 @@ impl Database {
     /// Opens a pool without connecting yet: a service can start while its database is
     /// down, report not-ready, and recover when the database returns.
     pub fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Self {
-        let manager = ConnectionManager::new(
-            url.clone(),
-            connection::connect_timeout_for(options.acquire_timeout),
-        );
-        // Checking out runs the manager's `is_valid`, which costs a round trip only for a
-        // PostgreSQL connection that has been idle (connection.rs).
-        let builder = Pool::builder()
-            .connection_timeout(options.acquire_timeout)
-            .test_on_check_out(true);
-        let builder = match url {
-            // One private database per connection: the pool must keep exactly one, forever.
-            DatabaseUrl::SqliteMemory => builder
-                .max_size(1)
-                .min_idle(Some(1))
-                .idle_timeout(None)
-                .max_lifetime(None),
-            _ => builder
-                .max_size(options.max_connections.max(1))
-                .min_idle(Some(0)),
+        let pool = |commits: Durability, max_size: u32| {
+            let manager = ConnectionManager::new(
+                url.clone(),
+                connection::connect_timeout_for(options.acquire_timeout),
+                commits,
+            );
+            // Checking out runs the manager's `is_valid`, which costs a round trip only for
+            // a PostgreSQL connection that has been idle (connection.rs).
+            let builder = Pool::builder()
+                .connection_timeout(options.acquire_timeout)
+                .test_on_check_out(true);
+            let builder = match url {
+                // One private database per connection: the pool must keep exactly one,
+                // forever.
+                DatabaseUrl::SqliteMemory => builder
+                    .max_size(1)
+                    .min_idle(Some(1))
+                    .idle_timeout(None)
+                    .max_lifetime(None),
+                _ => builder.max_size(max_size.max(1)).min_idle(Some(0)),
+            };
+            builder.build_unchecked(manager)
+        };
+        let durable = pool(Durability::Durable, options.max_connections);
+        // SQLite commits the same either way, and an in-memory database is one connection.
+        let transient = match url {
+            DatabaseUrl::Postgres(_) => {
+                pool(Durability::Transient, options.max_connections.div_ceil(2))
+            }
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => durable.clone(),
         };
         Self {
-            pool: builder.build_unchecked(manager),
+            pool: durable,
+            transient,
             url: Arc::new(url.clone()),
         }
     }
@@ -247,20 +262,33 @@ impl Database {
 
     /// Runs `work` in a write transaction on a pooled connection.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        connection::write_transaction(&mut *self.conn()?, Durability::Durable, work)
+        connection::write_transaction(&mut *self.conn()?, work)
     }
 
     /// [`write`](Self::write) for short-lived sign-in records whose loss in a database
     /// crash costs someone one more sign-in and nothing else: login transactions, session
-    /// hand-off codes, sessions, the sign-in time of an identity link. On PostgreSQL the
-    /// commit does not wait for the WAL flush (`SET LOCAL synchronous_commit = off`: the
-    /// write is durable a fraction of a second later, and a crash in between loses it but
-    /// never corrupts anything); a flush costs a millisecond or more, several per
-    /// sign-in. Never for employees, tokens, settings, sign-in links, deletions or audit.
+    /// hand-off codes, sessions, the sign-in time of an identity link. On PostgreSQL they
+    /// go through a pool of their own whose sessions run with `synchronous_commit = off`:
+    /// a commit does not wait for the WAL flush (the write is durable a fraction of a
+    /// second later, and a crash in between loses it but never corrupts anything); a
+    /// flush costs a millisecond or more, several per sign-in. No other write can reach
+    /// those connections. Never for employees, tokens, settings, sign-in links, deletions
+    /// or audit.
     pub(crate) fn write_transient<T>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T>,
     ) -> Result<T> {
-        connection::write_transaction(&mut *self.conn()?, Durability::Transient, work)
+        connection::write_transaction(&mut *self.transient.get()?, work)
+    }
+
+    /// Statements of the kind [`write_transient`](Self::write_transient) takes, each
+    /// committing by itself, for work whose every statement leaves a consistent state (a
+    /// statement is atomic on its own): a statement costs one round trip on PostgreSQL,
+    /// and a transaction two more.
+    pub(crate) fn transient_autocommit<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        work(&mut *self.transient.get()?)
     }
 }

@@ -50,6 +50,16 @@ impl<T> Consumed<T> {
             _ => None,
         }
     }
+
+    /// The same outcome, with a fresh record turned into something else.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Consumed<U> {
+        match self {
+            Consumed::Fresh(value) => Consumed::Fresh(f(value)),
+            Consumed::Unknown => Consumed::Unknown,
+            Consumed::AlreadyUsed => Consumed::AlreadyUsed,
+            Consumed::Expired => Consumed::Expired,
+        }
+    }
 }
 
 /// An instant as the columns hold it (UTC, microseconds).

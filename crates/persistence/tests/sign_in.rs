@@ -373,6 +373,13 @@ backend_tests! {
             let again = hash(SecretKind::Session);
             assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(again), now(), &policy).unwrap(), Consumed::AlreadyUsed);
             assert!(db.sessions().find(&acme.id, &again, now(), &policy).unwrap().is_none());
+            // Too late: refused, and no session.
+            let code = hash(SecretKind::HandoffCode);
+            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, ..link_code(code, &ada) }, &operator(), now()).unwrap();
+            let late = hash(SecretKind::Session);
+            let an_hour_on = now() + TimeDelta::hours(1);
+            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(late), an_hour_on, &policy).unwrap(), Consumed::Expired);
+            assert!(db.sessions().find(&acme.id, &late, an_hour_on, &policy).unwrap().is_none());
         }
         assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 2);
         // Deactivating the employee ends their sessions and their codes with them.

@@ -88,8 +88,11 @@ pub struct OneTimeCode {
     pub expires_at: DateTime<Utc>,
 }
 
+// Absent values are inserted as NULL rather than DEFAULT, so the INSERT's text is always
+// the same and diesel keeps it as a prepared statement.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = one_time_codes)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct CodeRow {
     code_hash: String,
@@ -218,16 +221,32 @@ pub(crate) fn consume_in(
         .filter(one_time_codes::code_hash.eq(&hash))
         .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
         .filter(one_time_codes::purpose.eq(purpose.as_str()));
-    let won = diesel::update(
-        mine.filter(one_time_codes::consumed_at.is_null())
-            .filter(one_time_codes::expires_at.gt(now)),
-    )
-    .set(one_time_codes::consumed_at.eq(Some(now)))
-    .execute(conn)?;
+    // The winner gets the row back from the UPDATE itself; only a loser reads it again,
+    // to say why it lost.
+    // (RETURNING runs on each backend's own connection: diesel's multi-backend connection
+    // does not carry it.)
+    macro_rules! mark_used {
+        ($conn:expr) => {
+            diesel::update(
+                mine.filter(one_time_codes::consumed_at.is_null())
+                    .filter(one_time_codes::expires_at.gt(now)),
+            )
+            .set(one_time_codes::consumed_at.eq(Some(now)))
+            .returning(CodeRow::as_returning())
+            .get_result($conn)
+            .optional()?
+        };
+    }
+    let won: Option<CodeRow> = match conn {
+        DbConnection::Postgresql(pg) => mark_used!(pg),
+        DbConnection::Sqlite(sqlite) => mark_used!(sqlite),
+    };
+    if let Some(row) = won {
+        return Ok(Consumed::Fresh(row.into_domain()?));
+    }
     let row = mine.select(CodeRow::as_select()).first(conn).optional()?;
     Ok(match row {
         None => Consumed::Unknown,
-        Some(row) if won == 1 => Consumed::Fresh(row.into_domain()?),
         Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
         Some(_) => Consumed::Expired,
     })
@@ -240,7 +259,7 @@ impl CodeRow {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Self> {
-        check_optional("return_to", new.return_to.as_deref(), 2_000)?;
+        check_return_to(new.return_to.as_deref())?;
         let created_at = stored(now);
         Ok(CodeRow {
             code_hash: new.code_hash.to_hex(),
@@ -256,8 +275,13 @@ impl CodeRow {
     }
 }
 
-/// Stores a session hand-off code inside the caller's write transaction, for an employee
-/// the caller has just found active in it (hand-offs are not audited).
+/// Checks where a code lands before anything is stored for it.
+pub(crate) fn check_return_to(return_to: Option<&str>) -> Result<()> {
+    check_optional("return_to", return_to, 2_000)
+}
+
+/// Stores a session hand-off code for an employee the caller has just found active
+/// (hand-offs are not audited; redeeming one checks again that its employee is active).
 pub(crate) fn insert_handoff_in(
     conn: &mut DbConnection,
     tenant: &TenantId,

@@ -80,8 +80,12 @@ impl EmployeeIdentities<'_> {
     }
 
     /// [`resolve_sign_in`](Self::resolve_sign_in) and, for an active employee, a session
-    /// hand-off code (hash `handoff`, landing on `return_to`) for them — one
-    /// transaction, so this step of a sign-in costs one commit.
+    /// hand-off code (hash `handoff`, landing on `return_to`) for them. A bad
+    /// `return_to` refuses the step before anything is written. The statements commit
+    /// one by one (three round trips for a returning employee, where a transaction
+    /// costs five): each leaves a consistent state — a sign-in time without a code, or a
+    /// link without one, is just a sign-in that did not finish — and a code is only
+    /// ever good for an employee who is active when it is redeemed.
     #[allow(clippy::too_many_arguments)]
     pub fn resolve_and_hand_off(
         &self,
@@ -94,7 +98,8 @@ impl EmployeeIdentities<'_> {
         now: DateTime<Utc>,
     ) -> Result<SignInMatch> {
         check_identity(issuer, subject)?;
-        self.db.write_transient(|conn| {
+        super::codes::check_return_to(return_to.as_deref())?;
+        self.db.transient_autocommit(|conn| {
             let matched = resolve_in(conn, tenant, issuer, subject, email, now)?;
             if let SignInMatch::Employee { employee, .. } = &matched {
                 let code = NewOneTimeCode {
@@ -119,7 +124,8 @@ fn check_identity(issuer: &str, subject: &str) -> Result<()> {
     Ok(())
 }
 
-/// [`EmployeeIdentities::resolve_sign_in`] inside a write transaction.
+/// [`EmployeeIdentities::resolve_sign_in`] on a connection (in a write transaction, or
+/// not: see [`EmployeeIdentities::resolve_and_hand_off`]).
 fn resolve_in(
     conn: &mut DbConnection,
     tenant: &TenantId,

@@ -188,7 +188,7 @@ impl Sessions<'_> {
     ) -> Result<Session> {
         let row = SessionRow::new(tenant, new, now, policy)?;
         self.db
-            .write_transient(|conn| insert_in(conn, tenant, &row))?;
+            .transient_autocommit(|conn| insert_in(conn, tenant, &row))?;
         row.into_domain()
     }
 
@@ -370,9 +370,43 @@ impl SessionRow {
 /// active — so a concurrent deactivation either sees this session (and deletes it) or is
 /// seen here.
 fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Result<()> {
-    super::identities::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
-    diesel::insert_into(sessions::table)
-        .values(row)
+    use diesel::IntoSql;
+    use diesel::sql_types::{Text, Timestamp};
+    // One statement: the session is inserted only from the employee's row, and only
+    // while they are active; when nothing was inserted, a second look says why.
+    let from_active_employee = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::id.eq(&row.employee_id))
+        .filter(employees::active.eq(true))
+        .select((
+            row.token_hash.clone().into_sql::<Text>(),
+            employees::tenant_id,
+            employees::id,
+            row.auth_method.clone().into_sql::<Text>(),
+            row.csrf_token.clone().into_sql::<Text>(),
+            row.created_at.into_sql::<Timestamp>(),
+            row.last_seen_at.into_sql::<Timestamp>(),
+            row.expires_at.into_sql::<Timestamp>(),
+        ));
+    let inserted = diesel::insert_into(sessions::table)
+        .values(from_active_employee)
+        .into_columns((
+            sessions::token_hash,
+            sessions::tenant_id,
+            sessions::employee_id,
+            sessions::auth_method,
+            sessions::csrf_token,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::expires_at,
+        ))
         .execute(conn)?;
+    if inserted == 0 {
+        super::identities::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
+        return Err(Error::NotFound(format!(
+            "no active employee `{}` in this workspace",
+            row.employee_id
+        )));
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@ use token_store::TokenHash;
 use super::{Consumed, check_optional, hash_from_column, stored};
 use crate::Database;
 use crate::clock;
+use crate::connection::DbConnection;
 use crate::error::{Error, Result};
 use crate::schema::login_transactions;
 use crate::tenants::TenantId;
@@ -78,8 +79,11 @@ impl std::fmt::Debug for LoginTransaction {
     }
 }
 
+// Absent values are inserted as NULL rather than DEFAULT, so the INSERT's text is always
+// the same and diesel keeps it as a prepared statement.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_transactions)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct TransactionRow {
     state_hash: String,
@@ -145,7 +149,7 @@ impl LoginTransactions<'_> {
             expires_at: created_at + LOGIN_TRANSACTION_TTL,
             consumed_at: None,
         };
-        self.db.write_transient(|conn| {
+        self.db.transient_autocommit(|conn| {
             diesel::insert_into(login_transactions::table)
                 .values(&row)
                 .execute(conn)?;
@@ -166,15 +170,32 @@ impl LoginTransactions<'_> {
     ) -> Result<Consumed<LoginTransaction>> {
         let now = stored(now);
         let hash = state_hash.to_hex();
-        self.db.write_transient(|conn| {
-            let won = diesel::update(
-                login_transactions::table
-                    .filter(login_transactions::state_hash.eq(&hash))
-                    .filter(login_transactions::consumed_at.is_null())
-                    .filter(login_transactions::expires_at.gt(now)),
-            )
-            .set(login_transactions::consumed_at.eq(Some(now)))
-            .execute(conn)?;
+        // One statement decides (a conditional UPDATE is atomic by itself): the winner
+        // gets the row back from it; only a loser reads the row again, to say why it lost.
+        self.db.transient_autocommit(|conn| {
+            // (RETURNING runs on each backend's own connection: diesel's multi-backend
+            // connection does not carry it.)
+            macro_rules! mark_used {
+                ($conn:expr) => {
+                    diesel::update(
+                        login_transactions::table
+                            .filter(login_transactions::state_hash.eq(&hash))
+                            .filter(login_transactions::consumed_at.is_null())
+                            .filter(login_transactions::expires_at.gt(now)),
+                    )
+                    .set(login_transactions::consumed_at.eq(Some(now)))
+                    .returning(TransactionRow::as_returning())
+                    .get_result($conn)
+                    .optional()?
+                };
+            }
+            let won: Option<TransactionRow> = match conn {
+                DbConnection::Postgresql(pg) => mark_used!(pg),
+                DbConnection::Sqlite(sqlite) => mark_used!(sqlite),
+            };
+            if let Some(row) = won {
+                return Ok(Consumed::Fresh(row.into_domain()?));
+            }
             let row = login_transactions::table
                 .find(&hash)
                 .select(TransactionRow::as_select())
@@ -182,7 +203,6 @@ impl LoginTransactions<'_> {
                 .optional()?;
             Ok(match row {
                 None => Consumed::Unknown,
-                Some(row) if won == 1 => Consumed::Fresh(row.into_domain()?),
                 Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
                 Some(_) => Consumed::Expired,
             })
