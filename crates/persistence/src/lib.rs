@@ -66,7 +66,8 @@ use connection::{ConnectionManager, DbConnection, Durability};
 /// How the connection pool behaves.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
-    /// The most connections open at once.
+    /// The most connections open at once. On PostgreSQL, short-lived sign-in records
+    /// have a pool of their own, of at most half as many more.
     pub max_connections: u32,
     /// How long a caller waits for a free connection before getting
     /// [`Error::Unavailable`]: waits are bounded, so a slow database cannot pile up work.
