@@ -485,11 +485,11 @@ backend_tests! {
         let code = hash(SecretKind::HandoffCode);
         assert!(matches!(ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", &code, None, now()).unwrap(), SignInMatch::Deactivated(_)));
         assert_eq!(redeem(&code), Consumed::Unknown);
-        // A bad return_to refuses the whole step: no link, no code.
+        // A bad return_to refuses the whole step before anything is written: no link, no code.
         db.employees().set_active(&acme.id, "ada@acme.com", true, &operator()).unwrap();
         let code = hash(SecretKind::HandoffCode);
         let refused = ids.resolve_and_hand_off(&acme.id, iss, "00u-new", "ada@acme.com", &code, Some("/".repeat(3_000)), now());
         assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
-        assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "rolled back");
+        assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "nothing written");
     }
 }
