@@ -29,6 +29,7 @@ mod employees;
 mod error;
 mod integration;
 mod migrations;
+mod prepared;
 mod schema;
 #[cfg(test)]
 mod schema_check;

@@ -12,6 +12,7 @@
 
 mod codes;
 mod identities;
+mod one_statement;
 mod sessions;
 mod transactions;
 

@@ -477,6 +477,12 @@ backend_tests! {
         assert!(matches!(matched, SignInMatch::Employee { newly_linked: true, .. }), "{matched:?}");
         let used = redeem(&code).fresh().unwrap();
         assert_eq!((used.employee_id, used.return_to.as_deref()), (ada.id.clone(), Some("/people")));
+        // Again, now that the identity is linked: the same, whatever the email says.
+        let code = hash(SecretKind::HandoffCode);
+        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "other@acme.com", &code, Some("/home".into()), now()).unwrap();
+        assert!(matches!(&matched, SignInMatch::Employee { employee, newly_linked: false } if employee.id == ada.id), "{matched:?}");
+        let used = redeem(&code).fresh().unwrap();
+        assert_eq!((used.employee_id, used.return_to.as_deref()), (ada.id.clone(), Some("/home")));
         // Nobody, or a deactivated employee: no hand-off exists.
         let code = hash(SecretKind::HandoffCode);
         assert_eq!(ids.resolve_and_hand_off(&acme.id, iss, "00u-x", "nobody@acme.com", &code, None, now()).unwrap(), SignInMatch::NoSuchEmployee);

@@ -14,6 +14,7 @@ use crate::clock;
 use crate::connection::DbConnection;
 use crate::employees::EmployeeId;
 use crate::error::{Error, Result};
+use crate::prepared::Prepared;
 use crate::schema::one_time_codes;
 use crate::tenants::TenantId;
 
@@ -94,11 +95,11 @@ pub struct OneTimeCode {
 #[diesel(table_name = one_time_codes)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-struct CodeRow {
+pub(super) struct CodeRow {
     code_hash: String,
     purpose: String,
     tenant_id: String,
-    employee_id: String,
+    pub(super) employee_id: String,
     return_to: Option<String>,
     created_by: String,
     created_at: NaiveDateTime,
@@ -107,7 +108,7 @@ struct CodeRow {
 }
 
 impl CodeRow {
-    fn into_domain(self) -> Result<OneTimeCode> {
+    pub(super) fn into_domain(self) -> Result<OneTimeCode> {
         Ok(OneTimeCode {
             code_hash: hash_from_column(&self.code_hash)?,
             purpose: CodePurpose::parse(&self.purpose)?,
@@ -227,12 +228,14 @@ pub(crate) fn consume_in(
     // does not carry it.)
     macro_rules! mark_used {
         ($conn:expr) => {
-            diesel::update(
-                mine.filter(one_time_codes::consumed_at.is_null())
-                    .filter(one_time_codes::expires_at.gt(now)),
+            Prepared(
+                diesel::update(
+                    mine.filter(one_time_codes::consumed_at.is_null())
+                        .filter(one_time_codes::expires_at.gt(now)),
+                )
+                .set(one_time_codes::consumed_at.eq(Some(now)))
+                .returning(CodeRow::as_returning()),
             )
-            .set(one_time_codes::consumed_at.eq(Some(now)))
-            .returning(CodeRow::as_returning())
             .get_result($conn)
             .optional()?
         };
@@ -244,11 +247,31 @@ pub(crate) fn consume_in(
     if let Some(row) = won {
         return Ok(Consumed::Fresh(row.into_domain()?));
     }
-    let row = mine.select(CodeRow::as_select()).first(conn).optional()?;
+    Ok(why_unused(conn, tenant, purpose, code_hash, now)?.unwrap_or(Consumed::Expired))
+}
+
+/// Why a code could not be used just now: unknown, used before, or expired — or `None`
+/// when it is still fresh (then something else stopped it, such as an inactive
+/// employee).
+pub(super) fn why_unused<T>(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    purpose: CodePurpose,
+    code_hash: &TokenHash,
+    now: NaiveDateTime,
+) -> Result<Option<Consumed<T>>> {
+    let row = one_time_codes::table
+        .filter(one_time_codes::code_hash.eq(code_hash.to_hex()))
+        .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
+        .filter(one_time_codes::purpose.eq(purpose.as_str()))
+        .select(CodeRow::as_select())
+        .first(conn)
+        .optional()?;
     Ok(match row {
-        None => Consumed::Unknown,
-        Some(row) if row.consumed_at.is_some() => Consumed::AlreadyUsed,
-        Some(_) => Consumed::Expired,
+        None => Some(Consumed::Unknown),
+        Some(row) if row.consumed_at.is_some() => Some(Consumed::AlreadyUsed),
+        Some(row) if row.expires_at <= now => Some(Consumed::Expired),
+        Some(_) => None,
     })
 }
 

@@ -6,11 +6,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
+use super::one_statement::SignInLinked;
 use super::{NewOneTimeCode, stored};
 use crate::Database;
+use crate::audit::Actor;
 use crate::connection::DbConnection;
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
+use crate::prepared::Prepared;
 use crate::schema::{employee_identities, employees};
 use crate::tenants::TenantId;
 
@@ -99,12 +102,40 @@ impl EmployeeIdentities<'_> {
     ) -> Result<SignInMatch> {
         check_identity(issuer, subject)?;
         super::codes::check_return_to(return_to.as_deref())?;
+        let purpose = super::CodePurpose::SessionHandoff;
         self.db.transient_autocommit(|conn| {
+            // A returning employee on PostgreSQL: one statement does it all.
+            if let DbConnection::Postgresql(pg) = &mut *conn {
+                let at = stored(now);
+                let linked: Option<EmployeeRow> = SignInLinked {
+                    tenant_id: tenant.as_str().to_owned(),
+                    issuer: issuer.to_owned(),
+                    subject: subject.to_owned(),
+                    now: at,
+                    code_hash: handoff.to_hex(),
+                    purpose: purpose.as_str().to_owned(),
+                    return_to: return_to.clone(),
+                    created_by_prefix: Actor::employee("").as_str().to_owned(),
+                    expires_at: at + purpose.ttl(),
+                }
+                .get_result(pg)
+                .optional()?;
+                if let Some(employee) = linked.map(EmployeeRow::into_domain) {
+                    return Ok(if employee.active {
+                        SignInMatch::Employee {
+                            employee,
+                            newly_linked: false,
+                        }
+                    } else {
+                        SignInMatch::Deactivated(employee)
+                    });
+                }
+            }
             let matched = resolve_in(conn, tenant, issuer, subject, email, now)?;
             if let SignInMatch::Employee { employee, .. } = &matched {
                 let code = NewOneTimeCode {
                     code_hash: *handoff,
-                    purpose: super::CodePurpose::SessionHandoff,
+                    purpose,
                     employee_id: employee.id.clone(),
                     return_to,
                 };
@@ -191,14 +222,25 @@ fn touch(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    Ok(diesel::update(
-        employee_identities::table
-            .filter(employee_identities::tenant_id.eq(tenant.as_str()))
-            .filter(employee_identities::issuer.eq(issuer))
-            .filter(employee_identities::subject.eq(subject)),
-    )
-    .set(employee_identities::last_sign_in_at.eq(stored(now)))
-    .execute(conn)?)
+    let update = || {
+        Prepared(
+            diesel::update(
+                employee_identities::table
+                    .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+                    .filter(employee_identities::issuer.eq(issuer))
+                    .filter(employee_identities::subject.eq(subject)),
+            )
+            .set(employee_identities::last_sign_in_at.eq(stored(now)))
+            .returning(employee_identities::employee_id),
+        )
+    };
+    // On each backend's own connection, where the prepared statement is kept; loaded
+    // rather than executed, which would not keep it (see `Prepared`).
+    let touched: Vec<String> = match conn {
+        DbConnection::Postgresql(pg) => update().load(pg)?,
+        DbConnection::Sqlite(sqlite) => update().load(sqlite)?,
+    };
+    Ok(touched.len())
 }
 
 fn link_in(

@@ -6,14 +6,16 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
+use super::codes::CodeRow;
+use super::one_statement::RedeemCode;
 use super::{CodePurpose, Consumed, OneTimeCode, hash_from_column, stored};
-use crate::Database;
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
 use crate::schema::{employees, sessions};
 use crate::tenants::TenantId;
+use crate::{Backend, Database};
 
 /// How an employee signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,6 +207,9 @@ impl Sessions<'_> {
         now: DateTime<Utc>,
         policy: &SessionPolicy,
     ) -> Result<Consumed<(OneTimeCode, Session)>> {
+        if purpose == CodePurpose::SessionHandoff && self.db.backend() == Backend::Postgres {
+            return self.hand_off_in_one_statement(tenant, code_hash, start, now, policy);
+        }
         let work = |conn: &mut DbConnection| {
             let code = match super::codes::consume_in(conn, tenant, purpose, code_hash, now)? {
                 Consumed::Fresh(code) => code,
@@ -223,6 +228,59 @@ impl Sessions<'_> {
             Ok(Consumed::Fresh((code, row.into_domain()?)))
         };
         purpose.write(self.db, work)
+    }
+
+    /// [`start_with_code`](Self::start_with_code) for a hand-off on PostgreSQL: one
+    /// statement ([`RedeemCode`]) on a sign-in records' connection, with the same outcomes.
+    fn hand_off_in_one_statement(
+        &self,
+        tenant: &TenantId,
+        code_hash: &TokenHash,
+        start: SessionStart,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Consumed<(OneTimeCode, Session)>> {
+        let purpose = CodePurpose::SessionHandoff;
+        let new = NewSession {
+            token_hash: start.token_hash,
+            // The code's employee, once the statement has found it.
+            employee_id: EmployeeId(String::new()),
+            auth_method: start.auth_method,
+            csrf_token: start.csrf_token,
+        };
+        let mut row = SessionRow::new(tenant, new, now, policy)?;
+        let now = stored(now);
+        self.db.transient_autocommit(|conn| {
+            let DbConnection::Postgresql(pg) = &mut *conn else {
+                return Err(Error::Database(
+                    "a PostgreSQL statement was sent to SQLite".into(),
+                ));
+            };
+            let redeem = RedeemCode {
+                now,
+                code_hash: code_hash.to_hex(),
+                tenant_id: tenant.as_str().to_owned(),
+                purpose: purpose.as_str().to_owned(),
+                token_hash: row.token_hash.clone(),
+                auth_method: row.auth_method.clone(),
+                csrf_token: row.csrf_token.clone(),
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                expires_at: row.expires_at,
+            };
+            let used: Option<CodeRow> = redeem.get_result(pg).optional()?;
+            if let Some(code) = used {
+                row.employee_id = code.employee_id.clone();
+                return Ok(Consumed::Fresh((code.into_domain()?, row.into_domain()?)));
+            }
+            match super::codes::why_unused(conn, tenant, purpose, code_hash, now)? {
+                Some(outcome) => Ok(outcome),
+                // Fresh, yet not used: its employee is not active.
+                None => Err(Error::NotFound(
+                    "this sign-in's employee is not active in this workspace".into(),
+                )),
+            }
+        })
     }
 
     /// The live session with this token hash on `tenant`, with its employee: `None`

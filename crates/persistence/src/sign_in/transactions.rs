@@ -11,6 +11,7 @@ use crate::Database;
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::{Error, Result};
+use crate::prepared::Prepared;
 use crate::schema::login_transactions;
 use crate::tenants::TenantId;
 
@@ -177,14 +178,16 @@ impl LoginTransactions<'_> {
             // connection does not carry it.)
             macro_rules! mark_used {
                 ($conn:expr) => {
-                    diesel::update(
-                        login_transactions::table
-                            .filter(login_transactions::state_hash.eq(&hash))
-                            .filter(login_transactions::consumed_at.is_null())
-                            .filter(login_transactions::expires_at.gt(now)),
+                    Prepared(
+                        diesel::update(
+                            login_transactions::table
+                                .filter(login_transactions::state_hash.eq(&hash))
+                                .filter(login_transactions::consumed_at.is_null())
+                                .filter(login_transactions::expires_at.gt(now)),
+                        )
+                        .set(login_transactions::consumed_at.eq(Some(now)))
+                        .returning(TransactionRow::as_returning()),
                     )
-                    .set(login_transactions::consumed_at.eq(Some(now)))
-                    .returning(TransactionRow::as_returning())
                     .get_result($conn)
                     .optional()?
                 };
