@@ -23,6 +23,20 @@ pub(crate) enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs `$work`, an expression over the connection `$c`, on whichever backend's own
+/// connection `$conn` holds: for the statements diesel's two-backend connection cannot
+/// carry (multi-row INSERT, `RETURNING`) or keep prepared. `$work` is compiled once per
+/// backend, so it may build the backend-specific parts (`as_returning()`) itself.
+macro_rules! on_own_connection {
+    ($conn:expr, |$c:ident| $work:expr) => {
+        match $conn {
+            $crate::connection::DbConnection::Postgresql($c) => $work,
+            $crate::connection::DbConnection::Sqlite($c) => $work,
+        }
+    };
+}
+pub(crate) use on_own_connection;
+
 /// Which database engine a [`DatabaseUrl`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_own_connection};
 use crate::error::{Error, InputProblem, Result};
 use crate::schema::{employees, one_time_codes, sessions};
 use crate::tenants::TenantId;
@@ -453,10 +453,7 @@ impl Employees<'_> {
 fn insert_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let insert = diesel::insert_into(employees::table).values(chunk);
-        match conn {
-            DbConnection::Postgresql(pg) => insert.execute(pg)?,
-            DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-        };
+        on_own_connection!(&mut *conn, |c| insert.execute(c))?;
     }
     Ok(())
 }
@@ -488,10 +485,7 @@ fn update_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
                 e::updated_at.eq(excluded(e::updated_at)),
                 e::version.eq(excluded(e::version)),
             ));
-        match conn {
-            DbConnection::Postgresql(pg) => upsert.execute(pg)?,
-            DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
-        };
+        on_own_connection!(&mut *conn, |c| upsert.execute(c))?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{Consumed, check_optional, hash_from_column, stored};
 use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_own_connection};
 use crate::employees::EmployeeId;
 use crate::error::{Error, Result};
 use crate::prepared::Prepared;
@@ -224,26 +224,16 @@ pub(crate) fn consume_in(
         .filter(one_time_codes::purpose.eq(purpose.as_str()));
     // The winner gets the row back from the UPDATE itself; only a loser reads it again,
     // to say why it lost.
-    // (RETURNING runs on each backend's own connection: diesel's multi-backend connection
-    // does not carry it.)
-    macro_rules! mark_used {
-        ($conn:expr) => {
-            Prepared(
-                diesel::update(
-                    mine.filter(one_time_codes::consumed_at.is_null())
-                        .filter(one_time_codes::expires_at.gt(now)),
-                )
-                .set(one_time_codes::consumed_at.eq(Some(now)))
-                .returning(CodeRow::as_returning()),
-            )
-            .get_result($conn)
-            .optional()?
-        };
-    }
-    let won: Option<CodeRow> = match conn {
-        DbConnection::Postgresql(pg) => mark_used!(pg),
-        DbConnection::Sqlite(sqlite) => mark_used!(sqlite),
-    };
+    let won: Option<CodeRow> = on_own_connection!(&mut *conn, |c| Prepared(
+        diesel::update(
+            mine.filter(one_time_codes::consumed_at.is_null())
+                .filter(one_time_codes::expires_at.gt(now)),
+        )
+        .set(one_time_codes::consumed_at.eq(Some(now)))
+        .returning(CodeRow::as_returning()),
+    )
+    .get_result(c)
+    .optional())?;
     if let Some(row) = won {
         return Ok(Consumed::Fresh(row.into_domain()?));
     }

@@ -10,7 +10,7 @@ use super::one_statement::SignInLinked;
 use super::{NewOneTimeCode, stored};
 use crate::Database;
 use crate::audit::Actor;
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_own_connection};
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
 use crate::prepared::Prepared;
@@ -222,24 +222,19 @@ fn touch(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let update = || {
-        Prepared(
-            diesel::update(
-                employee_identities::table
-                    .filter(employee_identities::tenant_id.eq(tenant.as_str()))
-                    .filter(employee_identities::issuer.eq(issuer))
-                    .filter(employee_identities::subject.eq(subject)),
-            )
-            .set(employee_identities::last_sign_in_at.eq(stored(now)))
-            .returning(employee_identities::employee_id),
+    let update = Prepared(
+        diesel::update(
+            employee_identities::table
+                .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+                .filter(employee_identities::issuer.eq(issuer))
+                .filter(employee_identities::subject.eq(subject)),
         )
-    };
+        .set(employee_identities::last_sign_in_at.eq(stored(now)))
+        .returning(employee_identities::employee_id),
+    );
     // On each backend's own connection, where the prepared statement is kept; loaded
     // rather than executed, which would not keep it (see `Prepared`).
-    let touched: Vec<String> = match conn {
-        DbConnection::Postgresql(pg) => update().load(pg)?,
-        DbConnection::Sqlite(sqlite) => update().load(sqlite)?,
-    };
+    let touched: Vec<String> = on_own_connection!(conn, |c| update.load(c))?;
     Ok(touched.len())
 }
 

@@ -9,7 +9,7 @@ use token_store::TokenHash;
 use super::{Consumed, check_optional, hash_from_column, stored};
 use crate::Database;
 use crate::clock;
-use crate::connection::DbConnection;
+use crate::connection::on_own_connection;
 use crate::error::{Error, Result};
 use crate::prepared::Prepared;
 use crate::schema::login_transactions;
@@ -174,28 +174,18 @@ impl LoginTransactions<'_> {
         // One statement decides (a conditional UPDATE is atomic by itself): the winner
         // gets the row back from it; only a loser reads the row again, to say why it lost.
         self.db.transient_autocommit(|conn| {
-            // (RETURNING runs on each backend's own connection: diesel's multi-backend
-            // connection does not carry it.)
-            macro_rules! mark_used {
-                ($conn:expr) => {
-                    Prepared(
-                        diesel::update(
-                            login_transactions::table
-                                .filter(login_transactions::state_hash.eq(&hash))
-                                .filter(login_transactions::consumed_at.is_null())
-                                .filter(login_transactions::expires_at.gt(now)),
-                        )
-                        .set(login_transactions::consumed_at.eq(Some(now)))
-                        .returning(TransactionRow::as_returning()),
-                    )
-                    .get_result($conn)
-                    .optional()?
-                };
-            }
-            let won: Option<TransactionRow> = match conn {
-                DbConnection::Postgresql(pg) => mark_used!(pg),
-                DbConnection::Sqlite(sqlite) => mark_used!(sqlite),
-            };
+            let won: Option<TransactionRow> = on_own_connection!(&mut *conn, |c| Prepared(
+                diesel::update(
+                    login_transactions::table
+                        .filter(login_transactions::state_hash.eq(&hash))
+                        .filter(login_transactions::consumed_at.is_null())
+                        .filter(login_transactions::expires_at.gt(now)),
+                )
+                .set(login_transactions::consumed_at.eq(Some(now)))
+                .returning(TransactionRow::as_returning()),
+            )
+            .get_result(c)
+            .optional())?;
             if let Some(row) = won {
                 return Ok(Consumed::Fresh(row.into_domain()?));
             }
