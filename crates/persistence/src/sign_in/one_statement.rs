@@ -5,15 +5,42 @@
 //! round trips do). The SQLite path runs the equivalent diesel statements in a
 //! transaction; the sign-in tests run both.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
-/// The columns of a one-time code, as `codes::CodeRow` reads them.
-const CODE_COLUMNS: &str = "code_hash, purpose, tenant_id, employee_id, return_to, created_by, \
-                            created_at, expires_at, consumed_at";
+/// The columns of a one-time code, in `codes::CodeRow`'s order (a test holds them to it).
+const CODE_COLUMNS: [&str; 9] = [
+    "code_hash",
+    "purpose",
+    "tenant_id",
+    "employee_id",
+    "return_to",
+    "created_by",
+    "created_at",
+    "expires_at",
+    "consumed_at",
+];
+
+/// A column list for SQL, each name quoted and preceded by `prefix` (a table, or nothing).
+fn column_list(columns: &[&str], prefix: &str) -> String {
+    columns
+        .iter()
+        .map(|column| format!("{prefix}\"{column}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// Built once: the statements' SQL is written on every call (diesel walks a query to
+// collect its binds even when the statement is prepared).
+static CODES: LazyLock<String> = LazyLock::new(|| column_list(&CODE_COLUMNS, ""));
+static EMPLOYEES: LazyLock<String> = LazyLock::new(|| column_list(&EMPLOYEE_COLUMNS, ""));
+static EMPLOYEES_QUALIFIED: LazyLock<String> =
+    LazyLock::new(|| column_list(&EMPLOYEE_COLUMNS, "\"employees\"."));
 
 /// Marks a fresh code of `purpose` used — only while its employee is active — and inserts
 /// the session from the code so marked; yields the code's row (none when nothing was
@@ -50,7 +77,7 @@ impl QueryFragment<Pg> for RedeemCode {
                  AND employees.id = one_time_codes.employee_id AND employees.active) \
              RETURNING ",
         );
-        out.push_sql(CODE_COLUMNS);
+        out.push_sql(&CODES);
         out.push_sql(
             "), started AS (INSERT INTO sessions (token_hash, tenant_id, employee_id, \
              auth_method, csrf_token, created_at, last_seen_at, expires_at) SELECT ",
@@ -67,7 +94,7 @@ impl QueryFragment<Pg> for RedeemCode {
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
         out.push_sql(" FROM used) SELECT ");
-        out.push_sql(CODE_COLUMNS);
+        out.push_sql(&CODES);
         out.push_sql(" FROM used");
         Ok(())
     }
@@ -111,14 +138,6 @@ const EMPLOYEE_COLUMNS: [&str; 18] = [
     "version",
 ];
 
-fn employee_columns(table: &str) -> String {
-    EMPLOYEE_COLUMNS
-        .iter()
-        .map(|column| format!("{table}\"{column}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A sign-in by an already linked Okta identity: yields the employee it is linked to
 /// (none when the identity is not linked yet), and — only if that employee is active —
 /// records the sign-in time on the link and stores the session hand-off code. Atomic:
@@ -140,7 +159,7 @@ pub(super) struct SignInLinked {
 impl QueryFragment<Pg> for SignInLinked {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH linked AS (SELECT ");
-        out.push_sql(&employee_columns("\"employees\"."));
+        out.push_sql(&EMPLOYEES_QUALIFIED);
         out.push_sql(
             " FROM employee_identities JOIN employees \
                ON employees.tenant_id = employee_identities.tenant_id \
@@ -164,7 +183,7 @@ impl QueryFragment<Pg> for SignInLinked {
             " AND EXISTS (SELECT 1 FROM linked WHERE active)), \
              handed_off AS (INSERT INTO one_time_codes (",
         );
-        out.push_sql(CODE_COLUMNS);
+        out.push_sql(&CODES);
         out.push_sql(") SELECT ");
         out.push_bind_param::<Text, _>(&self.code_hash)?;
         out.push_sql(", ");
@@ -178,7 +197,7 @@ impl QueryFragment<Pg> for SignInLinked {
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
         out.push_sql(", NULL FROM linked WHERE active) SELECT ");
-        out.push_sql(&employee_columns(""));
+        out.push_sql(&EMPLOYEES);
         out.push_sql(" FROM linked");
         Ok(())
     }
@@ -196,17 +215,23 @@ mod tests {
 
     use super::*;
     use crate::employees::EmployeeRow;
-    use crate::schema::employees;
+    use crate::schema::{employees, one_time_codes};
+    use crate::sign_in::codes::CodeRow;
 
     #[test]
-    fn the_employee_columns_are_the_rows() {
-        let diesel_sql =
+    fn the_column_lists_are_the_rows() {
+        let employees_sql =
             diesel::debug_query::<Pg, _>(&employees::table.select(EmployeeRow::as_select()))
                 .to_string();
+        let ours = format!("SELECT {} FROM \"employees\"", *EMPLOYEES_QUALIFIED);
+        assert!(employees_sql.starts_with(&ours), "{employees_sql}\n{ours}");
+        let codes_sql =
+            diesel::debug_query::<Pg, _>(&one_time_codes::table.select(CodeRow::as_select()))
+                .to_string();
         let ours = format!(
-            "SELECT {} FROM \"employees\"",
-            employee_columns("\"employees\".")
+            "SELECT {} FROM \"one_time_codes\"",
+            column_list(&CODE_COLUMNS, "\"one_time_codes\".")
         );
-        assert!(diesel_sql.starts_with(&ours), "{diesel_sql}\n{ours}");
+        assert!(codes_sql.starts_with(&ours), "{codes_sql}\n{ours}");
     }
 }
