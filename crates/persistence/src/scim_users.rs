@@ -16,6 +16,7 @@ use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 use scim_filter::{CompareOp, Expr, TypedValue};
 use scim_model::{AttributeDef, EmployeeRecord, ManagerRef, ResolvedAttribute, urn};
 
+use crate::clock;
 use crate::connection::DbConnection;
 use crate::employees::Employees;
 use crate::error::{Error, Result};
@@ -453,8 +454,8 @@ impl ScimUserRow {
             department: self.department,
             employee_number: self.employee_number,
             active: self.active,
-            created: self.created_at.and_utc(),
-            updated: self.updated_at.and_utc(),
+            created: clock::utc(self.created_at),
+            updated: clock::utc(self.updated_at),
             version: self.version,
             external_id: self.external_id,
         }
@@ -758,7 +759,7 @@ impl Employees<'_> {
                 id,
                 display_name: display_name_of(display, given, family),
             };
-            let (created, updated) = (created.and_utc(), updated.and_utc());
+            let (created, updated) = (clock::utc(created), clock::utc(updated));
             match departments.last_mut() {
                 Some(current) if current.name == name => {
                     current.members.push(member);

@@ -84,11 +84,12 @@ impl EmployeeIdentities<'_> {
 
     /// [`resolve_sign_in`](Self::resolve_sign_in) and, for an active employee, a session
     /// hand-off code (hash `handoff`, landing on `return_to`) for them. A bad
-    /// `return_to` refuses the step before anything is written. The statements commit
-    /// one by one (three round trips for a returning employee, where a transaction
-    /// costs five): each leaves a consistent state — a sign-in time without a code, or a
-    /// link without one, is just a sign-in that did not finish — and a code is only
-    /// ever good for an employee who is active when it is redeemed.
+    /// `return_to` refuses the step before anything is written. On PostgreSQL a linked
+    /// identity's sign-in is one statement ([`SignInLinked`]). Otherwise the statements
+    /// commit one by one, without a transaction's two extra round trips: each leaves a
+    /// consistent state — a sign-in time without a code, or a link without one, is just
+    /// a sign-in that did not finish — and a code is only ever good for an employee who
+    /// is active when it is redeemed.
     #[allow(clippy::too_many_arguments)]
     pub fn resolve_and_hand_off(
         &self,
