@@ -6,6 +6,10 @@
 //!
 //! PostgreSQL only, by nature: a SQLite database is a file inside the process, with no
 //! connection that can drop.
+//!
+//! The wait is real (r2d2's acquire timeout has no clock to inject), so its bound sits
+//! far from both what the gateway should take and what the failure it rules out would
+//! take (r2d2's default 30 s): a loaded two-core runner adds seconds, not tens of them.
 
 #![allow(
     clippy::unwrap_used,
@@ -28,6 +32,12 @@ use proxy::DbProxy;
 /// How long a request waits for a pooled connection in this test.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// What a loaded machine may add to the wait (scheduling, other test binaries).
+const SLACK: Duration = Duration::from_secs(8);
+
+/// r2d2's default acquire timeout: the wait the pool's own timeout replaces.
+const UNBOUNDED_WAIT: Duration = Duration::from_secs(30);
+
 fn readyz(gw: &Gateway) -> u16 {
     gw.bare_client()
         .get(gw.url("auth", "/readyz"))
@@ -49,6 +59,7 @@ fn assert_login_page(gw: &Gateway) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn database_down_answers_503_pages_and_recovers_without_restart() {
     let db = TestDatabase::new(Backend::Postgres);
     let acme = workspace(&db, "acme", true);
@@ -79,7 +90,12 @@ fn database_down_answers_503_pages_and_recovers_without_restart() {
             .unwrap(),
     );
     assert_eq!((status, code.as_str()), (503, "SERVICE_UNAVAILABLE"));
-    assert!(started.elapsed() < ACQUIRE_TIMEOUT + Duration::from_secs(4));
+    // Bounded by the pool's acquire timeout, not r2d2's default of 30 s.
+    let took = started.elapsed();
+    assert!(
+        took < ACQUIRE_TIMEOUT + SLACK && ACQUIRE_TIMEOUT + SLACK < UNBOUNDED_WAIT,
+        "a 503 after {took:?}"
+    );
     assert_eq!(readyz(&gw), 503);
     let alive = gw
         .bare_client()

@@ -5,6 +5,11 @@
 //!
 //! PostgreSQL only, by nature: a SQLite database is a file inside the process, with no
 //! connection that can drop or become slow.
+//!
+//! The waits are real (r2d2's acquire timeout has no clock to inject), so each bound on
+//! elapsed time sits between what the service should take and what the failure it rules
+//! out would take, far from both: a loaded two-core runner adds seconds, never the tens
+//! of seconds a missing limit costs. Each bound says which failure it rules out.
 
 #![allow(
     clippy::unwrap_used,
@@ -26,6 +31,13 @@ use proxy::DbProxy;
 
 /// How long a request waits for a pooled connection in these tests.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What a loaded machine may add to any wait here (scheduling, other test binaries).
+const SLACK: Duration = Duration::from_secs(8);
+
+/// r2d2's default acquire timeout: the wait the pool's own timeout replaces. A request
+/// answered later than this would not be bounded by [`ACQUIRE_TIMEOUT`].
+const UNBOUNDED_WAIT: Duration = Duration::from_secs(30);
 
 /// A fresh PostgreSQL database with `acme` (live, three employees), a proxy in front of
 /// its server, and a pool of four connections that goes through the proxy.
@@ -93,6 +105,7 @@ fn warm_up(svc: &Service, token: &str) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn database_down_answers_503_and_recovers_without_restart() {
     let (db, token, proxy, database) = setup();
     let svc = Service::start_on(&db, database, &[]);
@@ -104,8 +117,12 @@ fn database_down_answers_503_and_recovers_without_restart() {
     let response = svc.get("acme", "/scim/v2/Users?count=2", &token);
     let body = assert_error(response, 503);
     assert!(body["detail"].as_str().unwrap().contains("Retry"), "{body}");
-    // Bounded by the pool's acquire timeout (plus a loaded machine's slack).
-    assert!(started.elapsed() < ACQUIRE_TIMEOUT + Duration::from_secs(4));
+    // Bounded by the pool's acquire timeout, not r2d2's default of 30 s.
+    let took = started.elapsed();
+    assert!(
+        took < ACQUIRE_TIMEOUT + SLACK && ACQUIRE_TIMEOUT + SLACK < UNBOUNDED_WAIT,
+        "a 503 after {took:?}"
+    );
     let ready = svc
         .client
         .get(format!("http://127.0.0.1:{}/readyz", svc.addr.port()))
@@ -144,16 +161,22 @@ fn database_down_answers_503_and_recovers_without_restart() {
     assert_eq!(users(&svc, &token).0, 503);
     assert_eq!(readyz(&svc), 503);
     proxy.restore();
-    wait_until_ready(&svc, Duration::from_secs(10));
+    wait_until_ready(&svc, Duration::from_secs(30));
     for _ in 0..5 {
         assert_eq!(users(&svc, &token).0, 200);
     }
 }
 
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn a_slow_database_bounds_waits_and_the_service_recovers() {
     const LATENCY: Duration = Duration::from_secs(2);
     const REQUESTS: usize = 50;
+    /// Round trips one request makes at most: a check of an idle connection, the
+    /// tenant, the token, the page.
+    const ROUND_TRIPS: u32 = 4;
+    /// The pool's connections (`setup`).
+    const CONNECTIONS: u32 = 4;
     let (db, token, proxy, database) = setup();
     let svc = Service::start_on(&db, database, &[]);
     // Open the pool's connections while the database is fast.
@@ -178,27 +201,32 @@ fn a_slow_database_bounds_waits_and_the_service_recovers() {
     assert!(ok >= 1 && unavailable >= 1, "{outcomes:?}");
     let slowest = outcomes.iter().map(|(_, took)| *took).max().unwrap();
     // A request waits at most the acquire timeout for a connection, then pays its own
-    // round trips (a check of an idle connection, the tenant, the token, the page:
-    // four at most): nothing waits behind the pile.
-    let bound = ACQUIRE_TIMEOUT + LATENCY * 4 + Duration::from_secs(4);
+    // round trips: nothing waits behind the pile. Had the requests queued for the four
+    // connections instead, the last would have waited for all the others' round trips:
+    // 50 / 4 × 4 × 2 s = 100 s.
+    let bound = ACQUIRE_TIMEOUT + LATENCY * ROUND_TRIPS + SLACK;
+    let queued = LATENCY * ROUND_TRIPS * (REQUESTS as u32 / CONNECTIONS);
+    assert!(
+        bound * 3 < queued,
+        "{bound:?} does not tell {queued:?} apart"
+    );
     assert!(
         slowest < bound && wall < bound,
         "slowest {slowest:?}, all {wall:?}, bound {bound:?}: {outcomes:?}"
     );
     for (status, took) in &outcomes {
         if *status == 503 {
-            assert!(
-                *took < ACQUIRE_TIMEOUT + Duration::from_secs(3),
-                "a 503 after {took:?}"
-            );
+            // Shed after the acquire timeout, not after a connection came free.
+            assert!(*took < ACQUIRE_TIMEOUT + SLACK, "a 503 after {took:?}");
         }
     }
 
-    // Fast again: served at once, nothing left over from the slow spell.
+    // Fast again: nothing left over from the slow spell — a request that still paid
+    // one slow round trip would take LATENCY at least.
     for _ in 0..5 {
         let (status, took) = users(&svc, &token);
         assert_eq!(status, 200);
-        assert!(took < Duration::from_secs(1), "{took:?} once fast again");
+        assert!(took < LATENCY, "{took:?} once fast again");
     }
     assert_eq!(readyz(&svc), 200);
 }

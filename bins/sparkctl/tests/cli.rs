@@ -197,6 +197,7 @@ fn sqlite_is_created_and_migrated_on_first_use() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn postgres_must_be_migrated_explicitly() {
     let db = TestDatabase::new_unmigrated(Backend::Postgres);
     let ctl = Ctl::new(&db);

@@ -502,6 +502,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs PostgreSQL"]
     fn postgres_sessions_plan_generically_and_time_out_and_migrations_do_not_leak() {
         let test_db = crate::testing::TestDatabase::new(Backend::Postgres);
         let db = test_db.db();

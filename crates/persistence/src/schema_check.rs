@@ -277,6 +277,7 @@ fn both_trees_have_the_same_migrations() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn both_trees_build_the_same_schema() {
     let sqlite = shape_of(&TestDatabase::new(Backend::Sqlite));
     let postgres = shape_of(&TestDatabase::new(Backend::Postgres));
@@ -295,44 +296,56 @@ fn both_trees_build_the_same_schema() {
     assert_eq!(sqlite.foreign_keys, postgres.foreign_keys);
 }
 
-#[test]
-fn migrating_twice_applies_nothing_the_second_time() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let db = TestDatabase::new(backend);
-        assert!(db.migrate().unwrap().is_empty(), "{backend}");
+crate::backend_tests! {
+    fn migrating_twice_applies_nothing_the_second_time(db) {
+        assert!(db.migrate().unwrap().is_empty(), "{}", db.backend());
     }
 }
 
-#[test]
-fn replicas_migrating_at_once_all_succeed() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let fresh = TestDatabase::new_unmigrated(backend);
-        let applied: Vec<usize> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..4)
-                .map(|_| {
-                    let url = fresh.url().clone();
-                    s.spawn(move || {
-                        crate::Database::open(&url)
-                            .unwrap()
-                            .migrate()
-                            .unwrap()
-                            .len()
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        // Exactly one replica applied the migrations; the others found nothing to do.
-        let total: usize = applied.iter().sum();
-        assert_eq!(
-            total,
-            migrations::known_versions(backend).len(),
-            "{backend}: {applied:?}"
-        );
-        assert_eq!(
-            applied.iter().filter(|n| **n > 0).count(),
-            1,
-            "{backend}: {applied:?}"
-        );
+/// `replicas_migrating_at_once_all_succeed::{sqlite, postgres}`, like `backend_tests!`
+/// (which hands its tests migrated databases).
+mod replicas_migrating_at_once_all_succeed {
+    use super::*;
+
+    #[test]
+    fn sqlite() {
+        replicas_migrating_at_once(Backend::Sqlite);
     }
+
+    #[test]
+    #[ignore = "needs PostgreSQL"]
+    fn postgres() {
+        replicas_migrating_at_once(Backend::Postgres);
+    }
+}
+
+fn replicas_migrating_at_once(backend: Backend) {
+    let fresh = TestDatabase::new_unmigrated(backend);
+    let applied: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let url = fresh.url().clone();
+                s.spawn(move || {
+                    crate::Database::open(&url)
+                        .unwrap()
+                        .migrate()
+                        .unwrap()
+                        .len()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // Exactly one replica applied the migrations; the others found nothing to do.
+    let total: usize = applied.iter().sum();
+    assert_eq!(
+        total,
+        migrations::known_versions(backend).len(),
+        "{backend}: {applied:?}"
+    );
+    assert_eq!(
+        applied.iter().filter(|n| **n > 0).count(),
+        1,
+        "{backend}: {applied:?}"
+    );
 }

@@ -4,6 +4,11 @@
 //! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped
 //! again when the test ends. Use [`backend_tests!`](crate::backend_tests) to run one test
 //! body on both backends as two named tests.
+//!
+//! A test that needs PostgreSQL says so with `#[ignore = "needs PostgreSQL"]`
+//! (`backend_tests!` marks each `postgres` half so): `cargo xtask test` runs these with
+//! `--include-ignored` whenever the server answers (always in CI), and leaves them out,
+//! reported as ignored, where it does not. By hand: `cargo test -- --include-ignored`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -58,7 +63,8 @@ impl TestDatabase {
                 let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
                     panic!(
                         "PostgreSQL tests need a server at TEST_DATABASE_URL ({admin_url}): {e}. \
-                         Start it, or run `cargo xtask test`, which says when it skips them."
+                         Start it, or run `cargo xtask test`, which leaves them out when there is \
+                         none: those marked as needing PostgreSQL (see persistence::testing)."
                     )
                 });
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
@@ -151,7 +157,8 @@ fn database_url_with_name(url: &str, name: &str) -> String {
 }
 
 /// Defines each test body twice, as `name::sqlite` and `name::postgres`, each on a
-/// fresh [`TestDatabase`]:
+/// fresh [`TestDatabase`]; the `postgres` half is marked `#[ignore = "needs PostgreSQL"]`
+/// (see the module docs):
 ///
 /// ```text
 /// persistence::backend_tests! {
@@ -174,6 +181,7 @@ macro_rules! backend_tests {
                 }
 
                 #[test]
+                #[ignore = "needs PostgreSQL"]
                 fn postgres() {
                     run(&$crate::testing::TestDatabase::new($crate::Backend::Postgres));
                 }
