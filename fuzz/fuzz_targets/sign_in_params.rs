@@ -21,16 +21,14 @@
 
 #![no_main]
 
-use auth_gateway::{login_hint, params, return_to, target_return_to};
+use auth_gateway::{
+    MAX_LOGIN_HINT, MAX_PARAM, MAX_RETURN_TO, login_hint, params, return_to, target_return_to,
+};
 use libfuzzer_sys::fuzz_target;
 use oidc_client::{Callback, ERROR_CODES, ErrorCode, InitiateLogin, OidcError, OrgUrl, UrlPolicy};
 use url::Url;
 
-/// `auth_gateway::rules::MAX_RETURN_TO`.
-const MAX_RETURN_TO: usize = 2_000;
-/// `auth_gateway::rules::MAX_LOGIN_HINT`.
-const MAX_LOGIN_HINT: usize = 320;
-/// The longest callback value oidc-client accepts.
+/// The longest callback value oidc-client accepts (private to oidc-client's callback).
 const MAX_CALLBACK_VALUE: usize = 4_096;
 
 fn assert_return_to(path: &str, context: &str) {
@@ -134,9 +132,6 @@ fn check_initiate(text: &str, policy: UrlPolicy) {
         Err(error) => assert_known_code(&error, text),
     }
 }
-
-/// `auth_gateway::rules::MAX_PARAM`.
-const MAX_PARAM: usize = 4_096;
 
 fn check_params(text: &str) {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(text.as_bytes())

@@ -53,7 +53,10 @@ use web_runtime::Metrics;
 
 pub use error::{ERROR_CODES, Format, PageError, codes};
 pub use html::{content_security_policy, escape};
-pub use rules::{ParamError, login_hint, params, return_to, target_return_to};
+pub use rules::{
+    MAX_LOGIN_HINT, MAX_PARAM, MAX_RETURN_TO, ParamError, login_hint, params, return_to,
+    target_return_to,
+};
 
 /// The largest request body accepted (an initiate form is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

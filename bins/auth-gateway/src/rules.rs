@@ -13,7 +13,7 @@ pub const MAX_RETURN_TO: usize = 2_000;
 pub const MAX_LOGIN_HINT: usize = 320;
 
 /// The longest parameter value read.
-const MAX_PARAM: usize = 4_096;
+pub const MAX_PARAM: usize = 4_096;
 
 /// A `return_to` that is a path on the workspace, or `None`: it starts with a single
 /// `/` (never `//`, which browsers read as another host), contains no `\` (which some
