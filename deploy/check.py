@@ -6,7 +6,8 @@ testing/scim-conformance/requirements.txt). bins/scim-api/tests/deploy.rs runs i
 of `cargo xtask test`. Prints one line per check; exits 1 if any failed.
 
 The facts checked against (binaries, ports, probe paths, config keys) are read from the
-sources where they live, so a rename there fails here until deploy/ follows.
+sources where they live, so a rename there fails here until deploy/ follows. The formats
+themselves (Kubernetes' and Compose's official schemas) are deploy/check_schemas.py's.
 """
 
 import re
@@ -383,9 +384,11 @@ def check_dockerfiles():
 # --- anywhere -------------------------------------------------------------------------------
 
 def check_everywhere():
-    """Every binary path, SPARK__ name and probe-looking path in any deploy file is real."""
+    """Every binary path, SPARK__ name and probe-looking path in any deploy file is real
+    (deploy/schemas/ holds others' schemas, not deploy files)."""
     texts = {p.relative_to(ROOT): p.read_text(encoding="utf-8")
-             for p in sorted(DEPLOY.rglob("*")) if p.is_file() and p.suffix not in (".py", ".pyc")}
+             for p in sorted(DEPLOY.rglob("*")) if p.is_file() and p.suffix not in (".py", ".pyc")
+             and p.relative_to(DEPLOY).parts[0] != "schemas"}
     for rel, text in texts.items():
         bins = set(re.findall(r"/usr/local/bin/([A-Za-z0-9_.-]+)", text))
         check(bins <= set(BINARIES), f"{rel}: names only real binaries ({sorted(bins)})")
