@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{DEFAULT_TEST_DATABASE_URL, Result, cargo, run, workspace_root};
+use crate::{DEFAULT_TEST_DATABASE_URL, Result, cargo, run, target_dir};
 
 const DEPARTMENTS: [&str; 8] = [
     "Engineering",
@@ -85,9 +85,7 @@ pub fn release_binaries(packages: &[&str]) -> Result<PathBuf> {
         args.extend(["-p", package]);
     }
     run(&cargo(), &args, &[])?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map_or_else(|_| workspace_root().join("target"), PathBuf::from);
-    Ok(target.join("release"))
+    Ok(target_dir().join("release"))
 }
 
 /// Runs `bench` with a database URL on each backend: a new SQLite file in `dir`, then a

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command};
 
 use crate::bench::sparkctl;
-use crate::{Result, cargo, run, workspace_root};
+use crate::{Result, cargo, peers, run, target_dir, workspace_root};
 
 const WORKSPACE: &str = "acme";
 const ADMIN: &str = "ada.lovelace@acme.example";
@@ -117,6 +117,7 @@ fn start(bin: &Path, name: &str) -> Result<Child> {
 pub fn dev(args: &[&str]) -> Result {
     let check = args.contains(&"--check");
     let wait = !args.contains(&"--no-wait") && !check;
+    peers::build_tools()?;
     run(
         &cargo(),
         &[
@@ -131,11 +132,7 @@ pub fn dev(args: &[&str]) -> Result {
         ],
         &[],
     )?;
-    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
-        |_| workspace_root().join("target"),
-        std::path::PathBuf::from,
-    );
-    let bin = target.join("debug");
+    let bin = target_dir().join("debug");
     let root = workspace_root();
     std::env::set_current_dir(&root).map_err(|e| e.to_string())?;
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "./data/spark.db".into());

@@ -6,10 +6,12 @@
 //! (`fuzz/dicts/TARGET.dict`) is run with it. A crash or hang fails the task and leaves
 //! its input in `fuzz/artifacts/TARGET/`; with `all`, the remaining targets still run
 //! and every failing one is named at the end.
+//!
+//! [`check`] is what `cargo xtask test` runs: clippy on the fuzz package (outside the
+//! workspace, so the workspace's own clippy never sees it), without building libFuzzer's
+//! instrumented binaries.
 
-use std::process::Command;
-
-use crate::{Result, cargo, workspace_root};
+use crate::{Result, cargo, command, run, target_dir, workspace_root};
 
 /// The targets in fuzz/fuzz_targets.
 const TARGETS: &[&str] = &["filter", "scim_query", "sign_in_params"];
@@ -65,12 +67,12 @@ fn plan<'a>(args: &[&'a str]) -> Result<Plan<'a>> {
 /// Runs the fuzz task.
 pub fn fuzz(args: &[&str]) -> Result {
     let plan = plan(args)?;
-    let installed = Command::new(cargo())
+    let installed = command(cargo())
         .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !installed {
-        crate::run(&cargo(), &["install", "cargo-fuzz", "--locked"], &[])?;
+        run(&cargo(), &["install", "cargo-fuzz", "--locked"], &[])?;
     }
     let mut failed = Vec::new();
     for target in &plan.targets {
@@ -97,6 +99,56 @@ pub fn fuzz(args: &[&str]) -> Result {
     }
 }
 
+/// Clippy on every fuzz target, warnings denied, into the workspace's build folder and
+/// with the workspace's dev profile (the fuzz package is a workspace of its own), so
+/// most dependencies are the ones the workspace's clippy already checked, and a second
+/// run only rechecks what changed. cargo brings fuzz/Cargo.lock up to date with the
+/// workspace's manifests as it goes, as `cargo fuzz` would; when it did, that is said, so
+/// the change gets committed.
+pub fn check() -> Result {
+    let root = workspace_root();
+    let fuzz = root.join("fuzz");
+    let lock = fuzz.join("Cargo.lock");
+    let before = std::fs::read(&lock).ok();
+    let workspace_manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let profile = dev_profile(&workspace_manifest);
+    let manifest = fuzz.join("Cargo.toml").to_string_lossy().into_owned();
+    let target = target_dir().to_string_lossy().into_owned();
+    let mut args = vec!["clippy", "--manifest-path", &manifest, "--bins"];
+    args.extend(["--target-dir", &target]);
+    for setting in &profile {
+        args.extend(["--config", setting]);
+    }
+    args.extend(["--", "-D", "warnings"]);
+    let checked = run(&cargo(), &args, &[]);
+    if std::fs::read(&lock).ok() != before {
+        println!(
+            "xtask: fuzz/Cargo.lock was out of date with the workspace's manifests and has \
+             been updated: commit it"
+        );
+    }
+    checked
+}
+
+/// The `[profile.dev…]` settings of a Cargo.toml, as `--config` values
+/// (`profile.dev.package."*".opt-level=1`).
+fn dev_profile(manifest: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut settings = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.trim_matches(['[', ']']).trim().to_owned();
+        } else if (section == "profile.dev" || section.starts_with("profile.dev."))
+            && let Some((key, value)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            settings.push(format!("{section}.{}={}", key.trim(), value.trim()));
+        }
+    }
+    settings
+}
+
 fn run_target(target: &str, seconds: u64) -> Result {
     let fuzz_dir = workspace_root().join("fuzz");
     let max_time = format!("-max_total_time={seconds}");
@@ -109,7 +161,7 @@ fn run_target(target: &str, seconds: u64) -> Result {
         "$ cargo fuzz run {target} -- {}   (in fuzz/, RUSTC_BOOTSTRAP=1)",
         libfuzzer_args.join(" ")
     );
-    let status = Command::new(cargo())
+    let status = command(cargo())
         .args(["fuzz", "run", target, "--"])
         .args(&libfuzzer_args)
         .env("RUSTC_BOOTSTRAP", "1")
@@ -160,6 +212,20 @@ mod tests {
         assert!(plan(&["all", "soon"]).is_err());
         assert!(plan(&["filter", "0"]).is_err());
         assert!(plan(&["filter", "1", "2"]).is_err());
+    }
+
+    #[test]
+    fn the_fuzz_check_takes_the_workspace_dev_profile() {
+        let manifest = "[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n# x = 2\n\n[profile.release]\ndebug = 1\n";
+        assert_eq!(
+            dev_profile(manifest),
+            [
+                "profile.dev.debug=\"line-tables-only\"",
+                "profile.dev.package.\"*\".opt-level=1"
+            ]
+        );
+        let real = std::fs::read_to_string(crate::workspace_root().join("Cargo.toml")).unwrap();
+        assert!(!dev_profile(&real).is_empty());
     }
 
     #[test]

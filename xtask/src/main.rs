@@ -2,9 +2,11 @@
 //! seconds and never drags the workspace's dependencies in.
 //!
 //! - `dev`: the demo on the embedded SQLite database, both services running.
-//! - `test`: formatting, clippy, the layering rules (`tidy`), then every test on SQLite
-//!   and PostgreSQL; says which backends ran, and fails when PostgreSQL is unreachable
+//! - `test`: makes the tests' peers ready (`setup`), then formatting, clippy, the
+//!   layering rules (`tidy`), the fuzz targets, every test on SQLite and PostgreSQL, and
+//!   `dev --check`; says which backends ran, and fails when PostgreSQL is unreachable
 //!   under `CI=true` instead of skipping it.
+//! - `setup`: the tests' peers alone (system packages, PostgreSQL, npm, Python venv).
 //! - `fuzz [TARGET|all] [SECONDS]`: one cargo-fuzz target, or every one in turn, for a
 //!   bounded time each.
 //! - `tidy`: the layering rules of ARCHITECTURE.md, checked from the Cargo.toml files.
@@ -18,12 +20,13 @@ mod bench_load;
 mod bench_scim;
 mod dev;
 mod fuzz;
+mod peers;
+mod test;
 mod tidy;
+mod timeline;
 
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 /// The server PostgreSQL tests use unless `TEST_DATABASE_URL` says otherwise.
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -34,7 +37,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let outcome = match args.as_slice() {
-        ["test", rest @ ..] => test(rest),
+        ["test", rest @ ..] => test::test(rest),
+        ["setup"] => peers::setup().map(|postgres| match postgres.missing {
+            Some(why) => eprintln!("xtask: WARNING: {why}"),
+            None => println!("xtask: the tests' peers are ready"),
+        }),
         ["dev", rest @ ..] => dev::dev(rest),
         ["tidy"] => tidy::check(&workspace_root()),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
@@ -56,7 +63,10 @@ const USAGE: &str = "
 usage: cargo xtask <task>
   dev [--no-wait|--check]  seed the demo workspace acme, start both services, print how to use them
                         (--check: try the printed curl line and sign-in link, then stop)
-  test [-- TEST-ARGS]   fmt, clippy, tidy, and every test on SQLite and PostgreSQL
+  test [-- TEST-ARGS]   make the tests' peers ready, then fmt, clippy, tidy, the fuzz
+                        targets, and every test on SQLite and PostgreSQL
+  setup                 make the tests' peers ready: system packages (as root on Debian),
+                        PostgreSQL, npm ci for the test OpenID Provider, .venv
   tidy                  check the crate layering rules
   fuzz [TARGET|all] [SECONDS]
                         run one fuzz target (default 60 s), or all of them (no target or
@@ -81,10 +91,34 @@ pub fn workspace_root() -> PathBuf {
         .map_or(start.clone(), Path::to_path_buf)
 }
 
+/// A command for `program` without what `cargo run` told xtask about its own package
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, …). Cargo run from xtask would otherwise pass
+/// them on to build scripts, and ring's tracks `CARGO_MANIFEST_DIR`: every switch between
+/// `cargo xtask test` and a plain `cargo test` would rebuild ring and all above it.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Runs a command in the workspace root; fails with its name when it fails.
 pub fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result {
     println!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
+    let status = command(program)
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(workspace_root())
@@ -101,128 +135,8 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-fn test(extra: &[&str]) -> Result {
-    let cargo = cargo();
-    run(&cargo, &["fmt", "--all", "--", "--check"], &[])?;
-    run(
-        &cargo,
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
-    tidy::check(&workspace_root())?;
-
-    let postgres_url =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let postgres_up = postgres_reachable(&postgres_url);
-    let mut test_args: Vec<&str> = vec!["test", "--workspace", "--"];
-    let backends = match (postgres_up, ci) {
-        (true, _) => "SQLite and PostgreSQL",
-        (false, true) => {
-            return Err(format!(
-                "PostgreSQL is unreachable at {} and CI=true: the PostgreSQL tests must run \
-                 in CI (start the server, or set TEST_DATABASE_URL)",
-                redact(&postgres_url)
-            ));
-        }
-        (false, false) => {
-            eprintln!(
-                "\nxtask: WARNING: PostgreSQL is unreachable at {}; its tests are NOT run \
-                 (filtered out with --skip postgres). CI runs them.\n",
-                redact(&postgres_url)
-            );
-            test_args.extend(["--skip", "postgres"]);
-            "SQLite only (PostgreSQL unreachable)"
-        }
-    };
-    test_args.extend(extra.iter().copied().filter(|a| *a != "--"));
-    run(
-        &cargo,
-        &test_args,
-        &[("TEST_DATABASE_URL", postgres_url.as_str())],
-    )?;
-    // What a fresh clone shows first: `cargo xtask dev` on a fresh SQLite database, its
-    // curl line and sign-in link tried for real.
-    let demo = std::env::temp_dir().join(format!("spark-dev-check-{}", std::process::id()));
-    std::fs::create_dir_all(&demo).map_err(|e| e.to_string())?;
-    let demo_db = demo.join("spark.db").to_string_lossy().into_owned();
-    let checked = run(
-        &cargo,
-        &["xtask", "dev", "--check"],
-        &[("DATABASE_URL", demo_db.as_str())],
-    );
-    let _ = std::fs::remove_dir_all(&demo);
-    checked?;
-    println!("\nxtask: every check passed; database backends tested: {backends}");
-    Ok(())
-}
-
-/// `postgres://user:secret@host/db` with the password hidden, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = url.get(scheme_end + 3..at).unwrap_or_default();
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!(
-                    "{}{user}:***{}",
-                    url.get(..scheme_end + 3).unwrap_or_default(),
-                    url.get(at..).unwrap_or_default()
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// Can a TCP connection be made to the URL's host and port (default 5432)?
-fn postgres_reachable(url: &str) -> bool {
-    let Some(rest) = url.split_once("://").map(|(_, rest)| rest) else {
-        return false;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host_port = if host_port.is_empty() {
-        "127.0.0.1"
-    } else {
-        host_port
-    };
-    let with_port = if host_port
-        .rsplit(':')
-        .next()
-        .is_some_and(|p| p.parse::<u16>().is_ok())
-        && host_port.contains(':')
-    {
-        host_port.to_owned()
-    } else {
-        format!("{host_port}:5432")
-    };
-    let addrs: Vec<SocketAddr> = with_port
-        .to_socket_addrs()
-        .map(Iterator::collect)
-        .unwrap_or_default();
-    addrs
-        .iter()
-        .any(|addr| TcpStream::connect_timeout(addr, Duration::from_secs(2)).is_ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-    }
+/// The build folder: `CARGO_TARGET_DIR`, or `target/` in the workspace root.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }

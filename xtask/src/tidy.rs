@@ -1,9 +1,13 @@
 //! The layering rules of ARCHITECTURE.md, checked from each package's Cargo.toml:
 //! dependencies point down only, and each external crate stays in the layer that owns it.
+//! Also one rule of the test suite, from the sources: a test is ignored only because it
+//! needs PostgreSQL (`cargo xtask test` runs the ignored tests exactly when PostgreSQL
+//! answers, so an ignore for any other reason would be run, or hidden, by surprise).
 
 use std::path::Path;
 
 use crate::Result;
+use crate::test::NEEDS_POSTGRES;
 
 /// Internal crates each library may depend on (bins and xtask may use any).
 const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
@@ -116,6 +120,7 @@ pub fn check(root: &Path) -> Result {
     if manifests.is_empty() {
         problems.push("no packages found under crates/ and bins/".into());
     }
+    problems.extend(ignored_for_other_reasons(root));
     if problems.is_empty() {
         println!(
             "tidy: the layering rules hold for {} packages",
@@ -124,6 +129,49 @@ pub fn check(root: &Path) -> Result {
         Ok(())
     } else {
         Err(format!("tidy: {}", problems.join("; ")))
+    }
+}
+
+/// Every `#[ignore …]` in the Rust sources under crates/ and bins/ that does not say
+/// `#[ignore = "needs PostgreSQL"]`, as `file:line: …`.
+fn ignored_for_other_reasons(root: &Path) -> Vec<String> {
+    let allowed = format!("#[ignore = \"{NEEDS_POSTGRES}\"]");
+    let mut files = Vec::new();
+    for folder in ["crates", "bins"] {
+        rust_files(&root.join(folder), &mut files);
+    }
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with("#[ignore") && line != allowed {
+                let shown = file.strip_prefix(root).unwrap_or(&file);
+                problems.push(format!(
+                    "{}:{}: `{line}`: a test may be ignored only as `{allowed}`",
+                    shown.display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && path.file_name().is_none_or(|name| name != "target") {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
     }
 }
 
@@ -171,6 +219,23 @@ mod tests {
             err.contains("settings must not use diesel; only persistence may"),
             "{err}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tests_are_ignored_only_for_needing_postgres() {
+        let dir = scratch("ignore");
+        write(&dir, "scim-model", "");
+        let tests = dir.join("crates/scim-model/tests");
+        std::fs::create_dir_all(&tests).unwrap();
+        std::fs::write(
+            tests.join("a.rs"),
+            "#[test]\n#[ignore = \"needs PostgreSQL\"]\nfn a() {}\n#[test]\n#[ignore]\nfn slow() {}\n",
+        )
+        .unwrap();
+        let err = check(&dir).unwrap_err();
+        assert!(err.contains("tests/a.rs:5: `#[ignore]`"), "{err}");
+        assert!(!err.contains("a.rs:2"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
