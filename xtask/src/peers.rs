@@ -189,7 +189,8 @@ impl Host {
             quiet("apt-get", &["update", "-qq"], &[])?;
             self.apt_updated = true;
         }
-        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        // With the packages Debian recommends (Chromium's fonts, say), as CI always had.
+        let mut args = vec!["install", "-y", "-qq"];
         args.extend_from_slice(packages);
         quiet("apt-get", &args, &[("DEBIAN_FRONTEND", "noninteractive")])
     }
