@@ -81,7 +81,8 @@ const PYTHON_VENV: Need = Need {
     what: "Python 3 with venv (scim2-tester and the deploy/ checks)",
     debian: &["python3-venv"],
     elsewhere: "Python 3 with its venv module",
-    present: || answers("python3", &["-m", "venv", "--help"]),
+    // Debian's python3 has the venv module without ensurepip, which creating one needs.
+    present: || answers("python3", &["-c", "import ensurepip, venv"]),
 };
 
 const PSQL: Need = Need {
@@ -585,6 +586,35 @@ mod tests {
         for file in REQUIREMENTS {
             assert!(workspace_root().join(file).is_file(), "{file}");
         }
+    }
+
+    #[test]
+    fn a_missing_need_fails_naming_its_package_where_nothing_may_be_installed() {
+        const ABSENT: Need = Need {
+            what: "a thing",
+            debian: &["thing-pkg"],
+            elsewhere: "the thing",
+            present: || false,
+        };
+        const THERE: Need = Need {
+            what: "another thing",
+            debian: &["other-pkg"],
+            elsewhere: "the other thing",
+            present: || true,
+        };
+        // Root, but not Debian: nothing is installed, the missing one is named.
+        let mut host = Host {
+            debian: false,
+            root: true,
+            apt_updated: false,
+        };
+        let err = host.provide(&[&THERE, &ABSENT]).unwrap_err();
+        assert!(
+            err.contains("thing-pkg") && !err.contains("other-pkg"),
+            "{err}"
+        );
+        assert!(host.provide(&[&THERE]).is_ok());
+        assert!(!host.apt_updated);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::timeline::{Timeline, clock};
 use crate::{Result, cargo, command, fuzz, peers, run, tidy, workspace_root};
 
-/// The reason of every ignored test: the one thing a test may wait for.
+/// The one reason a test may be ignored (`tidy` checks): it needs PostgreSQL.
 pub const NEEDS_POSTGRES: &str = "needs PostgreSQL";
 
 /// What a package's doc tests are called in the output.
@@ -141,7 +141,7 @@ fn phases(timeline: &mut Timeline, binaries: &mut Vec<Binary>, extra: &[&str]) -
     Ok(())
 }
 
-/// A test binary's file name (`faults-0123abcd`), its package and what cargo calls it.
+/// A test binary's file name (`faults-0123abcd`) and its package.
 #[derive(Debug, PartialEq, Eq)]
 struct Executable {
     file: String,
