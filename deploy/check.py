@@ -50,6 +50,13 @@ def check(ok, what):
     return bool(ok)
 
 
+def report():
+    """The closing line; the exit status."""
+    failed = results.count(False)
+    print(f"\n{len(results)} checks, {failed} failed")
+    return 1 if failed else 0
+
+
 def read(rel):
     return (ROOT / rel).read_text(encoding="utf-8")
 
@@ -405,9 +412,7 @@ def main():
     check_compose(docs)
     check_dockerfiles()
     check_everywhere()
-    failed = results.count(False)
-    print(f"\n{len(results)} checks, {failed} failed")
-    return 1 if failed else 0
+    return report()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ runs it as part of `cargo xtask test`. Prints one line per check; exits 1 if any
 import copy
 import json
 import sys
-from pathlib import Path
+
+from check import DEPLOY, ROOT, check, report  # deploy/check.py: one way to report checks
 
 try:
     import jsonschema
@@ -31,17 +32,7 @@ except ImportError as e:
           "(cargo xtask setup does)")
     sys.exit(1)
 
-DEPLOY = Path(__file__).resolve().parent
-ROOT = DEPLOY.parent
 COMPOSE_SCHEMA = DEPLOY / "schemas" / "compose-spec.json"
-
-results = []
-
-
-def check(ok, what):
-    results.append(bool(ok))
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
-    return bool(ok)
 
 
 def documents(path):
@@ -119,9 +110,7 @@ def check_compose():
 def main():
     check_kubernetes()
     check_compose()
-    failed = results.count(False)
-    print(f"\n{len(results)} checks, {failed} failed")
-    return 1 if failed else 0
+    return report()
 
 
 if __name__ == "__main__":
