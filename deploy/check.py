@@ -17,7 +17,7 @@ from pathlib import Path
 try:
     import yaml
 except ImportError:
-    print("FAIL PyYAML is not installed: .venv/bin/pip install -r testing/scim-conformance/requirements.txt")
+    print("FAIL PyYAML is not installed: run `cargo xtask setup` (it makes .venv)")
     sys.exit(1)
 
 DEPLOY = Path(__file__).resolve().parent

@@ -1,6 +1,7 @@
 //! scim2-tester's checks that apply to a read-only service (discovery and misc) against
-//! the live scim-api, on both backends. The checker is Python, installed by `.ci/run`
-//! into `.venv` from testing/scim-conformance/requirements.txt.
+//! the live scim-api, on both backends. The checker is Python, installed by
+//! `cargo xtask test` (or `cargo xtask setup`) into `.venv` from
+//! testing/scim-conformance/requirements.txt.
 
 #![allow(
     clippy::unwrap_used,
@@ -26,8 +27,8 @@ fn python() -> PathBuf {
         .map_or_else(|| workspace().join(".venv/bin/python"), PathBuf::from);
     assert!(
         python.exists(),
-        "scim2-tester is not installed at {}: run `python3 -m venv .venv && .venv/bin/pip install \
-         -r testing/scim-conformance/requirements.txt` (what .ci/run does)",
+        "scim2-tester is not installed at {}: run `cargo xtask setup` (`cargo xtask test` \
+         does it first)",
         python.display()
     );
     python

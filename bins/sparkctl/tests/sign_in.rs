@@ -1,6 +1,6 @@
 //! `sparkctl okta sso set` and `sparkctl login-link`, the real binary on both backends;
 //! discovery runs against the test OpenID Provider in `testing/oidc-provider` (install it
-//! with `npm ci` there; `.ci/run` does).
+//! with `npm ci` there; `cargo xtask test` does).
 
 #![allow(
     clippy::unwrap_used,

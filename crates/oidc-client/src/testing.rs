@@ -34,8 +34,8 @@ impl TestProvider {
         assert!(
             dir.join("node_modules/oidc-provider/package.json")
                 .is_file(),
-            "the test OpenID Provider is not installed: run `npm ci` in {} (Node.js 20.19 or \
-             later); `.ci/run` does this",
+            "the test OpenID Provider is not installed: run `cargo xtask setup` (it runs \
+             `npm ci` in {}; `cargo xtask test` does it first)",
             dir.display()
         );
         let mut child = Command::new("node")

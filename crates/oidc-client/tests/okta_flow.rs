@@ -2,8 +2,8 @@
 //! configured like an Okta org by `testing/oidc-provider/provider.js`, started per test
 //! on a free loopback port and driven over real HTTP redirects, as a browser would.
 //!
-//! Needs Node.js and `npm ci` in `testing/oidc-provider` (`.ci/run` does it); without
-//! them these tests fail and say so.
+//! Needs Node.js and `npm ci` in `testing/oidc-provider` (`cargo xtask test` does it);
+//! without them these tests fail and say so.
 
 #![allow(
     clippy::unwrap_used,

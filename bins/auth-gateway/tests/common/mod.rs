@@ -4,8 +4,8 @@
 //! per host, follows no redirect on its own, and reaches `auth.localhost`,
 //! `acme.localhost`, … without DNS.
 //!
-//! The provider needs Node.js and `npm ci` in `testing/oidc-provider` (`.ci/run` does
-//! it); without them the tests that sign in through Okta fail and say so.
+//! The provider needs Node.js and `npm ci` in `testing/oidc-provider` (`cargo xtask test`
+//! does it); without them the tests that sign in through Okta fail and say so.
 
 #![allow(
     dead_code,

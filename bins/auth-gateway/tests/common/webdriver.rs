@@ -2,9 +2,10 @@
 //! `chromedriver` by the W3C WebDriver protocol (JSON over HTTP, spoken here with the
 //! blocking reqwest client the other tests use — a few calls, no driver crate).
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without
-//! them [`Chromium::start`] fails and says what to install. `*.localhost` resolves to
-//! loopback inside Chromium itself, so workspace hosts need no DNS.
+//! Needs Debian's `chromium` and `chromium-driver` (`cargo xtask test` installs them on
+//! Debian as root, and names them elsewhere); without them [`Chromium::start`] fails and
+//! says what to install. `*.localhost` resolves to loopback inside Chromium itself, so
+//! workspace hosts need no DNS.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
