@@ -1,5 +1,6 @@
 //! The peers the tests need, made ready by `cargo xtask test` itself (and alone by
-//! `cargo xtask setup`): libpq, which the build links; the PostgreSQL server of the
+//! `cargo xtask setup`): libpq, which the build links, and a C++ compiler for libFuzzer;
+//! the PostgreSQL server of the
 //! PostgreSQL half; headless Chromium and its WebDriver; curl; Node.js and the test OpenID
 //! Provider's npm packages (`npm ci` in testing/oidc-provider when they are missing or
 //! package-lock.json changed); Python's venv with scim2-tester and the deploy/ checkers
@@ -36,6 +37,14 @@ const LIBPQ: Need = Need {
     debian: &["libpq-dev", "pkg-config"],
     elsewhere: "libpq with its development files and pg_config",
     present: libpq_present,
+};
+
+/// libfuzzer-sys compiles libFuzzer, C++, also when the fuzz targets are only checked.
+const CXX: Need = Need {
+    what: "a C++ compiler (libFuzzer, built when the fuzz targets are checked)",
+    debian: &["g++"],
+    elsewhere: "a C++ compiler (c++)",
+    present: || answers("c++", &["--version"]),
 };
 
 const CURL: Need = Need {
@@ -256,7 +265,15 @@ pub fn build_tools() -> Result {
 /// Makes every peer of the test suite ready; says how PostgreSQL stands.
 pub fn setup() -> Result<Postgres> {
     let mut host = Host::detect();
-    host.provide(&[&LIBPQ, &CURL, &CHROMIUM, &CHROMEDRIVER, &NODE, &PYTHON_VENV])?;
+    host.provide(&[
+        &LIBPQ,
+        &CXX,
+        &CURL,
+        &CHROMIUM,
+        &CHROMEDRIVER,
+        &NODE,
+        &PYTHON_VENV,
+    ])?;
     let postgres = postgres(&mut host)?;
     oidc_provider()?;
     venv()?;
