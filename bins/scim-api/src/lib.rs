@@ -103,12 +103,13 @@ impl ScimState {
 /// The whole service: SCIM routes under `/scim/v2`, health, readiness and metrics.
 pub fn configure(state: ScimState, metrics: Metrics) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
+        let metrics_route = web_runtime::metrics_route(&state.settings.public.base_domain);
         cfg.app_data(web::Data::new(state.db.clone()))
             .app_data(web::Data::new(metrics))
             .app_data(web::Data::new(state))
             .route("/healthz", web::get().to(web_runtime::healthz))
             .route("/readyz", web::get().to(web_runtime::readyz))
-            .route("/metrics", web::get().to(web_runtime::metrics_endpoint))
+            .route("/metrics", metrics_route)
             .service(
                 web::scope("/scim/v2")
                     .configure(users::routes)

@@ -11,7 +11,7 @@ mod metrics;
 mod request_id;
 
 pub use health::{healthz, readyz};
-pub use metrics::{Metrics, RouteLabels, metrics_endpoint};
+pub use metrics::{Metrics, RouteLabels, method_label, metrics_endpoint, metrics_route};
 pub use request_id::{REQUEST_ID_HEADER, RequestId, observe};
 
 /// Starts JSON logging to standard output, one object per line, filtered by `RUST_LOG`
