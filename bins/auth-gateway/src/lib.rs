@@ -196,10 +196,26 @@ impl GatewayState {
 
     /// The session cookie's name: `__Host-` prefixed whenever cookies are `Secure`.
     fn session_cookie(&self) -> &'static str {
+        self.cookie_name(web::SESSION_COOKIE_SECURE, web::SESSION_COOKIE_DEV)
+    }
+
+    /// The auth host's browser-binding cookie's name.
+    fn binding_cookie(&self) -> &'static str {
+        self.cookie_name(web::BINDING_COOKIE_SECURE, web::BINDING_COOKIE_DEV)
+    }
+
+    /// A workspace host's hand-off binding cookie's name.
+    fn handoff_cookie(&self) -> &'static str {
+        self.cookie_name(web::HANDOFF_COOKIE_SECURE, web::HANDOFF_COOKIE_DEV)
+    }
+
+    /// `secure` (`__Host-` prefixed: browsers then insist on host-only, `Path=/` and
+    /// `Secure`) whenever cookies are `Secure`, else `dev`.
+    fn cookie_name(&self, secure: &'static str, dev: &'static str) -> &'static str {
         if self.settings.secure_cookies() {
-            web::SESSION_COOKIE_SECURE
+            secure
         } else {
-            web::SESSION_COOKIE_DEV
+            dev
         }
     }
 }
@@ -208,13 +224,14 @@ impl GatewayState {
 /// [`html::security_headers`] (as [`serve`] does) so every response carries them.
 pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::ServiceConfig) {
     move |cfg: &mut aw::ServiceConfig| {
+        let metrics_route = web_runtime::metrics_route(&state.settings.public.base_domain);
         cfg.app_data(aw::Data::new(state.db.clone()))
             .app_data(aw::Data::new(metrics))
             .app_data(aw::Data::new(state))
             .app_data(aw::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/healthz", aw::get().to(web_runtime::healthz))
             .route("/readyz", aw::get().to(web_runtime::readyz))
-            .route("/metrics", aw::get().to(web_runtime::metrics_endpoint))
+            .route("/metrics", metrics_route)
             .configure(sign_in::routes)
             .configure(workspace::routes)
             .configure(admin::routes)

@@ -133,11 +133,11 @@ backend_tests! {
         let hash = TokenHash::of_presented(SecretKind::SignInLink, token).unwrap();
         let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
         let now = chrono::Utc::now();
-        let code = db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, now).unwrap().fresh().unwrap();
+        let code = db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, None, now).unwrap().fresh().unwrap();
         assert_eq!(code.employee_id, ada.id);
         assert_eq!(code.created_by, "operator:ops-test");
         assert_eq!(code.expires_at - code.created_at, chrono::TimeDelta::minutes(10));
-        assert_eq!(db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, now).unwrap(), Consumed::AlreadyUsed);
+        assert_eq!(db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, None, now).unwrap(), Consumed::AlreadyUsed);
         let event = &db.audit().recent(&tenant.id, 1).unwrap()[0];
         assert_eq!((event.action.as_str(), event.actor.as_str()), ("login_link.created", "operator:ops-test"));
         assert!(!event.details.to_string().contains(token));

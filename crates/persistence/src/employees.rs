@@ -490,15 +490,18 @@ fn update_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
     Ok(())
 }
 
-/// Ends every session and unused one-time code of these employees.
-fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
+/// Ends every session and unused one-time code of these employees; returns how many
+/// sessions ended.
+pub(crate) fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<usize> {
+    let mut sessions_ended = 0;
     for chunk in employee_ids.chunks(INSERT_CHUNK) {
-        diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk)))
-            .execute(conn)?;
+        sessions_ended +=
+            diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk)))
+                .execute(conn)?;
         diesel::delete(one_time_codes::table.filter(one_time_codes::employee_id.eq_any(chunk)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(sessions_ended)
 }
 
 /// Makes this write transaction the tenant's only writer of employees until it ends.

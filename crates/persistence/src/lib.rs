@@ -55,11 +55,12 @@ pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use scim_tokens::ScimTokenStore;
 pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage, department_id};
 pub use sign_in::{
-    AuthMethod, CodePurpose, Consumed, EmployeeIdentities, LOGIN_TRANSACTION_TTL, LoginTransaction,
-    LoginTransactions, NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes,
-    Session, SessionPolicy, SessionStart, Sessions, SignInMatch, SignedInSession,
+    AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
+    LinkedIdentity, LoginTransaction, LoginTransactions, NewLoginTransaction, NewOneTimeCode,
+    NewSession, OneTimeCode, OneTimeCodes, Session, SessionPolicy, SessionStart, Sessions,
+    SignInMatch, SignedInSession, Unlinked,
 };
-pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs};
+pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs, secret_context};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
 
 use connection::{ConnectionManager, DbConnection, Durability};

@@ -1,7 +1,7 @@
 //! The tenant admin's pages on a workspace host, each with its JSON API: the Marketplace
 //! (connect / disconnect Okta), the SSO settings (org URL, client id, write-only client
-//! secret, test connection) and the SCIM tokens (mint — shown once —, list, revoke,
-//! rotate).
+//! secret, test connection; the Okta users linked to employees, and unlinking) and the
+//! SCIM tokens (mint — shown once —, list, revoke, rotate).
 //!
 //! Every route needs a live session of an employee with the `admin` role: anonymous
 //! visitors are sent to `/login` (the JSON API answers 401), other employees get a 403.
@@ -12,6 +12,7 @@
 //! both follow the same rules. What this module does not know: how sign-in works (the
 //! session is found by [`crate::workspace::current`]) or how anything is stored.
 
+mod identities;
 mod layout;
 mod marketplace;
 mod scim_tokens;
@@ -72,6 +73,16 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
     .service(
         aw::resource("/api/admin/integrations/okta/sso/test")
             .post(sso::api_test)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/identities")
+            .get(identities::api_list)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/identities/{email}")
+            .delete(identities::api_unlink)
             .default_service(json_only()),
     )
     .service(
