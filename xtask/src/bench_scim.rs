@@ -4,7 +4,10 @@
 //! 1. a full import walk in pages of 100 (`startIndex=1, 101, …`), timing the first and
 //!    the last ten pages;
 //! 2. `userName eq` look-ups in a 1,000-employee tenant and in the N-employee tenant;
-//! 3. throughput: four keep-alive clients walking pages for ten seconds.
+//! 3. throughput: four keep-alive clients walking pages for ten seconds;
+//! 4. refusals: what a request with a well-formed token that is not the workspace's costs
+//!    (verified by one indexed read, as every well-formed token is), beside a malformed
+//!    one (refused without the database).
 //!
 //! The HTTP client is a few lines of std over one keep-alive connection per client, so
 //! the measurement includes no client library's overhead beyond the kernel's.
@@ -53,9 +56,16 @@ impl Client {
         Ok((status, body))
     }
 
-    /// GETs `path`; returns the status and the response's header lines.
-    pub fn get_with_headers(&mut self, path: &str) -> Result<(u16, String)> {
-        let (status, headers, _) = self.exchange(path)?;
+    /// A form POST to `path`, sent from `origin`'s page; the status and headers.
+    pub fn post_form(&mut self, path: &str, origin: &str, form: &str) -> Result<(u16, String)> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.host,
+            self.credential,
+            form.len()
+        );
+        let (status, headers, _) = self.send(&head)?;
         Ok((status, headers))
     }
 
@@ -64,6 +74,11 @@ impl Client {
             "GET {path} HTTP/1.1\r\nHost: {}\r\n{}\r\nAccept: application/scim+json\r\n\r\n",
             self.host, self.credential
         );
+        self.send(&request)
+    }
+
+    /// Writes `request` whole; reads the response's status, headers and body.
+    fn send(&mut self, request: &str) -> Result<(u16, String, Vec<u8>)> {
         self.reader
             .get_mut()
             .write_all(request.as_bytes())
@@ -288,25 +303,86 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
         "  throughput: {:.0} pages of {PAGE} users per second ({CLIENTS} keep-alive clients, {THROUGHPUT_SECONDS} s, zero errors)",
         total as f64 / THROUGHPUT_SECONDS as f64
     );
-    let service_cpu = cpu_seconds(&[server.0.id()]) - cpu_before.0;
-    let per_page = |seconds: f64| seconds * 1e6 / total.max(1) as f64;
-    match database {
-        Some(_) => {
-            // Backends that connected during the run are counted whole; the pool's were
-            // all open before it.
-            let database_cpu = cpu_seconds(&backends_of(&database)) - cpu_before.1;
-            println!(
-                "  CPU per page: {:.0} µs in scim-api, {:.0} µs in PostgreSQL",
-                per_page(service_cpu),
-                per_page(database_cpu)
-            );
-        }
-        None => println!(
-            "  CPU per page: {:.0} µs in scim-api (SQLite runs inside it)",
-            per_page(service_cpu)
+    println!(
+        "  CPU per page: {}",
+        cpu_per_request(&server, &database, cpu_before, total)
+    );
+
+    // 4. Refusals: another workspace's (valid, well-formed) token on the big workspace's
+    // host — verified, and refused — and a token that is not even well-formed.
+    for (label, credential) in [
+        (
+            "a well-formed token of another workspace (one indexed read)",
+            format!("Authorization: Bearer {small_token}"),
         ),
+        (
+            "a malformed token (no database work)",
+            "Authorization: Bearer spark_scim_not-a-token".to_owned(),
+        ),
+    ] {
+        let cpu_before = (
+            cpu_seconds(&[server.0.id()]),
+            cpu_seconds(&backends_of(&database)),
+        );
+        let refused = hammer(port, &big, &credential, Duration::from_secs(5))?;
+        println!(
+            "  refusing {label}: {:.0} requests/s ({CLIENTS} clients, 401 then 429); CPU per refusal: {}",
+            refused as f64 / 5.0,
+            cpu_per_request(&server, &database, cpu_before, refused)
+        );
     }
     Ok(())
+}
+
+/// The CPU time scim-api (and PostgreSQL's backends) spent per request since `before`.
+fn cpu_per_request(
+    server: &Server,
+    database: &Option<String>,
+    before: (f64, f64),
+    requests: u64,
+) -> String {
+    let per = |seconds: f64| seconds * 1e6 / requests.max(1) as f64;
+    let service = cpu_seconds(&[server.0.id()]) - before.0;
+    match database {
+        // Backends that connected during the run are counted whole; the pool's were all
+        // open before it.
+        Some(_) => format!(
+            "{:.0} µs in scim-api, {:.0} µs in PostgreSQL",
+            per(service),
+            per(cpu_seconds(&backends_of(database)) - before.1)
+        ),
+        None => format!("{:.0} µs in scim-api (SQLite runs inside it)", per(service)),
+    }
+}
+
+/// [`CLIENTS`] keep-alive clients sending `/Users` with `credential` for `time`, each
+/// answer a refusal (401, or 429 once the address has used up its failures); returns how
+/// many were answered.
+fn hammer(port: u16, host: &str, credential: &str, time: Duration) -> Result<u64> {
+    let deadline = Instant::now() + time;
+    let results: Vec<Result<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(move || -> Result<u64> {
+                    let mut client = Client::with_credential(port, host, credential)?;
+                    let mut answered = 0;
+                    while Instant::now() < deadline {
+                        let (status, _) = client.get("/scim/v2/Users?count=1")?;
+                        if status != 401 && status != 429 {
+                            return Err(format!("a refusal answered {status}"));
+                        }
+                        answered += 1;
+                    }
+                    Ok(answered)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("client panicked".into())))
+            .collect()
+    });
+    results.into_iter().sum()
 }
 
 /// The PostgreSQL database a URL names (`None` for SQLite).

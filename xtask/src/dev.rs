@@ -265,8 +265,18 @@ fn verify(curl: &str, link: &str) -> Result {
             "the curl line did not list the {employees} employees: {listed}"
         ));
     }
+    // As a person does: the link opens a page (a GET signs nobody in, so link scanners
+    // cannot use it), whose button posts the link from the workspace's own origin.
+    let page = shell(&format!("curl --silent --show-error --fail '{link}'"))?;
+    if !page.contains("action=\"/auth/login-link\"") {
+        return Err(format!("the sign-in link did not open its page: {page}"));
+    }
+    let (origin, token) = link
+        .split_once("/auth/login-link?token=")
+        .ok_or_else(|| format!("not a sign-in link: {link}"))?;
     let signed_in = shell(&format!(
-        "curl --silent --show-error -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{link}'"
+        "curl --silent --show-error -o /dev/null -w '%{{http_code}} %{{redirect_url}}' \
+         -H 'Origin: {origin}' --data-urlencode 'token={token}' '{origin}/auth/login-link'"
     ))?;
     if signed_in != format!("302 http://{WORKSPACE}.localhost:8080/") {
         return Err(format!("the sign-in link did not sign in: {signed_in}"));

@@ -1,11 +1,12 @@
 //! Who is asking: the workspace the `Host` names, and a live SCIM token of that
 //! workspace's tenant. Every failure is the same 401, so a token used on another
 //! workspace's host never learns whether that workspace exists — and too many failures
-//! from one address or on one workspace are the same 429 (`throttle.rs` says which
-//! requests still reach verification then, and why).
+//! from one address or on one workspace are the same 429. A well-formed token is always
+//! verified; only a request that cannot be valid is refused without the database
+//! (`throttle.rs` says why).
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
@@ -66,20 +67,13 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     let token = bearer(request);
     let address = client_address(state, request);
     let throttle = &state.throttle;
-    let now = Instant::now();
+    let now = throttle.now();
     // A missing or malformed token cannot be valid: it is refused without database work.
     let hash = token
         .as_deref()
         .and_then(|t| TokenHash::of_presented(SecretKind::ScimToken, t).ok());
-    let known_good = match (&workspace, &hash) {
-        (Some(workspace), Some(hash)) => throttle.is_known_good(workspace, hash, now),
-        _ => false,
-    };
-    if !known_good && let Some(wait) = throttle.address_blocked(address, now) {
-        return Err(throttled(state, wait));
-    }
     let (Some(workspace), Some(token), Some(hash)) = (workspace.clone(), token, hash) else {
-        if let Some(wait) = throttle.workspace_blocked(workspace.as_deref(), now) {
+        if let Some(wait) = throttle.blocked(address, workspace.as_deref(), now) {
             return Err(throttled(state, wait));
         }
         return Err(failed(state, address, workspace.as_deref()));
@@ -110,18 +104,9 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     .await
     .ok_or_else(ApiError::internal)??;
     match outcome {
-        Outcome::Allowed(tenant) => {
-            throttle.remember_good(&workspace, &hash, Instant::now());
-            Ok(Caller { tenant })
-        }
-        Outcome::Refused => {
-            throttle.forget_good(&hash);
-            Err(failed(state, address, Some(&workspace)))
-        }
-        Outcome::IntegrationOff => {
-            throttle.remember_good(&workspace, &hash, Instant::now());
-            Err(ApiError::integration_off())
-        }
+        Outcome::Allowed(tenant) => Ok(Caller { tenant }),
+        Outcome::Refused => Err(failed(state, address, Some(&workspace))),
+        Outcome::IntegrationOff => Err(ApiError::integration_off()),
     }
 }
 
@@ -130,7 +115,7 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
 fn failed(state: &ScimState, address: Option<IpAddr>, workspace: Option<&str>) -> ApiError {
     match state
         .throttle
-        .record_failure(address, workspace, Instant::now())
+        .record_failure(address, workspace, state.throttle.now())
     {
         Some(wait) => throttled(state, wait),
         None => {

@@ -27,6 +27,7 @@ use settings::Settings;
 use web_runtime::Metrics;
 
 pub use error::{ApiError, SCIM_JSON};
+pub use throttle::Clock;
 
 /// The largest request body accepted (a `.search` request is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -57,6 +58,11 @@ impl ScimState {
     /// derived from `secrets.encryption_key`, so every replica accepts every other's
     /// cursors; without one (local development only) a random per-process key is used.
     pub fn new(db: Database, settings: Settings, metrics: &Metrics) -> Self {
+        Self::with_clock(db, settings, metrics, Clock::system())
+    }
+
+    /// [`new`](Self::new), with the failure throttle's windows on `clock`.
+    pub fn with_clock(db: Database, settings: Settings, metrics: &Metrics, clock: Clock) -> Self {
         let service = ServiceSettings::default();
         let secret: Vec<u8> = match &settings.secrets.encryption_key {
             Some(key) => key.as_bytes().to_vec(),
@@ -84,8 +90,9 @@ impl ScimState {
              address or on their workspace",
             counters.auth_throttled.clone(),
         );
-        let throttle = Arc::new(throttle::AuthThrottle::new(
+        let throttle = Arc::new(throttle::AuthThrottle::with_clock(
             throttle::Limits::from_settings(&settings),
+            clock,
         ));
         Self {
             cursors: cursor::CursorCodec::new(&secret, service.cursor_timeout_secs),
@@ -128,8 +135,19 @@ pub fn serve(
     db: Database,
     settings: Settings,
 ) -> std::io::Result<actix_web::dev::Server> {
+    serve_with_clock(listener, db, settings, Clock::system())
+}
+
+/// [`serve`], with the failure throttle on `clock` (tests wait out its windows by moving
+/// a manual clock).
+pub fn serve_with_clock(
+    listener: std::net::TcpListener,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> std::io::Result<actix_web::dev::Server> {
     let metrics = Metrics::new("scim_api");
-    let state = ScimState::new(db, settings, &metrics);
+    let state = ScimState::with_clock(db, settings, &metrics, clock);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))

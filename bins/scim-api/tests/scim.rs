@@ -334,6 +334,21 @@ backend_tests! {
         assert!(metrics.contains("scim_api_http_requests_total{route=\"/scim/v2/Users\",method=\"GET\",status=\"200\"} 1"), "{metrics}");
         assert!(metrics.contains("scim_api_token_authentication_failures_total 1"), "{metrics}");
     }
+
+    fn metrics_stay_off_the_public_hosts_and_their_labels_bounded(db) {
+        let (_, token) = live_workspace(db, "acme");
+        let service = Service::start(db);
+        // Requests with made-up methods and paths create no series of their own.
+        for i in 0..30 {
+            let method = Method::from_bytes(format!("PROBE{i}").as_bytes()).unwrap();
+            service.request(method, "acme", &format!("/scim/v2/x{i}")).bearer_auth(&token).send().unwrap();
+        }
+        let metrics = service.client.get(format!("http://127.0.0.1:{}/metrics", service.addr.port())).send().unwrap().text().unwrap();
+        assert!(!metrics.contains("PROBE") && !metrics.contains("/scim/v2/x"), "{metrics}");
+        assert!(metrics.contains("method=\"OTHER\""), "{metrics}");
+        // A workspace host has no metrics: the SCIM service's own 404.
+        assert_error(service.get("acme", "/metrics", &token), 404);
+    }
 }
 
 backend_tests! {

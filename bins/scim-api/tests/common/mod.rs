@@ -164,6 +164,16 @@ impl<'db> Service<'db> {
         database: persistence::Database,
         extra_env: &[(&str, &str)],
     ) -> Self {
+        Self::start_clocked(db, database, extra_env, scim_api::Clock::system())
+    }
+
+    /// [`Service::start_on`] with the failure throttle on `clock`.
+    pub fn start_clocked(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        extra_env: &[(&str, &str)],
+        clock: scim_api::Clock,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env: Vec<(String, String)> = vec![
@@ -183,7 +193,8 @@ impl<'db> Service<'db> {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = scim_api::serve(listener, database, settings).unwrap();
+                let server =
+                    scim_api::serve_with_clock(listener, database, settings, clock).unwrap();
                 sender.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
