@@ -35,7 +35,7 @@ pub struct Client {
 
 impl Client {
     /// A connection to scim-api presenting `token`.
-    fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
+    pub fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
         Self::with_credential(port, host, &format!("Authorization: Bearer {token}"))
     }
 
@@ -386,7 +386,7 @@ fn hammer(port: u16, host: &str, credential: &str, time: Duration) -> Result<u64
 }
 
 /// The PostgreSQL database a URL names (`None` for SQLite).
-fn database_name(url: &str) -> Option<String> {
+pub fn database_name(url: &str) -> Option<String> {
     let path = url.split('?').next().unwrap_or_default();
     url.starts_with("postgres")
         .then(|| path.rsplit('/').next().unwrap_or_default().to_owned())
@@ -394,7 +394,7 @@ fn database_name(url: &str) -> Option<String> {
 
 /// The server processes serving connections to `database`, by their process titles
 /// (`postgres: … user database host(port) state`).
-fn backends_of(database: &Option<String>) -> Vec<u32> {
+pub fn backends_of(database: &Option<String>) -> Vec<u32> {
     let Some(database) = database else {
         return Vec::new();
     };
@@ -414,7 +414,7 @@ fn backends_of(database: &Option<String>) -> Vec<u32> {
 }
 
 /// The CPU time (user and system) the processes have used so far, in seconds.
-fn cpu_seconds(pids: &[u32]) -> f64 {
+pub fn cpu_seconds(pids: &[u32]) -> f64 {
     let ticks_per_second = Command::new("getconf")
         .arg("CLK_TCK")
         .output()
