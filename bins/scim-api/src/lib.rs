@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use actix_web::web;
 use persistence::Database;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use scim_model::ServiceSettings;
 use settings::Settings;
 use web_runtime::Metrics;
@@ -39,16 +41,24 @@ pub struct ScimState {
     settings: Arc<Settings>,
     service: Arc<ServiceSettings>,
     cursors: cursor::CursorCodec,
-    positions: Arc<positions::PositionCache>,
     totals: Arc<positions::TotalCache>,
     throttle: Arc<throttle::AuthThrottle>,
     counters: Counters,
+}
+
+/// The label of `scim_api_index_pages_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StartLabels {
+    start: &'static str,
 }
 
 /// The service's own metrics, beside the HTTP ones.
 #[derive(Clone, Default)]
 struct Counters {
     users_served: Counter,
+    /// `startIndex` pages by how they started: `remembered` (where the page before
+    /// ended, served by any replica) or `offset`.
+    index_pages: Family<StartLabels, Counter>,
     auth_failures: Counter,
     auth_throttled: Counter,
 }
@@ -80,6 +90,12 @@ impl ScimState {
             counters.users_served.clone(),
         );
         metrics.register(
+            "index_pages",
+            "startIndex pages of users by how they started: where the page before ended \
+             (remembered) or by skipping rows (offset)",
+            counters.index_pages.clone(),
+        );
+        metrics.register(
             "token_authentication_failures",
             "Requests refused for a missing, unknown or revoked bearer token",
             counters.auth_failures.clone(),
@@ -99,7 +115,6 @@ impl ScimState {
             db,
             settings: Arc::new(settings),
             service: Arc::new(service),
-            positions: Arc::new(positions::PositionCache::default()),
             totals: Arc::new(positions::TotalCache::default()),
             throttle,
             counters,

@@ -137,6 +137,35 @@ backend_tests! {
         assert_eq!(page["totalResults"], 1_051);
     }
 
+    fn a_walk_alternating_between_two_replicas_resumes_every_page(db) {
+        let (tenant, token) = live_workspace(db, "acme");
+        let people: Vec<_> = (0..450)
+            .map(|i| employee(&format!("person{i:04}@acme.com"), "Person", &i.to_string(), "", true))
+            .collect();
+        import(db, &tenant, &people);
+        // Two scim-api processes on one database, as behind a round-robin load balancer.
+        let replicas = [Service::start(db), Service::start(db)];
+        let mut seen = Vec::new();
+        for (page, start) in (1..=450).step_by(100).enumerate() {
+            let replica = &replicas[page % 2];
+            let (status, answer) = scim(replica.get("acme", &format!("/scim/v2/Users?startIndex={start}&count=100"), &token));
+            assert_eq!((status, answer["totalResults"].as_u64()), (200, Some(450)));
+            seen.extend(ids(&answer));
+        }
+        assert_eq!(seen.len(), 450);
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 450, "no user twice");
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted, "in id order");
+        // Every page after the first continued where the page before ended, whichever
+        // replica had served that one.
+        let resumed: f64 = replicas.iter().map(|r| r.metric("scim_api_index_pages_total{start=\"remembered\"}")).sum();
+        assert_eq!(resumed, 4.0);
+        for replica in &replicas {
+            assert!(replica.metric_or_zero("scim_api_index_pages_total{start=\"offset\"}") == 0.0);
+        }
+    }
+
     fn every_write_is_refused(db) {
         let (tenant, token) = live_workspace(db, "acme");
         import(db, &tenant, &[employee("ada@acme.com", "Ada", "L", "Eng", true)]);

@@ -33,6 +33,7 @@ mod prepared;
 mod schema;
 #[cfg(test)]
 mod schema_check;
+mod scim_positions;
 mod scim_tokens;
 mod scim_users;
 mod sign_in;

@@ -143,6 +143,16 @@ diesel::table! {
 
 diesel::joinable!(okta_integrations -> tenants (tenant_id));
 diesel::joinable!(employees -> tenants (tenant_id));
+diesel::table! {
+    scim_page_positions (tenant_id, walk, start_index) {
+        tenant_id -> Text,
+        walk -> Text,
+        start_index -> BigInt,
+        after_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(employee_identities -> employees (employee_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(okta_sso_configs -> tenants (tenant_id));
@@ -152,6 +162,7 @@ diesel::joinable!(one_time_codes -> employees (employee_id));
 diesel::joinable!(audit_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    scim_page_positions,
     tenants,
     okta_integrations,
     employees,

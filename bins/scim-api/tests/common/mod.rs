@@ -237,6 +237,20 @@ impl<'db> Service<'db> {
     }
 
     /// The value of one counter (or other sample without labels) in `/metrics`.
+    /// [`Service::metric`], or 0 when the series does not exist (yet).
+    pub fn metric_or_zero(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("http://127.0.0.1:{}/metrics", self.addr.port()))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+
     pub fn metric(&self, name: &str) -> f64 {
         let text = self
             .client
