@@ -122,7 +122,9 @@ impl BearerForm {
     /// The form [`as_str`](Self::as_str) names; `None` for any other text.
     #[must_use]
     pub fn from_stored(text: &str) -> Option<BearerForm> {
-        BearerForm::ALL.into_iter().find(|form| form.as_str() == text)
+        BearerForm::ALL
+            .into_iter()
+            .find(|form| form.as_str() == text)
     }
 }
 
