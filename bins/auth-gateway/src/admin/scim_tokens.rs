@@ -456,14 +456,18 @@ async fn render(
          <ul><li><strong>The Spark app from the catalog:</strong> {}, tick {}, paste the \
          base URL and a token generated below into {}, then {} and {}.</li>\
          <li><strong>A SAML or SWA app made with {}:</strong> {}, {}: {}, then {}, and \
-         enter {}, {} <span class=\"code\">userName</span>, {} {} only (leave {}, {} and \
-         {} off), {} {}, the token, then {}. Okta does not offer profile sourcing on such \
-         apps, so an employee deactivated in Spark stays active in Okta.</li>\
-         <li><strong>The {} template from {}:</strong> {}, then as for the catalog app. It \
-         can source Okta profiles (so Spark's deactivations deactivate Okta users); Okta \
-         offers its test templates for development and testing.</li></ul>{}\
-         <p class=\"hint\" id=\"token-paste\">Paste the token exactly as shown, starting with \
-         <span class=\"code\">spark_scim_</span> and with nothing in front of it. Whether \
+         enter {}: the base URL below; {}: <span class=\"code\">userName</span>; {}: {} \
+         only (leave {}, {} and {} off); {}: {} and the token; then {}. Okta does not offer \
+         profile sourcing on such apps, so an employee deactivated in Spark stays active in \
+         Okta.</li>\
+         <li><strong>The {} template from {}:</strong> {}, tick {}, paste the base URL, and \
+         into {} type <span class=\"code\">Bearer</span>, a space and the token (this \
+         template sends the field as the whole header); then {}. It can source Okta \
+         profiles (so Spark's deactivations deactivate Okta users); Okta offers its test \
+         templates for development and testing.</li></ul>{}\
+         <p class=\"hint\" id=\"token-paste\">Elsewhere, paste the token exactly as shown, \
+         starting with <span class=\"code\">spark_scim_</span> and with nothing in front of \
+         it. Whether \
          Okta then sends <span class=\"code\">Bearer</span> before it depends on the app; \
          Spark accepts it with one <span class=\"code\">Bearer</span>, without, or with a \
          doubled one, and the token's row below says when Okta last sent it one of the odd \
@@ -502,6 +506,9 @@ async fn render(
         layout::okta("SCIM 2.0 Test App (Header Auth)"),
         layout::okta("Browse App Catalog"),
         layout::okta_path(&["Provisioning", "Configure API Integration"]),
+        layout::okta("Enable API integration"),
+        layout::okta("API token"),
+        layout::okta("Test API Credentials"),
         layout::copyable(
             "scim-base-url",
             "SCIM connector base URL",

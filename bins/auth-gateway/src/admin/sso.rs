@@ -598,13 +598,17 @@ fn page_html(
     let body = format!(
         "{notices}{state_line}\
          <section class=\"card\" id=\"okta-app\"><h2>1. In Okta: the OIDC app</h2>\
-         <p><strong>From the Okta Integration Network catalog:</strong> add the Spark app \
-         ({}, {}). Its {} tab shows the Client ID and Client secret for step 2.</p>\
-         <p><strong>As a custom app:</strong> {}, {}: Sign-in method {}, Application type \
-         {}. In the wizard, paste the {} below, keep the Grant type {}, and under \
-         {} clear {}: with it, Okta shows no Spark tile on the End-User Dashboard and \
-         assigns nobody. Then, after {}, on the app's {} tab: {} and, in its {} \
-         section, {} {}, tick {}, {} {} and paste the {} below.</p>\
+         <p><strong>From the Okta Integration Network catalog:</strong> {}, add the Spark \
+         app. Its {} tab shows the Client ID and Client secret for step 2.</p>\
+         <p><strong>As a custom app:</strong></p><ol>\
+         <li>{}.</li>\
+         <li>{}: {}; {}: {}; {}.</li>\
+         <li>{}: the first URL below; {}: {}.</li>\
+         <li>{}: clear {} — with it, Okta shows no Spark tile on the End-User Dashboard \
+         and lets you assign nobody. Then {}.</li>\
+         <li>On the app's {} tab, {}; in the {} section: {}: {}; tick {}; {}: {}; {}: the \
+         second URL below. {}.</li>\
+         <li>{} tab: assign the people who use Spark.</li></ol>\
          {}{}\
          <p class=\"hint\">Spark asks for the openid, profile and email scopes itself: \
          there is no scope field to fill in. Keep the app's {} at {} (not {}) and leave \
@@ -619,14 +623,16 @@ fn page_html(
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
          </form></section>{remove}{}",
-        layout::okta_path(&["Applications", "Applications"]),
-        layout::okta("Browse App Catalog"),
+        layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
         layout::okta("Sign On"),
-        layout::okta_path(&["Applications", "Applications"]),
-        layout::okta("Create App Integration"),
+        layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
+        layout::okta("Sign-in method"),
         layout::okta("OIDC - OpenID Connect"),
+        layout::okta("Application type"),
         layout::okta("Web Application"),
+        layout::okta("Next"),
         layout::okta("Sign-in redirect URIs"),
+        layout::okta("Grant type"),
         layout::okta("Authorization Code"),
         layout::okta("Assignments"),
         layout::okta("Enable immediate access with Federation Broker Mode"),
@@ -640,6 +646,8 @@ fn page_html(
         layout::okta("Login flow"),
         layout::okta("Redirect to app to initiate login"),
         layout::okta("Initiate login URI"),
+        layout::okta("Save"),
+        layout::okta("Assignments"),
         layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri),
         layout::copyable(
             "initiate-login-uri",
