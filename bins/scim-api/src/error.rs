@@ -69,8 +69,8 @@ impl ApiError {
                 None,
                 format!(
                     "Too many failed authentication attempts from this address or on this \
-                     workspace. Check the SCIM token in the app's provisioning settings in \
-                     Okta: it must be a token generated for this workspace on its Okta SCIM \
+                     workspace. Check the SCIM token in Okta's provisioning settings of the \
+                     importing app: it must be a token generated for this workspace on its Okta SCIM \
                      tokens page (/my-settings/integrations/okta-scim) and not revoked or \
                      rotated since. Then retry after {retry_after_secs} seconds."
                 ),
