@@ -34,6 +34,7 @@ CONFIG_ENV = {
     "SPARK__SECRETS__ENCRYPTION_KEY",
     "SPARK__SECURITY__ALLOW_INSECURE_HTTP",
     "SPARK__SECURITY__TRUSTED_PROXY_HOPS",
+    "SPARK__SUPPORT__ACTIVATION_EMAIL",
     "RUST_LOG",
 }
 SECRET_ENV = {"DATABASE_URL", "SPARK__SECRETS__ENCRYPTION_KEY"}
@@ -80,7 +81,7 @@ def check_sources():
     for name in sorted(CONFIG_ENV - {"DATABASE_URL", "RUST_LOG"}):
         _, section, key = name.lower().split("__")
         struct = {"public": "PublicSettings", "security": "SecuritySettings",
-                  "secrets": "SecretSettings"}.get(section)
+                  "secrets": "SecretSettings", "support": "SupportSettings"}.get(section)
         body = re.search(rf"pub struct {struct} \{{(.*?)\n\}}", settings, re.S) if struct else None
         check(body is not None and f"pub {key}:" in body.group(1),
               f"sources: {name} is the settings key {section}.{key}")

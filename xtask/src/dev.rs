@@ -102,6 +102,11 @@ fn start(bin: &Path, name: &str) -> Result<Child> {
     Command::new(bin.join(name))
         .arg("serve")
         .env("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true")
+        // The Marketplace's activation email goes here in the demo.
+        .env(
+            "SPARK__SUPPORT__ACTIVATION_EMAIL",
+            "integrations@spark.localhost",
+        )
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),

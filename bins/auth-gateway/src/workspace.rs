@@ -448,7 +448,8 @@ async fn login_page(
     } else {
         let why = if live {
             "Okta single sign-on is not set up for this workspace yet. A Spark admin sets it \
-             up under Settings → Authentication (/admin/domain/integrations/authentication)."
+             up on the Okta SSO page (/admin/domain/integrations/authentication), linked from \
+             the Administration list of the workspace's home page."
         } else {
             "Okta single sign-on is not switched on for this workspace. A Spark admin connects \
              the Okta integration in the Spark Marketplace (/marketplace/integrations)."

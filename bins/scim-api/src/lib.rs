@@ -61,6 +61,26 @@ struct Counters {
     index_pages: Family<StartLabels, Counter>,
     auth_failures: Counter,
     auth_throttled: Counter,
+    /// Requests a token authenticated although its `Authorization` header had no
+    /// `Bearer` scheme.
+    without_bearer: Counter,
+    /// Requests a token authenticated although its header said `Bearer Bearer`.
+    doubled_bearer: Counter,
+}
+
+impl Counters {
+    /// Counts a request authenticated in one of the forms Okta should not send.
+    fn count_form(&self, form: token_store::BearerForm) {
+        match form {
+            token_store::BearerForm::Standard => {}
+            token_store::BearerForm::WithoutScheme => {
+                self.without_bearer.inc();
+            }
+            token_store::BearerForm::DoubledScheme => {
+                self.doubled_bearer.inc();
+            }
+        }
+    }
 }
 
 impl ScimState {
@@ -105,6 +125,17 @@ impl ScimState {
             "Requests refused with 429 after too many failed token attempts from their \
              address or on their workspace",
             counters.auth_throttled.clone(),
+        );
+        metrics.register(
+            "token_sent_without_bearer",
+            "Requests authenticated by a SCIM token sent without the Bearer scheme \
+             (Authorization: <token>)",
+            counters.without_bearer.clone(),
+        );
+        metrics.register(
+            "token_sent_with_doubled_bearer",
+            "Requests authenticated by a SCIM token sent as Authorization: Bearer Bearer <token>",
+            counters.doubled_bearer.clone(),
         );
         let throttle = Arc::new(throttle::AuthThrottle::with_clock(
             throttle::Limits::from_settings(&settings),
@@ -166,6 +197,10 @@ pub fn serve_with_clock(
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            // Okta builds request URLs by appending `/Users` to the base URL as the admin
+            // typed it, so `…/scim/v2/` becomes `…/scim/v2//Users`: repeated slashes are
+            // merged and a trailing one dropped before routing (the query is kept).
+            .wrap(actix_web::middleware::NormalizePath::trim())
             .configure(configure(state.clone(), metrics.clone()))
     })
     .shutdown_timeout(30)

@@ -206,8 +206,10 @@ backend_tests! {
         let (globex, globex_token) = live_workspace(db, "globex");
         let service = Service::start(db);
         let on_other = assert_error(service.get("globex", "/scim/v2/Users", &acme_token), 401);
-        let on_none = assert_error(service.get("nowhere", "/scim/v2/Users", &acme_token), 401);
-        assert_eq!(on_other, on_none, "the same answer whether the workspace exists or not");
+        let wrong = assert_error(service.get("globex", "/scim/v2/Users", "spark_scim_wrong"), 401);
+        assert_eq!(on_other, wrong, "another workspace's token is just a wrong token");
+        // A workspace that does not exist at all says so (workspace names are public).
+        assert_error(service.get("nowhere", "/scim/v2/Users", &acme_token), 404);
         assert_eq!(scim(service.get("globex", "/scim/v2/Users", &globex_token)).0, 200);
         // A disconnected integration stops the tokens.
         db.okta_integrations().disconnect(&globex, &Actor::operator("test")).unwrap();

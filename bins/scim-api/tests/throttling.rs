@@ -130,7 +130,8 @@ backend_tests! {
         // Other workspaces count their own failures.
         assert_eq!(status(svc.get_as(&next, "globex", "/scim/v2/Users", &globex_token)), 200);
         assert_error(svc.get_as(&next, "globex", "/scim/v2/Users", &guess()), 401);
-        assert_error(svc.get_as(&next, "nowhere", "/scim/v2/Users", &guess()), 401);
+        // A workspace that does not exist says so (and counts for itself).
+        assert_error(svc.get_as(&next, "nowhere", "/scim/v2/Users", &guess()), 404);
     }
 
     fn successful_requests_never_count_and_the_window_resets(db) {

@@ -118,17 +118,17 @@ impl Callback {
                 "access_denied" => OidcError::new(
                     ErrorCode::OktaAccessDenied,
                     format!(
-                        "Okta denied the sign-in{detail}. An Okta admin must assign this user \
-                         (or a group they are in) to the Spark app: Applications → Spark → \
-                         Assignments"
+                        "Okta denied the sign-in{detail}. An Okta admin assigns this user (or \
+                         a group they are in) to the Spark app, on the app's Assignments tab in \
+                         Okta"
                     ),
                 ),
                 other => OidcError::new(
                     ErrorCode::OktaAuthorizationError,
                     format!(
                         "Okta answered the sign-in request with `{}`{detail}; check the Spark \
-                         app's settings in Okta (sign-in redirect URI, grant type Authorization \
-                         Code, scopes openid profile email)",
+                         app's settings in Okta (its Sign-in redirect URIs and the grant type \
+                         Authorization Code)",
                         sanitize(other)
                     ),
                 ),

@@ -68,6 +68,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         replaced_by -> Nullable<Text>,
+        presented_as -> Text,
     }
 }
 

@@ -178,6 +178,8 @@ enum Column {
     ConstantTrue,
     /// `phoneNumbers.type`: "work" when the user has a phone.
     PhoneType,
+    /// `phoneNumbers.primary`: true when the user has a phone.
+    PhonePrimary,
 }
 
 fn column_of(attr: &ResolvedAttribute) -> Result<Column> {
@@ -194,6 +196,7 @@ fn column_of(attr: &ResolvedAttribute) -> Result<Column> {
         (_, "emails", Some("primary")) => Column::ConstantTrue,
         (_, "phoneNumbers", Some("value")) => Column::Text(TextColumn::Phone),
         (_, "phoneNumbers", Some("type")) => Column::PhoneType,
+        (_, "phoneNumbers", Some("primary")) => Column::PhonePrimary,
         (_, "name", Some("givenName")) => Column::Text(TextColumn::GivenName),
         (_, "name", Some("familyName")) => Column::Text(TextColumn::FamilyName),
         (_, "displayName", None) => Column::Text(TextColumn::DisplayName),
@@ -298,7 +301,7 @@ fn present(attr: &ResolvedAttribute) -> Result<Condition> {
     }
     Ok(match column_of(attr)? {
         Column::Text(column) => present_text(column),
-        Column::PhoneType => present_text(TextColumn::Phone),
+        Column::PhoneType | Column::PhonePrimary => present_text(TextColumn::Phone),
         Column::Time(_) | Column::Active | Column::ConstantText(_) | Column::ConstantTrue => {
             constant(true)
         }
@@ -336,6 +339,20 @@ fn compare(attr: &ResolvedAttribute, op: CompareOp, value: &TypedValue) -> Resul
             def.case_exact,
             op,
         ))),
+        (Column::PhonePrimary, TypedValue::Boolean(b)) => {
+            // The one number a user may have is primary: `eq true` and `ne false` hold
+            // exactly for users with a phone, anything else for nobody.
+            let holds = match op {
+                CompareOp::Eq => *b,
+                CompareOp::Ne => !*b,
+                _ => false,
+            };
+            Ok(if holds {
+                present_text(TextColumn::Phone)
+            } else {
+                constant(false)
+            })
+        }
         (Column::ConstantTrue, TypedValue::Boolean(b)) => Ok(constant(match op {
             CompareOp::Eq => *b,
             CompareOp::Ne => !*b,

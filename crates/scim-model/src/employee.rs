@@ -6,7 +6,7 @@
 //! the workspace (e.g. `https://acme.spark.work/scim/v2`).
 //!
 //! Rules: blank optional strings count as absent and are omitted; `userName` and the single
-//! `work` email are the employee's email; `name.formatted` is "given family"; the enterprise
+//! `work` email are the employee's email; the single `work` phone number is the primary one; `name.formatted` is "given family"; the enterprise
 //! extension (and its schema URN) appears only if one of its attributes is set;
 //! `meta.version` is the weak ETag `W/"<version>"`; `meta.location` and `$ref`s are absolute
 //! URLs under the base URL.
@@ -190,6 +190,10 @@ impl EmployeeRecord {
                 .map(|value| PhoneNumber {
                     value,
                     kind: Some("work".to_owned()),
+                    // Okta's SCIM templates import the primary number ("Primary phone",
+                    // `phoneNumbers.^[primary==true].value` in the Profile Editor); the
+                    // work number is the only one Spark has, so it is the primary one.
+                    primary: Some(true),
                 })
                 .into_iter()
                 .collect(),

@@ -143,8 +143,10 @@ impl Admin {
     }
 
     /// Okta must be connected for settings that switch something on (saving SSO
-    /// settings, testing them, minting or rotating tokens). Switching things off —
-    /// removing the SSO settings, revoking a token — is always allowed.
+    /// settings, connecting, minting or rotating tokens). Switching things off —
+    /// removing the SSO settings, revoking a token — is always allowed, and so is "Test
+    /// connection", which only asks the org for its discovery document and saves
+    /// nothing.
     pub fn require_connected(&self) -> Result<(), PageError> {
         if !self.integration.is_activated() {
             return Err(PageError::new(

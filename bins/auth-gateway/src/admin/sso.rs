@@ -16,7 +16,7 @@ use oidc_client::{OrgCheck, OrgUrl, Provider};
 use persistence::{LinkedIdentity, OktaSsoConfig, OktaSsoConfigInput};
 use token_store::sealed::SecretText;
 
-use super::{Admin, MARKETPLACE_PAGE, SSO_PAGE, admin, identities, layout};
+use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, identities, layout};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -66,8 +66,8 @@ async fn save(
     if client_id.is_empty() || client_id.len() > 2_000 || client_id.chars().any(char::is_control) {
         return Err(PageError::bad_request(
             codes::SSO_CLIENT_ID_MISSING,
-            "Enter the Client ID of the Spark app in Okta (Applications → Spark → General → \
-             Client Credentials).",
+            "Enter the Client ID of the Spark app in Okta: its General tab, Client Credentials \
+             section (an app added from the catalog shows it on its Sign On tab).",
         )
         .on_field(CLIENT_ID));
     }
@@ -91,15 +91,16 @@ async fn save(
         }
         (None, Some(_)) => {
             return Err(missing(
-                "You changed the Org URL or Client ID, so enter the Client secret again (Okta \
-                 app → General → Client Credentials). Spark uses a secret only with the org \
-                 and app it was entered for.",
+                "You changed the Org URL or Client ID, so enter the Client secret again (the \
+                 Okta app's General tab, Client Credentials section; a catalog app: its Sign On \
+                 tab). Spark uses a secret only with the org and app it was entered for.",
             ));
         }
         (None, None) => {
             return Err(missing(
-                "Enter the Client secret of the Spark app in Okta (Applications → Spark → \
-                 General → Client Credentials). It is stored encrypted and never shown again.",
+                "Enter the Client secret of the Spark app in Okta: its General tab, Client \
+                 Credentials section (an app added from the catalog shows it on its Sign On \
+                 tab). It is stored encrypted and never shown again.",
             ));
         }
     };
@@ -596,12 +597,25 @@ fn page_html(
     };
     let body = format!(
         "{notices}{state_line}\
-         <section class=\"card\"><h2>1. In Okta: create the app</h2>\
-         <p>Create an OIDC Web Application (Applications → Create App Integration) and paste \
-         these two URLs, or install Spark from the Okta Integration Network catalog.</p>\
+         <section class=\"card\" id=\"okta-app\"><h2>1. In Okta: the OIDC app</h2>\
+         <p><strong>From the Okta Integration Network catalog:</strong> {}, add the Spark \
+         app. Its {} tab shows the Client ID and Client secret for step 2.</p>\
+         <p><strong>As a custom app:</strong></p><ol>\
+         <li>{}.</li>\
+         <li>{}: {}; {}: {}; {}.</li>\
+         <li>{}: the first URL below; {}: {}.</li>\
+         <li>{}: clear {} — with it, Okta shows no Spark tile on the End-User Dashboard \
+         and lets you assign nobody. Then {}.</li>\
+         <li>On the app's {} tab, {}; in the {} section: {}: {}; tick {}; {}: {}; {}: the \
+         second URL below. {}.</li>\
+         <li>{} tab: assign the people who use Spark.</li></ol>\
          {}{}\
-         <p class=\"hint\">Grant type: Authorization Code. Scopes: openid profile email. Login \
-         initiated by: Either Okta or App, so the Spark tile appears on the Okta dashboard.</p>\
+         <p class=\"hint\">Spark asks for the openid, profile and email scopes itself: \
+         there is no scope field to fill in. Keep the app's {} at {} (not {}) and leave \
+         {} off.</p>\
+         <p class=\"hint\" id=\"no-scim-here\">Provisioning (SCIM) cannot be added to an \
+         OIDC app in Okta: the <a href=\"{SCIM_PAGE}\">Okta SCIM tokens</a> page says which \
+         app imports employees.</p>\
          </section>\
          <section class=\"card\"><h2>2. In Spark: connect the app</h2>\
          <form method=\"post\" action=\"{SSO_PAGE}\" novalidate>{}\
@@ -609,12 +623,41 @@ fn page_html(
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
          </form></section>{remove}{}",
+        layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
+        layout::okta("Sign On"),
+        layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
+        layout::okta("Sign-in method"),
+        layout::okta("OIDC - OpenID Connect"),
+        layout::okta("Application type"),
+        layout::okta("Web Application"),
+        layout::okta("Next"),
+        layout::okta("Sign-in redirect URIs"),
+        layout::okta("Grant type"),
+        layout::okta("Authorization Code"),
+        layout::okta("Assignments"),
+        layout::okta("Enable immediate access with Federation Broker Mode"),
+        layout::okta("Save"),
+        layout::okta("General"),
+        layout::okta_path(&["General Settings", "Edit"]),
+        layout::okta("Login"),
+        layout::okta("Login initiated by"),
+        layout::okta("Either Okta or App"),
+        layout::okta("Display application icon to users"),
+        layout::okta("Login flow"),
+        layout::okta("Redirect to app to initiate login"),
+        layout::okta("Initiate login URI"),
+        layout::okta("Save"),
+        layout::okta("Assignments"),
         layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri),
         layout::copyable(
             "initiate-login-uri",
             "Initiate login URI",
             &initiate_login_uri(state)
         ),
+        layout::okta("Client authentication"),
+        layout::okta("Client secret"),
+        layout::okta("Public key / Private key"),
+        layout::okta("Require Demonstrating Proof of Possession (DPoP) header in token requests"),
         layout::csrf_field(admin),
         field(
             ORG_URL,
@@ -629,7 +672,11 @@ fn page_html(
             CLIENT_ID,
             "Client ID",
             "text",
-            "From the Okta app: General → Client Credentials.",
+            &format!(
+                "From the Okta app: {} (an app from the catalog: its {} tab).",
+                layout::okta_path(&["General", "Client Credentials"]),
+                layout::okta("Sign On")
+            ),
             &value(CLIENT_ID),
             "autocomplete=\"off\" spellcheck=\"false\""
         ),
