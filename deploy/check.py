@@ -49,7 +49,7 @@ WORKSPACE_PAGES = [
     "/api/my-settings/integrations/okta-scim/tokens",
 ]
 AUTH_HOST_PAGES = ["/api/OktaAuth/login", "/api/OktaAuth/initiate", "/api/OktaAuth/callback"]
-MIN_GRACE = 35  # the services drain in-flight requests for up to 30 s
+MIN_GRACE = 35  # on SIGTERM the services drain for server.drain_secs (5 s), then finish in-flight requests (up to 30 s)
 
 results = []
 

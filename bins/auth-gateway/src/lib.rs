@@ -244,8 +244,9 @@ pub fn security_headers(settings: &Settings) -> actix_web::middleware::DefaultHe
     html::security_headers(&settings.auth_origin())
 }
 
-/// Serves the gateway on `listener` until a shutdown signal; in-flight requests finish
-/// first (graceful shutdown, 30 s at most). Call inside an actix system.
+/// Serves the gateway on `listener` until SIGTERM or SIGINT, then drains: not ready for
+/// `server.drain_secs` while still serving, then no new connections and the requests in
+/// flight finished (30 s at most). Call inside an actix system.
 ///
 /// # Errors
 /// [`StartupError`] for unusable configuration or a listener that cannot serve.
@@ -254,6 +255,18 @@ pub fn serve(
     db: Database,
     settings: Settings,
 ) -> Result<actix_web::dev::Server, StartupError> {
+    serve_with(listener, db, settings, web_runtime::Lifecycle::default())
+}
+
+/// [`serve`] with `lifecycle`, whose shutdown SIGTERM or SIGINT begin — and tests, or a
+/// service embedding the gateway, may begin themselves.
+pub fn serve_with(
+    listener: std::net::TcpListener,
+    db: Database,
+    settings: Settings,
+    lifecycle: web_runtime::Lifecycle,
+) -> Result<actix_web::dev::Server, StartupError> {
+    let drain = std::time::Duration::from_secs(settings.server.drain_secs);
     let metrics = Metrics::new("auth_gateway");
     let auth_origin = settings.auth_origin();
     let state = GatewayState::new(db, settings, &metrics)?;
@@ -265,16 +278,20 @@ pub fn serve(
             purge_expired(&purger).await;
         }
     });
+    let ready = lifecycle.clone();
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(oversize_bodies())
             .wrap(html::security_headers(&auth_origin))
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            .app_data(aw::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })
+    .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?
     .run();
+    lifecycle.on_signal(server.handle(), drain);
     Ok(server)
 }
 

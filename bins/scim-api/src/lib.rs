@@ -174,38 +174,49 @@ pub fn configure(state: ScimState, metrics: Metrics) -> impl FnOnce(&mut web::Se
     }
 }
 
-/// Serves the service on `listener` until a shutdown signal; in-flight requests finish
-/// first (graceful shutdown, 30 s at most). Call inside an actix system.
+/// How [`serve_with`] runs the service beyond its settings.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// The failure throttle's clock (tests wait out its windows by moving a manual one).
+    pub clock: Clock,
+    /// The shutdown state: SIGTERM or SIGINT begin it; tests may too.
+    pub lifecycle: web_runtime::Lifecycle,
+}
+
+/// Serves the service on `listener` until SIGTERM or SIGINT, then drains: not ready for
+/// `server.drain_secs` while still serving, then no new connections and the requests in
+/// flight finished (30 s at most). Call inside an actix system.
 pub fn serve(
     listener: std::net::TcpListener,
     db: Database,
     settings: Settings,
 ) -> std::io::Result<actix_web::dev::Server> {
-    serve_with_clock(listener, db, settings, Clock::system())
+    serve_with(listener, db, settings, ServeOptions::default())
 }
 
-/// [`serve`], with the failure throttle on `clock` (tests wait out its windows by moving
-/// a manual clock).
-pub fn serve_with_clock(
+/// [`serve`] with `options`.
+pub fn serve_with(
     listener: std::net::TcpListener,
     db: Database,
     settings: Settings,
-    clock: Clock,
+    options: ServeOptions,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let drain = std::time::Duration::from_secs(settings.server.drain_secs);
     let metrics = Metrics::new("scim_api");
-    let state = ScimState::with_clock(db, settings, &metrics, clock);
+    let state = ScimState::with_clock(db, settings, &metrics, options.clock);
+    let lifecycle = options.lifecycle;
+    let ready = lifecycle.clone();
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
-            // Okta builds request URLs by appending `/Users` to the base URL as the admin
-            // typed it, so `…/scim/v2/` becomes `…/scim/v2//Users`: repeated slashes are
-            // merged and a trailing one dropped before routing (the query is kept).
-            .wrap(actix_web::middleware::NormalizePath::trim())
+            .app_data(web::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })
+    .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?
     .run();
+    lifecycle.on_signal(server.handle(), drain);
     Ok(server)
 }
 

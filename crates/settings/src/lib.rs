@@ -39,6 +39,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// `[secrets]`.
     pub secrets: SecretSettings,
+    /// `[server]`: how a service process starts and stops.
+    pub server: ServerSettings,
     /// `[support]`: how customers reach the Spark team.
     pub support: SupportSettings,
 }
@@ -48,6 +50,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database", &self.database)
             .field("public", &self.public)
+            .field("server", &self.server)
             .field("security", &self.security)
             .field("secrets", &self.secrets)
             .field("support", &self.support)
@@ -140,6 +143,16 @@ impl std::fmt::Debug for SecretSettings {
     }
 }
 
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// On SIGTERM (or SIGINT), how many seconds a service keeps serving while `/readyz`
+    /// answers 503, so that load balancers stop sending it requests, before it stops
+    /// accepting connections and lets those in flight finish (at most 30 s more).
+    pub drain_secs: u64,
+}
+
 /// `[support]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -171,6 +184,9 @@ auth_failure_window_secs = 60
 trusted_proxy_hops = 0
 
 [secrets]
+
+[server]
+drain_secs = 5
 
 [support]
 "#;

@@ -73,6 +73,25 @@ impl<'db> Gateway<'db> {
         insecure: bool,
         extra: &[(&str, String)],
     ) -> Self {
+        Self::start_running(
+            db,
+            database,
+            listener,
+            insecure,
+            extra,
+            web_runtime::Lifecycle::default(),
+        )
+    }
+
+    /// [`Gateway::start_on`] with `lifecycle`, to begin its shutdown as SIGTERM would.
+    pub fn start_running(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        listener: TcpListener,
+        insecure: bool,
+        extra: &[(&str, String)],
+        lifecycle: web_runtime::Lifecycle,
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let env: Vec<(String, String)> = [
             ("DATABASE_URL", db.database_url().to_owned()),
@@ -88,7 +107,8 @@ impl<'db> Gateway<'db> {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = auth_gateway::serve(listener, database, settings).unwrap();
+                let server =
+                    auth_gateway::serve_with(listener, database, settings, lifecycle).unwrap();
                 sender.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
@@ -100,6 +120,11 @@ impl<'db> Gateway<'db> {
             handle,
             thread: Some(thread),
         }
+    }
+
+    /// The server's handle (to stop it, or begin its shutdown).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.handle.clone()
     }
 
     /// `http://{host}.localhost:{port}{path}`.

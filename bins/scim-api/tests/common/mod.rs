@@ -193,8 +193,11 @@ impl<'db> Service<'db> {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server =
-                    scim_api::serve_with_clock(listener, database, settings, clock).unwrap();
+                let options = scim_api::ServeOptions {
+                    clock,
+                    ..scim_api::ServeOptions::default()
+                };
+                let server = scim_api::serve_with(listener, database, settings, options).unwrap();
                 sender.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
