@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::Result;
 use crate::bench::{on_both_backends, release_binaries, sparkctl};
-use crate::bench_scim::{Client, Server, free_port, start_service, workspace};
+use crate::bench_scim::{Client, Server, free_port, rss_mib, start_service, workspace};
 
 const EMPLOYEES: usize = 10_000;
 const CLIENTS_PER_SERVICE: usize = 8;
@@ -24,19 +24,6 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 struct Tally {
     ok: AtomicU64,
     failed: AtomicU64,
-}
-
-/// Resident memory of a process, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// A session cookie for the workspace's admin, from a sign-in link.

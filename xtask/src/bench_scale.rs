@@ -18,23 +18,11 @@ use std::time::{Duration, Instant};
 use crate::Result;
 use crate::bench::{employee_count, release_binaries, sparkctl};
 use crate::bench_scim::{
-    Client, Server, backends_of, cpu_seconds, database_name, free_port, start_service, workspace,
+    Client, Server, backends_of, cpu_seconds, database_name, free_port, rss_mib, start_service,
+    workspace,
 };
 
 const PAGE: u64 = 100;
-
-/// Resident memory of a process, in MiB.
-pub fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
 
 /// Walks every page of `host`'s users, each page on the client `pick(page)` names;
 /// returns each page's time.

@@ -7,7 +7,10 @@
 //! 3. throughput: four keep-alive clients walking pages for ten seconds;
 //! 4. refusals: what a request with a well-formed token that is not the workspace's costs
 //!    (verified by one indexed read, as every well-formed token is), beside a malformed
-//!    one (refused without the database).
+//!    one (refused without the database);
+//! 5. groups and the incremental import: `/Groups` without members, one department
+//!    with all its members (N/8 of them; time, size, and how much scim-api's resident
+//!    memory grows while it streams), and `meta.lastModified gt` with nothing newer.
 //!
 //! The HTTP client is a few lines of std over one keep-alive connection per client, so
 //! the measurement includes no client library's overhead beyond the kernel's.
@@ -93,6 +96,7 @@ impl Client {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let mut length = 0usize;
+        let mut chunked = false;
         let mut headers = String::new();
         loop {
             let mut line = String::new();
@@ -108,14 +112,56 @@ impl Client {
             {
                 length = value.trim().parse().unwrap_or(0);
             }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("transfer-encoding")
+            {
+                chunked = value.trim().eq_ignore_ascii_case("chunked");
+            }
             headers.push_str(line);
             headers.push('\n');
         }
-        let mut body = vec![0; length];
-        self.reader
-            .read_exact(&mut body)
-            .map_err(|e| e.to_string())?;
+        let body = if chunked {
+            self.read_chunked()?
+        } else {
+            let mut body = vec![0; length];
+            self.reader
+                .read_exact(&mut body)
+                .map_err(|e| e.to_string())?;
+            body
+        };
         Ok((status, headers, body))
+    }
+
+    /// A body sent in chunks (RFC 9112 §7.1): each a hexadecimal size line and that many
+    /// bytes, until a chunk of size 0 and the (empty) trailer section.
+    fn read_chunked(&mut self) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let mut line = String::new();
+            self.reader
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            let size = line.trim().split(';').next().unwrap_or_default();
+            let size = usize::from_str_radix(size, 16)
+                .map_err(|_| format!("a chunk size line: {line:?}"))?;
+            if size == 0 {
+                loop {
+                    let mut trailer = String::new();
+                    self.reader
+                        .read_line(&mut trailer)
+                        .map_err(|e| e.to_string())?;
+                    if trailer.trim_end().is_empty() {
+                        return Ok(body);
+                    }
+                }
+            }
+            let start = body.len();
+            body.resize(start + size + 2, 0);
+            self.reader
+                .read_exact(body.get_mut(start..).unwrap_or_default())
+                .map_err(|e| e.to_string())?;
+            body.truncate(start + size); // the chunk's closing CRLF
+        }
     }
 
     fn page(&mut self, start_index: u64) -> Result<Duration> {
@@ -331,7 +377,64 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
             cpu_per_request(&server, &database, cpu_before, refused)
         );
     }
+
+    // 5. Groups, and the incremental import.
+    let mut client = Client::connect(port, &big, &big_token)?;
+    let mut timed = |path: &str, times: usize| -> Result<(f64, usize)> {
+        let mut samples = Vec::new();
+        let mut size = 0;
+        for _ in 0..times {
+            let started = Instant::now();
+            let (status, body) = client.get(path)?;
+            if status != 200 {
+                return Err(format!("{path}: status {status}"));
+            }
+            samples.push(started.elapsed());
+            size = body.len();
+        }
+        Ok((median_us(samples) / 1000.0, size))
+    };
+    let (lean, _) = timed("/scim/v2/Groups?excludedAttributes=members", 50)?;
+    println!("  /Groups without members: median {lean:.2} ms");
+    let pid = server.0.id();
+    let idle = rss_mib(pid);
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (whole, size) = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let kib = (rss_mib(pid) * 1024.0) as u64;
+                peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let timed = timed("/scim/v2/Groups?count=1", 5);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        timed
+    })?;
+    let grown = peak.into_inner() as f64 / 1024.0 - idle;
+    println!(
+        "  one department with its {} members: median {whole:.0} ms, {:.1} MB; resident memory {idle:.1} MiB before, at most +{:.1} MiB while streaming",
+        count / 8,
+        size as f64 / 1e6,
+        grown.max(0.0)
+    );
+    let now = utc_now();
+    let (newer, _) = timed(
+        &format!("/scim/v2/Users?filter=meta.lastModified%20gt%20%22{now}%22"),
+        50,
+    )?;
+    println!("  meta.lastModified gt now (nothing newer): median {newer:.2} ms");
     Ok(())
+}
+
+/// The current time as RFC 3339 in UTC, from `date` (xtask has no time library).
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "2100-01-01T00:00:00Z".to_owned())
 }
 
 /// The CPU time scim-api (and PostgreSQL's backends) spent per request since `before`.
@@ -411,6 +514,19 @@ pub fn backends_of(database: &Option<String>) -> Vec<u32> {
             })
         })
         .collect()
+}
+
+/// Resident memory of a process, in MiB.
+pub fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// The CPU time (user and system) the processes have used so far, in seconds.

@@ -209,6 +209,10 @@ pub fn serve_with(
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            // Okta builds request URLs by appending `/Users` to the base URL as the admin
+            // typed it, so `…/scim/v2/` becomes `…/scim/v2//Users`: repeated slashes are
+            // merged and a trailing one dropped before routing (the query is kept).
+            .wrap(actix_web::middleware::NormalizePath::trim())
             .app_data(web::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })

@@ -25,6 +25,7 @@
 mod audit;
 mod clock;
 mod connection;
+mod departments;
 mod employees;
 mod error;
 mod integration;
@@ -50,11 +51,12 @@ use diesel::r2d2::{Pool, PooledConnection};
 
 pub use audit::{Actor, AuditEvent, AuditLog};
 pub use connection::{Backend, DatabaseUrl, STATEMENT_TIMEOUT};
+pub use departments::{DepartmentSummary, department_id};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use scim_tokens::ScimTokenStore;
-pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage, department_id};
+pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
     LinkedIdentity, LoginTransaction, LoginTransactions, NewLoginTransaction, NewOneTimeCode,

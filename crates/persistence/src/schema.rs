@@ -145,6 +145,17 @@ diesel::table! {
 diesel::joinable!(okta_integrations -> tenants (tenant_id));
 diesel::joinable!(employees -> tenants (tenant_id));
 diesel::table! {
+    departments (tenant_id, name) {
+        tenant_id -> Text,
+        name -> Text,
+        members -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     scim_page_positions (tenant_id, walk, start_index) {
         tenant_id -> Text,
         walk -> Text,
@@ -162,7 +173,10 @@ diesel::joinable!(sessions -> employees (employee_id));
 diesel::joinable!(one_time_codes -> employees (employee_id));
 diesel::joinable!(audit_events -> tenants (tenant_id));
 
+diesel::joinable!(departments -> tenants (tenant_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    departments,
     scim_page_positions,
     tenants,
     okta_integrations,

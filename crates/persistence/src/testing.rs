@@ -111,6 +111,21 @@ impl TestDatabase {
         &self.url
     }
 
+    /// Runs `sql` as written and returns the rows it changed: for tests that write what
+    /// an earlier version wrote, before migrating past it.
+    ///
+    /// # Panics
+    /// When the statement fails.
+    #[allow(clippy::expect_used)]
+    pub fn execute(&self, sql: &str) -> usize {
+        let mut conn = self.db().conn().expect("a connection to the test database");
+        match &mut *conn {
+            crate::DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            crate::DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c),
+        }
+        .expect("a test's SQL statement")
+    }
+
     /// The database.
     #[allow(clippy::expect_used)]
     pub fn db(&self) -> &Database {

@@ -88,6 +88,17 @@ pub struct MemberRef {
     pub display_name: Option<String>,
 }
 
+impl MemberRef {
+    /// The group member for this employee, with the URL of their User under `base_url`.
+    pub fn to_scim_member(&self, base_url: &str) -> GroupMember {
+        GroupMember {
+            value: self.id.clone(),
+            display: present(&self.display_name),
+            reference: Some(resource_location(base_url, "/Users", &self.id)),
+        }
+    }
+}
+
 /// The weak entity tag for a version counter: `W/"3"`.
 pub fn weak_etag(version: i64) -> String {
     format!("W/\"{version}\"")
@@ -212,11 +223,7 @@ impl DepartmentRecord {
             members: self
                 .members
                 .iter()
-                .map(|member| GroupMember {
-                    value: member.id.clone(),
-                    display: present(&member.display_name),
-                    reference: Some(resource_location(base_url, "/Users", &member.id)),
-                })
+                .map(|member| member.to_scim_member(base_url))
                 .collect(),
             meta: Meta {
                 resource_type: "Group".to_owned(),
