@@ -35,11 +35,22 @@ CONFIG_ENV = {
     "SPARK__SECRETS__ENCRYPTION_KEY",
     "SPARK__SECURITY__ALLOW_INSECURE_HTTP",
     "SPARK__SECURITY__TRUSTED_PROXY_HOPS",
+    "SPARK__SUPPORT__ACTIVATION_EMAIL",
     "RUST_LOG",
 }
 SECRET_ENV = {"DATABASE_URL", "SPARK__SECRETS__ENCRYPTION_KEY"}
 SCIM_PREFIX = "/scim/v2"
-MIN_GRACE = 35  # the services drain in-flight requests for up to 30 s
+# The browser's paths on a workspace host and on the auth host (interfaces.md): each must
+# reach auth-gateway through the Ingress; nothing else need be public.
+WORKSPACE_PAGES = [
+    "/", "/login", "/logout", "/api/me", "/api/OktaAuth/start", "/api/OktaAuth/session",
+    "/auth/login-link", "/marketplace/integrations", "/admin/domain/integrations/authentication",
+    "/my-settings/integrations/okta-scim", "/assets/admin.js", "/api/marketplace/integrations",
+    "/api/admin/integrations/okta/sso", "/api/admin/integrations/okta/identities",
+    "/api/my-settings/integrations/okta-scim/tokens",
+]
+AUTH_HOST_PAGES = ["/api/OktaAuth/login", "/api/OktaAuth/initiate", "/api/OktaAuth/callback"]
+MIN_GRACE = 35  # on SIGTERM the services drain for server.drain_secs (5 s), then finish in-flight requests (up to 30 s)
 
 results = []
 
@@ -78,7 +89,7 @@ def check_sources():
     for name in sorted(CONFIG_ENV - {"DATABASE_URL", "RUST_LOG"}):
         _, section, key = name.lower().split("__")
         struct = {"public": "PublicSettings", "security": "SecuritySettings",
-                  "secrets": "SecretSettings"}.get(section)
+                  "secrets": "SecretSettings", "support": "SupportSettings"}.get(section)
         body = re.search(rf"pub struct {struct} \{{(.*?)\n\}}", settings, re.S) if struct else None
         check(body is not None and f"pub {key}:" in body.group(1),
               f"sources: {name} is the settings key {section}.{key}")
@@ -271,15 +282,31 @@ def check_kubernetes(docs):
         auth = [h for h, _ in routes if h and h.startswith("auth.")]
         check(wildcard, f"{where}: has a rule for the workspace hosts (*.domain)")
         check(auth, f"{where}: has a rule for the auth host (auth.domain)")
+        def routed(host, path):
+            """The service a request for `path` on `host` reaches (longest match wins)."""
+            best = None
+            for (h, p), (svc, _, kind) in routes.items():
+                if h != host:
+                    continue
+                hit = (p == path) if kind == "Exact" else (
+                    path == p or path.startswith(p.rstrip("/") + "/"))
+                if hit and (best is None or len(p) > best[0]):
+                    best = (len(p), svc)
+            return best[1] if best else None
         for host in sorted(set(wildcard)):
             check(routes.get((host, SCIM_PREFIX), (None,))[0] == "scim-api"
                   and routes[(host, SCIM_PREFIX)][2] == "Prefix",
                   f"{where}: {host}{SCIM_PREFIX} (Prefix) -> scim-api")
-            check(routes.get((host, "/"), (None,))[0] == "auth-gateway", f"{where}: {host}/ -> auth-gateway")
+            for path in WORKSPACE_PAGES:
+                check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
         for host in sorted(set(auth)):
-            check(routes.get((host, "/"), (None,))[0] == "auth-gateway", f"{where}: {host}/ -> auth-gateway")
+            for path in AUTH_HOST_PAGES:
+                check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
             check(all(svc == "auth-gateway" for (h, _), (svc, _, _) in routes.items() if h == host),
                   f"{where}: everything on {host} -> auth-gateway")
+        for host in sorted(set(wildcard) | set(auth)):
+            for path in list(PROBES.values()) + ["/metrics"]:
+                check(routed(host, path) is None, f"{where}: {host}{path} is not routed (operators only)")
         others = {svc for (h, path), (svc, _, _) in routes.items() if path != SCIM_PREFIX}
         check(others <= {"auth-gateway"}, f"{where}: every path but {SCIM_PREFIX} -> auth-gateway")
         scim = {svc for (h, path), (svc, _, _) in routes.items() if path == SCIM_PREFIX}

@@ -2,7 +2,7 @@
 // for Spark's end-to-end sign-in tests. Test use only: it trusts whoever types an email.
 //
 //   node provider.js --client-id ID --client-secret SECRET --redirect-uri URI [--port N]
-//                    [--claims-in-userinfo-only]
+//                    [--claims-in-userinfo-only] [--users JSON]
 //
 // It listens on 127.0.0.1 (a free port unless --port is given), then prints one JSON line
 // on stdout: {"issuer":"http://127.0.0.1:PORT"}. The issuer is the org URL, as on Okta.
@@ -14,7 +14,10 @@
 // The login form is plain HTML that a test drives over HTTP:
 //   GET  /interaction/:uid        the form (one field: email)
 //   POST /interaction/:uid/login  email=...  -> signs that user in
-// Users (override with the SPARK_OP_USERS environment variable, a JSON array):
+// Users (override with --users, or the SPARK_OP_USERS environment variable: a JSON array
+// of {sub, email, email_verified, given_name, family_name, assigned, login}; `login` is
+// what the form takes, the email unless given — so two users may carry one email, as Okta
+// allows):
 //   ada@acme.com         verified email
 //   grace@acme.com       verified email
 //   unverified@acme.com  email_verified: false
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true },
     port: { type: 'string', default: '0' },
     'claims-in-userinfo-only': { type: 'boolean', default: false },
+    users: { type: 'string' },
   },
 });
 
@@ -51,8 +55,9 @@ const DEFAULT_USERS = [
   { sub: '00u-unverified', email: 'unverified@acme.com', email_verified: false, given_name: 'Una', family_name: 'Verified' },
   { sub: '00u-denied', email: 'denied@acme.com', email_verified: true, assigned: false },
 ];
-const users = process.env.SPARK_OP_USERS ? JSON.parse(process.env.SPARK_OP_USERS) : DEFAULT_USERS;
-const byEmail = new Map(users.map((u) => [u.email.toLowerCase(), u]));
+const usersJson = args.users || process.env.SPARK_OP_USERS;
+const users = usersJson ? JSON.parse(usersJson) : DEFAULT_USERS;
+const byLogin = new Map(users.map((u) => [(u.login || u.email).toLowerCase(), u]));
 const bySub = new Map(users.map((u) => [u.sub, u]));
 
 function claimsOf(user) {
@@ -166,7 +171,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
     }
     if (ctx.method !== 'POST' || !match[2]) ctx.throw(405);
     const email = ((await readForm(ctx.req)).get('email') || '').trim().toLowerCase();
-    const user = byEmail.get(email);
+    const user = byLogin.get(email);
     if (!user) {
       ctx.status = 401;
       ctx.type = 'html';

@@ -105,6 +105,14 @@ pub fn on_both_backends(dir: &Path, mut bench: impl FnMut(&str) -> Result) -> Re
     if only == "sqlite" {
         return sqlite;
     }
+    let postgres = on_postgres(&mut bench);
+    sqlite?;
+    postgres
+}
+
+/// Runs `bench` with the URL of a new PostgreSQL database on the `TEST_DATABASE_URL`
+/// server, dropped afterwards.
+pub fn on_postgres(mut bench: impl FnMut(&str) -> Result) -> Result {
     println!("PostgreSQL:");
     let admin =
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
@@ -112,7 +120,6 @@ pub fn on_both_backends(dir: &Path, mut bench: impl FnMut(&str) -> Result) -> Re
     psql(&admin, &format!("CREATE DATABASE {name}"))?;
     let postgres = bench(&bench_database_url(&admin, &name));
     let dropped = psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
-    sqlite?;
     postgres?;
     dropped
 }

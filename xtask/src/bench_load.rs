@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::Result;
 use crate::bench::{on_both_backends, release_binaries, sparkctl};
-use crate::bench_scim::{Client, Server, free_port, start_service, workspace};
+use crate::bench_scim::{Client, Server, free_port, rss_mib, start_service, workspace};
 
 const EMPLOYEES: usize = 10_000;
 const CLIENTS_PER_SERVICE: usize = 8;
@@ -26,19 +26,6 @@ struct Tally {
     failed: AtomicU64,
 }
 
-/// Resident memory of a process, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 /// A session cookie for the workspace's admin, from a sign-in link.
 fn session_cookie(bin: &Path, url: &str, port: u16, host: &str) -> Result<String> {
     let link = sparkctl(
@@ -46,12 +33,13 @@ fn session_cookie(bin: &Path, url: &str, port: u16, host: &str) -> Result<String
         url,
         &["login-link", "loadtest", "employee0@bench.example"],
     )?;
-    let path = link
-        .find("/auth/")
-        .and_then(|at| link.get(at..))
+    let (origin, token) = link
+        .split_once("/auth/login-link?token=")
         .ok_or_else(|| format!("unexpected sign-in link {link}"))?;
+    // The link's page posts it from the workspace's own origin (a GET signs nobody in).
     let mut client = Client::with_credential(port, host, "X-Load: 1")?;
-    let (status, headers) = client.get_with_headers(path)?;
+    let (status, headers) =
+        client.post_form("/auth/login-link", origin, &format!("token={token}"))?;
     if status != 302 {
         return Err(format!("sign-in link: status {status}"));
     }

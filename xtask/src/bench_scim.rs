@@ -4,7 +4,13 @@
 //! 1. a full import walk in pages of 100 (`startIndex=1, 101, …`), timing the first and
 //!    the last ten pages;
 //! 2. `userName eq` look-ups in a 1,000-employee tenant and in the N-employee tenant;
-//! 3. throughput: four keep-alive clients walking pages for ten seconds.
+//! 3. throughput: four keep-alive clients walking pages for ten seconds;
+//! 4. refusals: what a request with a well-formed token that is not the workspace's costs
+//!    (verified by one indexed read, as every well-formed token is), beside a malformed
+//!    one (refused without the database);
+//! 5. groups and the incremental import: `/Groups` without members, one department
+//!    with all its members (N/8 of them; time, size, and how much scim-api's resident
+//!    memory grows while it streams), and `meta.lastModified gt` with nothing newer.
 //!
 //! The HTTP client is a few lines of std over one keep-alive connection per client, so
 //! the measurement includes no client library's overhead beyond the kernel's.
@@ -32,7 +38,7 @@ pub struct Client {
 
 impl Client {
     /// A connection to scim-api presenting `token`.
-    fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
+    pub fn connect(port: u16, host: &str, token: &str) -> Result<Self> {
         Self::with_credential(port, host, &format!("Authorization: Bearer {token}"))
     }
 
@@ -53,9 +59,16 @@ impl Client {
         Ok((status, body))
     }
 
-    /// GETs `path`; returns the status and the response's header lines.
-    pub fn get_with_headers(&mut self, path: &str) -> Result<(u16, String)> {
-        let (status, headers, _) = self.exchange(path)?;
+    /// A form POST to `path`, sent from `origin`'s page; the status and headers.
+    pub fn post_form(&mut self, path: &str, origin: &str, form: &str) -> Result<(u16, String)> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.host,
+            self.credential,
+            form.len()
+        );
+        let (status, headers, _) = self.send(&head)?;
         Ok((status, headers))
     }
 
@@ -64,6 +77,11 @@ impl Client {
             "GET {path} HTTP/1.1\r\nHost: {}\r\n{}\r\nAccept: application/scim+json\r\n\r\n",
             self.host, self.credential
         );
+        self.send(&request)
+    }
+
+    /// Writes `request` whole; reads the response's status, headers and body.
+    fn send(&mut self, request: &str) -> Result<(u16, String, Vec<u8>)> {
         self.reader
             .get_mut()
             .write_all(request.as_bytes())
@@ -78,6 +96,7 @@ impl Client {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let mut length = 0usize;
+        let mut chunked = false;
         let mut headers = String::new();
         loop {
             let mut line = String::new();
@@ -93,14 +112,56 @@ impl Client {
             {
                 length = value.trim().parse().unwrap_or(0);
             }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("transfer-encoding")
+            {
+                chunked = value.trim().eq_ignore_ascii_case("chunked");
+            }
             headers.push_str(line);
             headers.push('\n');
         }
-        let mut body = vec![0; length];
-        self.reader
-            .read_exact(&mut body)
-            .map_err(|e| e.to_string())?;
+        let body = if chunked {
+            self.read_chunked()?
+        } else {
+            let mut body = vec![0; length];
+            self.reader
+                .read_exact(&mut body)
+                .map_err(|e| e.to_string())?;
+            body
+        };
         Ok((status, headers, body))
+    }
+
+    /// A body sent in chunks (RFC 9112 §7.1): each a hexadecimal size line and that many
+    /// bytes, until a chunk of size 0 and the (empty) trailer section.
+    fn read_chunked(&mut self) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let mut line = String::new();
+            self.reader
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            let size = line.trim().split(';').next().unwrap_or_default();
+            let size = usize::from_str_radix(size, 16)
+                .map_err(|_| format!("a chunk size line: {line:?}"))?;
+            if size == 0 {
+                loop {
+                    let mut trailer = String::new();
+                    self.reader
+                        .read_line(&mut trailer)
+                        .map_err(|e| e.to_string())?;
+                    if trailer.trim_end().is_empty() {
+                        return Ok(body);
+                    }
+                }
+            }
+            let start = body.len();
+            body.resize(start + size + 2, 0);
+            self.reader
+                .read_exact(body.get_mut(start..).unwrap_or_default())
+                .map_err(|e| e.to_string())?;
+            body.truncate(start + size); // the chunk's closing CRLF
+        }
     }
 
     fn page(&mut self, start_index: u64) -> Result<Duration> {
@@ -288,29 +349,147 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
         "  throughput: {:.0} pages of {PAGE} users per second ({CLIENTS} keep-alive clients, {THROUGHPUT_SECONDS} s, zero errors)",
         total as f64 / THROUGHPUT_SECONDS as f64
     );
-    let service_cpu = cpu_seconds(&[server.0.id()]) - cpu_before.0;
-    let per_page = |seconds: f64| seconds * 1e6 / total.max(1) as f64;
-    match database {
-        Some(_) => {
-            // Backends that connected during the run are counted whole; the pool's were
-            // all open before it.
-            let database_cpu = cpu_seconds(&backends_of(&database)) - cpu_before.1;
-            println!(
-                "  CPU per page: {:.0} µs in scim-api, {:.0} µs in PostgreSQL",
-                per_page(service_cpu),
-                per_page(database_cpu)
-            );
-        }
-        None => println!(
-            "  CPU per page: {:.0} µs in scim-api (SQLite runs inside it)",
-            per_page(service_cpu)
+    println!(
+        "  CPU per page: {}",
+        cpu_per_request(&server, &database, cpu_before, total)
+    );
+
+    // 4. Refusals: another workspace's (valid, well-formed) token on the big workspace's
+    // host — verified, and refused — and a token that is not even well-formed.
+    for (label, credential) in [
+        (
+            "a well-formed token of another workspace (one indexed read)",
+            format!("Authorization: Bearer {small_token}"),
         ),
+        (
+            "a malformed token (no database work)",
+            "Authorization: Bearer spark_scim_not-a-token".to_owned(),
+        ),
+    ] {
+        let cpu_before = (
+            cpu_seconds(&[server.0.id()]),
+            cpu_seconds(&backends_of(&database)),
+        );
+        let refused = hammer(port, &big, &credential, Duration::from_secs(5))?;
+        println!(
+            "  refusing {label}: {:.0} requests/s ({CLIENTS} clients, 401 then 429); CPU per refusal: {}",
+            refused as f64 / 5.0,
+            cpu_per_request(&server, &database, cpu_before, refused)
+        );
     }
+
+    // 5. Groups, and the incremental import.
+    let mut client = Client::connect(port, &big, &big_token)?;
+    let mut timed = |path: &str, times: usize| -> Result<(f64, usize)> {
+        let mut samples = Vec::new();
+        let mut size = 0;
+        for _ in 0..times {
+            let started = Instant::now();
+            let (status, body) = client.get(path)?;
+            if status != 200 {
+                return Err(format!("{path}: status {status}"));
+            }
+            samples.push(started.elapsed());
+            size = body.len();
+        }
+        Ok((median_us(samples) / 1000.0, size))
+    };
+    let (lean, _) = timed("/scim/v2/Groups?excludedAttributes=members", 50)?;
+    println!("  /Groups without members: median {lean:.2} ms");
+    let pid = server.0.id();
+    let idle = rss_mib(pid);
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (whole, size) = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let kib = (rss_mib(pid) * 1024.0) as u64;
+                peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let timed = timed("/scim/v2/Groups?count=1", 5);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        timed
+    })?;
+    let grown = peak.into_inner() as f64 / 1024.0 - idle;
+    println!(
+        "  one department with its {} members: median {whole:.0} ms, {:.1} MB; resident memory {idle:.1} MiB before, at most +{:.1} MiB while streaming",
+        count / 8,
+        size as f64 / 1e6,
+        grown.max(0.0)
+    );
+    let now = utc_now();
+    let (newer, _) = timed(
+        &format!("/scim/v2/Users?filter=meta.lastModified%20gt%20%22{now}%22"),
+        50,
+    )?;
+    println!("  meta.lastModified gt now (nothing newer): median {newer:.2} ms");
     Ok(())
 }
 
+/// The current time as RFC 3339 in UTC, from `date` (xtask has no time library).
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "2100-01-01T00:00:00Z".to_owned())
+}
+
+/// The CPU time scim-api (and PostgreSQL's backends) spent per request since `before`.
+fn cpu_per_request(
+    server: &Server,
+    database: &Option<String>,
+    before: (f64, f64),
+    requests: u64,
+) -> String {
+    let per = |seconds: f64| seconds * 1e6 / requests.max(1) as f64;
+    let service = cpu_seconds(&[server.0.id()]) - before.0;
+    match database {
+        // Backends that connected during the run are counted whole; the pool's were all
+        // open before it.
+        Some(_) => format!(
+            "{:.0} µs in scim-api, {:.0} µs in PostgreSQL",
+            per(service),
+            per(cpu_seconds(&backends_of(database)) - before.1)
+        ),
+        None => format!("{:.0} µs in scim-api (SQLite runs inside it)", per(service)),
+    }
+}
+
+/// [`CLIENTS`] keep-alive clients sending `/Users` with `credential` for `time`, each
+/// answer a refusal (401, or 429 once the address has used up its failures); returns how
+/// many were answered.
+fn hammer(port: u16, host: &str, credential: &str, time: Duration) -> Result<u64> {
+    let deadline = Instant::now() + time;
+    let results: Vec<Result<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(move || -> Result<u64> {
+                    let mut client = Client::with_credential(port, host, credential)?;
+                    let mut answered = 0;
+                    while Instant::now() < deadline {
+                        let (status, _) = client.get("/scim/v2/Users?count=1")?;
+                        if status != 401 && status != 429 {
+                            return Err(format!("a refusal answered {status}"));
+                        }
+                        answered += 1;
+                    }
+                    Ok(answered)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("client panicked".into())))
+            .collect()
+    });
+    results.into_iter().sum()
+}
+
 /// The PostgreSQL database a URL names (`None` for SQLite).
-fn database_name(url: &str) -> Option<String> {
+pub fn database_name(url: &str) -> Option<String> {
     let path = url.split('?').next().unwrap_or_default();
     url.starts_with("postgres")
         .then(|| path.rsplit('/').next().unwrap_or_default().to_owned())
@@ -318,7 +497,7 @@ fn database_name(url: &str) -> Option<String> {
 
 /// The server processes serving connections to `database`, by their process titles
 /// (`postgres: … user database host(port) state`).
-fn backends_of(database: &Option<String>) -> Vec<u32> {
+pub fn backends_of(database: &Option<String>) -> Vec<u32> {
     let Some(database) = database else {
         return Vec::new();
     };
@@ -337,8 +516,21 @@ fn backends_of(database: &Option<String>) -> Vec<u32> {
         .collect()
 }
 
+/// Resident memory of a process, in MiB.
+pub fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// The CPU time (user and system) the processes have used so far, in seconds.
-fn cpu_seconds(pids: &[u32]) -> f64 {
+pub fn cpu_seconds(pids: &[u32]) -> f64 {
     let ticks_per_second = Command::new("getconf")
         .arg("CLK_TCK")
         .output()

@@ -102,6 +102,11 @@ fn start(bin: &Path, name: &str) -> Result<Child> {
     Command::new(bin.join(name))
         .arg("serve")
         .env("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true")
+        // The Marketplace's activation email goes here in the demo.
+        .env(
+            "SPARK__SUPPORT__ACTIVATION_EMAIL",
+            "integrations@spark.localhost",
+        )
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
@@ -262,8 +267,18 @@ fn verify(curl: &str, link: &str) -> Result {
             "the curl line did not list the {employees} employees: {listed}"
         ));
     }
+    // As a person does: the link opens a page (a GET signs nobody in, so link scanners
+    // cannot use it), whose button posts the link from the workspace's own origin.
+    let page = shell(&format!("curl --silent --show-error --fail '{link}'"))?;
+    if !page.contains("action=\"/auth/login-link\"") {
+        return Err(format!("the sign-in link did not open its page: {page}"));
+    }
+    let (origin, token) = link
+        .split_once("/auth/login-link?token=")
+        .ok_or_else(|| format!("not a sign-in link: {link}"))?;
     let signed_in = shell(&format!(
-        "curl --silent --show-error -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{link}'"
+        "curl --silent --show-error -o /dev/null -w '%{{http_code}} %{{redirect_url}}' \
+         -H 'Origin: {origin}' --data-urlencode 'token={token}' '{origin}/auth/login-link'"
     ))?;
     if signed_in != format!("302 http://{WORKSPACE}.localhost:8080/") {
         return Err(format!("the sign-in link did not sign in: {signed_in}"));

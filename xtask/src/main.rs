@@ -14,9 +14,11 @@
 //!   (default 100,000) on both backends.
 //! - `bench scim [N]`: Okta's import walk, look-ups and throughput against scim-api.
 //! - `bench load [SECONDS]`: both services at saturation at once: errors and memory.
+//! - `bench replicas [N]`, `bench throughput [SECONDS]`: scim-api as a deployment.
 
 mod bench;
 mod bench_load;
+mod bench_scale;
 mod bench_scim;
 mod dev;
 mod fuzz;
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         ["bench", "import", rest @ ..] => bench::import(rest),
         ["bench", "scim", rest @ ..] => bench_scim::scim(rest),
         ["bench", "load", rest @ ..] => bench_load::load(rest),
+        ["bench", "replicas", rest @ ..] => bench_scale::replicas(rest),
+        ["bench", "throughput", rest @ ..] => bench_scale::throughput(rest),
         _ => Err(USAGE.trim().to_owned()),
     };
     match outcome {
@@ -74,6 +78,9 @@ usage: cargo xtask <task>
   bench import [N]      time importing N employees (default 100000) on both backends
   bench scim [N]        Okta's import against scim-api with N employees (default 100000)
   bench load [SECONDS]  both services at saturation for SECONDS (default 60): errors, memory
+  bench replicas [N]    Okta's import walk over N employees on one and on two scim-api replicas
+  bench throughput [SECONDS]
+                        wrk against look-ups and pages (10,000 employees): rate, CPU, memory
 ";
 
 /// The workspace root: the nearest folder from the current one up whose Cargo.toml

@@ -102,15 +102,16 @@ fn main() {
                     purpose: CodePurpose::LoginLink,
                     employee_id: employee.id.clone(),
                     return_to: None,
+                    browser_binding: None,
                 },
                 &Actor::system(),
                 chrono::Utc::now(),
             )
             .unwrap();
         let mut stream = TcpStream::connect(addr).unwrap();
-        let path = format!("/auth/login-link?token={}", token.expose_secret());
+        let form = format!("token={}", token.expose_secret());
         let started = Instant::now();
-        let (status, headers) = request(&mut stream, &host, &path, "");
+        let (status, headers) = post_form(&mut stream, &host, "/auth/login-link", &form);
         link_times.push(started.elapsed());
         assert_eq!(status, 302, "{headers}");
         cookie = headers
@@ -122,7 +123,7 @@ fn main() {
             .to_owned();
     }
     report(
-        "GET /auth/login-link (consume code + create session)",
+        "POST /auth/login-link (consume code + create session)",
         &mut link_times,
     );
 
@@ -170,6 +171,23 @@ fn request(stream: &mut TcpStream, host: &str, path: &str, cookie: &str) -> (u16
         "GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie_line}\r\n"
     )
     .unwrap();
+    response(stream)
+}
+
+/// A form POST from the page at `host` itself (its `Origin`).
+fn post_form(stream: &mut TcpStream, host: &str, path: &str, form: &str) -> (u16, String) {
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    response(stream)
+}
+
+/// The status and headers of the response on `stream`, its body read and dropped.
+fn response(stream: &mut TcpStream) -> (u16, String) {
     let mut reader = BufReader::new(stream);
     let mut headers = String::new();
     loop {

@@ -10,7 +10,9 @@
 //! signs Ada in `sign-ins` times, SP-initiated, with one browser (a reqwest client with
 //! cookies, keep-alive), and times the three gateway steps from the browser's side:
 //!
-//! 1. `GET auth/api/OktaAuth/login?workspace=acme` → the redirect to the provider;
+//! 1. `GET acme/api/OktaAuth/start` (the "Sign in with Okta" button, binding the browser
+//!    on the workspace host) → `GET auth/api/OktaAuth/login?workspace=acme&binding=…` →
+//!    the redirect to the provider;
 //! 2. `GET auth/api/OktaAuth/callback?code=…&state=…` → the redirect to the hand-off,
 //!    minus the time the gateway spent awaiting the OIDC client's calls to the provider
 //!    (its `auth_gateway_okta_wait_seconds_total` counter, read from `/metrics` before and
@@ -66,7 +68,7 @@ fn main() {
     acme_with_sso(&db, &op);
     let browser = gw.browser();
     let metrics = gw.bare_client();
-    let metrics_url = gw.url("auth", "/metrics");
+    let metrics_url = gw.metrics_url();
     let snapshot = || metrics.get(&metrics_url).send().unwrap().text().unwrap();
 
     // Per step: (seen by the browser, measured by the gateway's own request middleware),
@@ -74,10 +76,15 @@ fn main() {
     let mut steps: [(Vec<Duration>, Vec<Duration>); 3] = Default::default();
     let (mut total_browser, mut total_server, mut waited) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs + WARM_UP {
-        let start = gw.url("auth", "/api/OktaAuth/login?workspace=acme");
+        let start = gw.url("acme", "/api/OktaAuth/start");
         let before = snapshot();
-        let (login_time, started) = timed(|| browser.get(&start).send().unwrap());
-        let login_server = server_time(&before, &snapshot(), "/api/OktaAuth/login");
+        let (login_time, started) = timed(|| {
+            let bound = browser.get(&start).send().unwrap();
+            browser.get(location(&bound)).send().unwrap()
+        });
+        let after = snapshot();
+        let login_server = server_time(&before, &after, "/api/OktaAuth/start")
+            + server_time(&before, &after, "/api/OktaAuth/login");
         assert_eq!(started.status(), 302);
         let callback_url = sign_in_at_provider(&browser, &op, &location(&started), "ada@acme.com");
 
@@ -122,7 +129,7 @@ fn main() {
 
     println!("Okta sign-ins: {runs} (after {WARM_UP} warm-up) on {backend:?}");
     let names = [
-        "1. login → provider",
+        "1. start + login → provider",
         "2. callback → hand-off (provider wait excluded)",
         "3. hand-off → session cookie",
     ];

@@ -26,6 +26,10 @@ pub enum Policy {
     /// The token must match, and `Origin`/`Referer`, when sent, must be same-origin.
     /// For every admin change.
     OriginAndToken,
+    /// `Origin` (or, without one, `Referer`) must be sent and same-origin. For a form
+    /// posted before any session exists (redeeming a sign-in link), where there is no
+    /// token to compare: browsers send `Origin` with every form POST.
+    SameOrigin,
 }
 
 /// Refuses the request unless it passes `policy` for the workspace at `origin`.
@@ -71,6 +75,7 @@ pub fn check(
             None => token_ok,
         },
         Policy::OriginAndToken => same_origin != Some(false) && token_ok,
+        Policy::SameOrigin => same_origin == Some(true),
     };
     if allowed {
         Ok(())
@@ -146,6 +151,33 @@ mod tests {
             &[("origin", "http://globex.localhost:8080")],
             lenient,
             Some("tok")
+        ));
+    }
+
+    #[test]
+    fn a_sign_in_link_needs_a_same_origin_post() {
+        let same = Policy::SameOrigin;
+        assert!(run(&[("origin", ORIGIN_ACME)], same, None));
+        assert!(run(
+            &[(
+                "referer",
+                "http://acme.localhost:8080/auth/login-link?token=x"
+            )],
+            same,
+            None
+        ));
+        // Neither header: refused (the token would not help, there is no session yet).
+        assert!(!run(&[], same, Some("tok")));
+        assert!(!run(&[("origin", "https://evil.example")], same, None));
+        assert!(!run(
+            &[("origin", "http://globex.localhost:8080")],
+            same,
+            None
+        ));
+        assert!(!run(
+            &[("origin", ORIGIN_ACME), ("sec-fetch-site", "cross-site")],
+            same,
+            None
         ));
     }
 }

@@ -31,8 +31,12 @@ error_codes! {
     SIGNIN_STATE_REPLAYED,
     /// The callback's `state` names no login transaction (or there is none).
     SIGNIN_STATE_UNKNOWN,
-    /// The callback arrived in another browser than the one that started the sign-in.
+    /// The callback, or the session hand-off, arrived in another browser than the one
+    /// that started the sign-in.
     SIGNIN_BROWSER_MISMATCH,
+    /// The Okta user's email belongs to an employee already linked to another Okta user
+    /// of the same org.
+    SIGNIN_IDENTITY_CONFLICT,
     /// No employee of the workspace has the signed-in Okta user's email.
     SIGNIN_NO_EMPLOYEE,
     /// The matching employee is deactivated in Spark.
@@ -77,6 +81,8 @@ error_codes! {
     SCIM_TOKEN_NOT_FOUND,
     /// Rotation of a revoked SCIM token.
     SCIM_TOKEN_REVOKED,
+    /// Unlinking an Okta identity of an employee who has none (or no such employee).
+    OKTA_IDENTITY_NOT_FOUND,
     /// The route exists, but not for this HTTP method.
     METHOD_NOT_ALLOWED,
     /// No such page on this host.
@@ -299,6 +305,7 @@ fn oidc_status(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::OktaAccessDenied | C::EmailNotVerified | C::EmailMissing => StatusCode::FORBIDDEN,
+        C::OktaCustomDomainNotApproved | C::OktaResponseIssuerMismatch => StatusCode::FORBIDDEN,
         C::OktaCallbackInvalid
         | C::InitiateLoginInvalid
         | C::OktaOrgUrlInvalid

@@ -199,10 +199,26 @@ impl GatewayState {
 
     /// The session cookie's name: `__Host-` prefixed whenever cookies are `Secure`.
     fn session_cookie(&self) -> &'static str {
+        self.cookie_name(web::SESSION_COOKIE_SECURE, web::SESSION_COOKIE_DEV)
+    }
+
+    /// The auth host's browser-binding cookie's name.
+    fn binding_cookie(&self) -> &'static str {
+        self.cookie_name(web::BINDING_COOKIE_SECURE, web::BINDING_COOKIE_DEV)
+    }
+
+    /// A workspace host's hand-off binding cookie's name.
+    fn handoff_cookie(&self) -> &'static str {
+        self.cookie_name(web::HANDOFF_COOKIE_SECURE, web::HANDOFF_COOKIE_DEV)
+    }
+
+    /// `secure` (`__Host-` prefixed: browsers then insist on host-only, `Path=/` and
+    /// `Secure`) whenever cookies are `Secure`, else `dev`.
+    fn cookie_name(&self, secure: &'static str, dev: &'static str) -> &'static str {
         if self.settings.secure_cookies() {
-            web::SESSION_COOKIE_SECURE
+            secure
         } else {
-            web::SESSION_COOKIE_DEV
+            dev
         }
     }
 }
@@ -211,13 +227,14 @@ impl GatewayState {
 /// [`html::security_headers`] (as [`serve`] does) so every response carries them.
 pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::ServiceConfig) {
     move |cfg: &mut aw::ServiceConfig| {
+        let metrics_route = web_runtime::metrics_route(&state.settings.public.base_domain);
         cfg.app_data(aw::Data::new(state.db.clone()))
             .app_data(aw::Data::new(metrics))
             .app_data(aw::Data::new(state))
             .app_data(aw::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/healthz", aw::get().to(web_runtime::healthz))
             .route("/readyz", aw::get().to(web_runtime::readyz))
-            .route("/metrics", aw::get().to(web_runtime::metrics_endpoint))
+            .route("/metrics", metrics_route)
             .configure(sign_in::routes)
             .configure(workspace::routes)
             .configure(admin::routes)
@@ -230,8 +247,9 @@ pub fn security_headers(settings: &Settings) -> actix_web::middleware::DefaultHe
     html::security_headers(&settings.auth_origin())
 }
 
-/// Serves the gateway on `listener` until a shutdown signal; in-flight requests finish
-/// first (graceful shutdown, 30 s at most). Call inside an actix system.
+/// Serves the gateway on `listener` until SIGTERM or SIGINT, then drains: not ready for
+/// `server.drain_secs` while still serving, then no new connections and the requests in
+/// flight finished (30 s at most). Call inside an actix system.
 ///
 /// # Errors
 /// [`StartupError`] for unusable configuration or a listener that cannot serve.
@@ -240,6 +258,18 @@ pub fn serve(
     db: Database,
     settings: Settings,
 ) -> Result<actix_web::dev::Server, StartupError> {
+    serve_with(listener, db, settings, web_runtime::Lifecycle::default())
+}
+
+/// [`serve`] with `lifecycle`, whose shutdown SIGTERM or SIGINT begin — and tests, or a
+/// service embedding the gateway, may begin themselves.
+pub fn serve_with(
+    listener: std::net::TcpListener,
+    db: Database,
+    settings: Settings,
+    lifecycle: web_runtime::Lifecycle,
+) -> Result<actix_web::dev::Server, StartupError> {
+    let drain = std::time::Duration::from_secs(settings.server.drain_secs);
     let metrics = Metrics::new("auth_gateway");
     let auth_origin = settings.auth_origin();
     let state = GatewayState::new(db, settings, &metrics)?;
@@ -251,16 +281,20 @@ pub fn serve(
             purge_expired(&purger).await;
         }
     });
+    let ready = lifecycle.clone();
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(oversize_bodies())
             .wrap(html::security_headers(&auth_origin))
             .wrap(actix_web::middleware::from_fn(web_runtime::observe))
+            .app_data(aw::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })
+    .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?
     .run();
+    lifecycle.on_signal(server.handle(), drain);
     Ok(server)
 }
 

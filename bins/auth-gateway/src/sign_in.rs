@@ -1,22 +1,29 @@
 //! The auth host's routes: start a sign-in (`/api/OktaAuth/login`), accept Okta's
 //! dashboard tile (`/api/OktaAuth/initiate`), finish it (`/api/OktaAuth/callback`) and
 //! hand it to the workspace host.
+//!
+//! Every step is bound to the browser that started the sign-in: it passes through its
+//! workspace host first (`/api/OktaAuth/start` there sets that host's binding cookie),
+//! then the auth host sets its own; the callback needs the auth host's cookie and the
+//! hand-off the workspace host's, so a sign-in URL that one person obtained signs in no
+//! other browser. Only Okta-operated orgs (or a custom domain the Spark team approved)
+//! are used as providers, and an authorization response is checked against the issuer
+//! of the sign-in it answers (ARCHITECTURE.md, "One callback for every workspace").
 
 use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use chrono::Utc;
 use oidc_client::{Callback, ClientCredentials, ErrorCode, InitiateLogin, OrgUrl};
-use persistence::{Consumed, Database, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant};
+use persistence::{
+    Consumed, Database, HandOff, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant,
+};
 use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
 use crate::error::{PageError, codes};
-use crate::web::{BINDING_COOKIE, BINDING_PATH, cookie, db, require_auth_host, set_cookie};
+use crate::web::{BINDING_MAX_AGE_SECS, binding, binding_hash, db, require_auth_host, set_cookie};
 use crate::{html, rules};
-
-/// How long the browser-binding cookie lives: as long as a login transaction.
-const BINDING_MAX_AGE_SECS: i64 = 600;
 
 pub fn routes(cfg: &mut aw::ServiceConfig) {
     cfg.route("/api/OktaAuth/login", aw::get().to(login))
@@ -36,7 +43,7 @@ fn counted(
     result
 }
 
-fn bad_params(error: rules::ParamError) -> PageError {
+pub(crate) fn bad_params(error: rules::ParamError) -> PageError {
     PageError::bad_request(
         codes::REQUEST_INVALID,
         format!(
@@ -66,21 +73,95 @@ async fn login(
                      (https://{workspace}.spark.work) and click “Sign in with Okta” there.",
                 )
             })?;
-        let return_to = match params.get("return_to").filter(|p| !p.is_empty()) {
-            None => None,
-            Some(path) => Some(rules::return_to(path).ok_or_else(|| {
-                PageError::bad_request(
-                    codes::RETURN_TO_INVALID,
-                    "The address to return to after sign-in is not a page of your workspace. \
-                     Open your workspace's address and sign in from there.",
-                )
-            })?),
-        };
+        let return_to = return_to_param(&params)?;
         let hint = rules::login_hint(params.get("login_hint").map(String::as_str));
-        begin(&state, &request, workspace, hint, return_to).await
+        // The workspace host's binding of this browser: without it (a bookmarked or typed
+        // link), the browser fetches it there first.
+        match params
+            .get("binding")
+            .and_then(|hex| TokenHash::from_hex(hex).ok())
+        {
+            Some(handoff_binding) => {
+                begin(
+                    &state,
+                    &request,
+                    workspace,
+                    hint,
+                    return_to,
+                    handoff_binding,
+                )
+                .await
+            }
+            None => {
+                let slug = persistence::Workspace::parse(workspace)
+                    .map_err(|_| PageError::workspace_unknown(workspace))?;
+                Ok(redirect(&start_url(
+                    &state,
+                    slug.as_str(),
+                    return_to.as_deref(),
+                    hint.as_deref(),
+                )))
+            }
+        }
     }
     .await;
     counted(&state, result)
+}
+
+/// The `return_to` parameter: none, or a path on the workspace.
+pub(crate) fn return_to_param(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<Option<String>, PageError> {
+    match params.get("return_to").filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(path) => rules::return_to(path).map(Some).ok_or_else(|| {
+            PageError::bad_request(
+                codes::RETURN_TO_INVALID,
+                "The address to return to after sign-in is not a page of your workspace. \
+                 Open your workspace's address and sign in from there.",
+            )
+        }),
+    }
+}
+
+/// A 302 to `location`.
+fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// Where a sign-in for `workspace` starts: its workspace host's
+/// `/api/OktaAuth/start`, which binds the browser there and comes back to the login.
+pub(crate) fn start_url(
+    state: &GatewayState,
+    workspace: &str,
+    return_to: Option<&str>,
+    login_hint: Option<&str>,
+) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(path) = return_to {
+        query.append_pair("return_to", path);
+    }
+    if let Some(hint) = login_hint {
+        query.append_pair("login_hint", hint);
+    }
+    let query = query.finish();
+    let origin = state.settings.workspace_origin(workspace);
+    if query.is_empty() {
+        format!("{origin}/api/OktaAuth/start")
+    } else {
+        format!("{origin}/api/OktaAuth/start?{query}")
+    }
+}
+
+/// The org of a workspace's SSO settings, if Spark may use it as a provider: on a domain
+/// Okta operates, a custom domain the Spark team approved for this workspace, or — in
+/// development — loopback.
+fn trusted_org(state: &GatewayState, config: &OktaSsoConfig) -> Result<OrgUrl, PageError> {
+    let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
+    org.check_trusted(state.url_policy, config.custom_domain_approved_by.is_some())?;
+    Ok(org)
 }
 
 /// The workspace's tenant and SSO configuration, when its Okta sign-in is live.
@@ -128,13 +209,15 @@ fn live_target(
 }
 
 /// Starts the authorization request for `workspace`: checks the workspace can sign in
-/// with Okta, stores the login transaction bound to this browser, redirects to Okta.
+/// with Okta through a provider Spark trusts, stores the login transaction bound to this
+/// browser (here, and by `handoff_binding` on the workspace host), redirects to Okta.
 async fn begin(
     state: &GatewayState,
     request: &HttpRequest,
     workspace: &str,
     login_hint: Option<String>,
     return_to: Option<String>,
+    handoff_binding: TokenHash,
 ) -> Result<HttpResponse, PageError> {
     let slug = workspace.to_owned();
     let tenants = state.tenants.clone();
@@ -146,7 +229,7 @@ async fn begin(
         live_target(db, tenant, &slug)
     })
     .await?;
-    let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
+    let org = trusted_org(state, &config)?;
     let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let login = state.oidc.login_request(
         &provider,
@@ -154,18 +237,11 @@ async fn begin(
         &state.redirect_uri,
         login_hint.as_deref(),
     )?;
-    // One binding per browser: a second tab's sign-in reuses the cookie, so both work.
-    let binding = cookie(request, BINDING_COOKIE)
-        .and_then(|value| SecretToken::parse(SecretKind::OidcState, &value).ok());
-    let binding = match binding {
-        Some(token) => token,
-        None => SecretToken::mint(SecretKind::OidcState)
-            .map(|(token, _)| token)
-            .map_err(|_| PageError::internal())?,
-    };
+    let (binding, _) = binding(request, state.binding_cookie())?;
     let new = NewLoginTransaction {
         state_hash: login.state.hash(),
         browser_binding_hash: binding.hash(),
+        handoff_binding_hash: handoff_binding,
         nonce: login.nonce.clone(),
         pkce_verifier: login.pkce_verifier.clone(),
         login_hint,
@@ -184,9 +260,9 @@ async fn begin(
         .append_header((
             actix_web::http::header::SET_COOKIE,
             set_cookie(
-                BINDING_COOKIE,
+                state.binding_cookie(),
                 binding.expose_secret(),
-                BINDING_PATH,
+                "/",
                 BINDING_MAX_AGE_SECS,
                 state.settings.secure_cookies(),
             ),
@@ -263,17 +339,12 @@ async fn initiate(
                     ),
                 )
             })),
-            [tenant] => {
-                let return_to = return_to_for(tenant);
-                begin(
-                    &state,
-                    &request,
-                    tenant.workspace.as_str(),
-                    login_hint,
-                    return_to,
-                )
-                .await
-            }
+            [tenant] => Ok(redirect(&start_url(
+                &state,
+                tenant.workspace.as_str(),
+                return_to_for(tenant).as_deref(),
+                login_hint.as_deref(),
+            ))),
             several => Ok(html::respond(
                 actix_web::http::StatusCode::OK,
                 choose_workspace(&state, several, login_hint.as_deref(), &return_to_for),
@@ -294,18 +365,11 @@ fn choose_workspace(
     let items: String = tenants
         .iter()
         .map(|tenant| {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            query.append_pair("workspace", tenant.workspace.as_str());
-            if let Some(path) = return_to_for(tenant) {
-                query.append_pair("return_to", &path);
-            }
-            if let Some(hint) = login_hint {
-                query.append_pair("login_hint", hint);
-            }
-            let href = format!(
-                "{}/api/OktaAuth/login?{}",
-                state.auth_origin,
-                query.finish()
+            let href = start_url(
+                state,
+                tenant.workspace.as_str(),
+                return_to_for(tenant).as_deref(),
+                login_hint,
             );
             format!(
                 "<li><a class=\"button\" href=\"{}\">{}</a> <span class=\"code\">{}</span></li>",
@@ -338,12 +402,15 @@ async fn callback(
     result
 }
 
+/// The callback, in this order: the `state` finds this browser's sign-in (nothing from
+/// the response is shown before — Okta's `error_description` is anyone's text in a
+/// link); the browser is the one that started it; the workspace still signs in with a
+/// provider Spark trusts; the response comes from that provider (RFC 9207); then the
+/// code, the ID token and the employee.
 async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpResponse, PageError> {
     require_auth_host(state, request)?;
     let callback = Callback::from_query(request.query_string())?;
     let Some(state_value) = callback.state.clone().filter(|s| !s.is_empty()) else {
-        // Okta's own error without a state still says what went wrong.
-        callback.code("")?;
         return Err(state_unknown());
     };
     let state_hash = TokenHash::of_presented(SecretKind::OidcState, &state_value)
@@ -382,34 +449,29 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
                  workspace's sign-in page.",
             ));
         }
+        Consumed::WrongBrowser => return Err(other_browser()),
     };
-    let bound = cookie(request, BINDING_COOKIE)
-        .and_then(|value| TokenHash::of_presented(SecretKind::OidcState, &value).ok())
+    let bound = binding_hash(request, state.binding_cookie())
         .is_some_and(|hash| hash == transaction.browser_binding_hash);
-    if !bound {
-        return Err(PageError::forbidden(
-            codes::SIGNIN_BROWSER_MISMATCH,
-            "This sign-in was started in another browser (or this browser blocks cookies for \
-             the Spark sign-in host). Start the sign-in again in this browser, and allow \
-             cookies for Spark.",
-        ));
-    }
+    let Some(handoff_binding) = transaction.handoff_binding_hash.filter(|_| bound) else {
+        return Err(other_browser());
+    };
     let (tenant, config) = target?;
-    let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
-    let code = callback.code(org.as_str())?.to_owned();
+    let org = trusted_org(state, &config)?;
+    let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
+    let code = callback.code(&provider)?.to_owned();
     let client_secret = state
         .keys
-        .open(&config.client_secret, tenant.id.as_str())
+        .open(&config.client_secret, &config.secret_context())
         .map_err(|_| {
             PageError::new(
                 codes::SSO_SECRET_UNREADABLE,
                 actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "Spark cannot read this workspace's stored Okta client secret (the encryption \
-                 key changed). A Spark admin saves the SSO settings again with the Client \
-                 secret from the Okta app.",
+                 key changed, or the settings were altered outside Spark). A Spark admin \
+                 saves the SSO settings again with the Client secret from the Okta app.",
             )
         })?;
-    let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let signed_in = state
         .awaiting_okta(state.oidc.complete_sign_in(
             &provider,
@@ -426,41 +488,50 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
     let (handoff, handoff_hash) =
         SecretToken::mint(SecretKind::HandoffCode).map_err(|_| PageError::internal())?;
     let tenant_for_db = tenant.clone();
-    let return_to = transaction.return_to.clone();
+    let hand_off = HandOff {
+        code_hash: handoff_hash,
+        browser_binding: handoff_binding,
+        return_to: transaction.return_to.clone(),
+    };
     let (employee_id, newly_linked) = db(state, move |db| {
         let tenant = tenant_for_db;
-        let now = Utc::now();
-        // The hand-off is stored in the same transaction as the match, for whoever
-        // matched, if active.
+        // The hand-off is stored with the match, for whoever matched, if active.
         let matched = db.employee_identities().resolve_and_hand_off(
             &tenant.id,
             &signed_in.issuer,
             &signed_in.subject,
             &signed_in.email,
-            &handoff_hash,
-            return_to,
-            now,
+            hand_off,
+            Utc::now(),
         )?;
-        let (employee, newly_linked) = match matched {
+        match matched {
             SignInMatch::Employee {
                 employee,
                 newly_linked,
-            } => (employee, newly_linked),
-            SignInMatch::Deactivated(_) => return Err(deactivated(&tenant)),
-            SignInMatch::NoSuchEmployee => {
-                return Err(PageError::forbidden(
-                    codes::SIGNIN_NO_EMPLOYEE,
-                    format!(
-                        "Okta signed you in as {}, but the Spark workspace “{}” has no employee \
-                         with that email. Spark lets in only existing employees: an admin adds \
-                         you in Spark (the email must match your Okta email), then you sign in \
-                         again.",
-                        signed_in.email, tenant.workspace
-                    ),
-                ));
-            }
-        };
-        Ok((employee.id, newly_linked))
+            } => Ok((employee.id, newly_linked)),
+            SignInMatch::Deactivated(_) => Err(deactivated(&tenant)),
+            SignInMatch::IdentityConflict(_) => Err(PageError::forbidden(
+                codes::SIGNIN_IDENTITY_CONFLICT,
+                format!(
+                    "Okta signed you in as {}, but the Spark employee with that email in “{}” \
+                     signs in with another Okta user of your organisation, so Spark did not \
+                     let you in. If the Okta account was replaced, a Spark admin removes the \
+                     old link (Okta SSO settings → Linked Okta users → Unlink); otherwise an \
+                     Okta admin corrects this user's email.",
+                    signed_in.email, tenant.workspace
+                ),
+            )),
+            SignInMatch::NoSuchEmployee => Err(PageError::forbidden(
+                codes::SIGNIN_NO_EMPLOYEE,
+                format!(
+                    "Okta signed you in as {}, but the Spark workspace “{}” has no employee \
+                     with that email. Spark lets in only existing employees: an admin adds \
+                     you in Spark (the email must match your Okta email), then you sign in \
+                     again.",
+                    signed_in.email, tenant.workspace
+                ),
+            )),
+        }
     })
     .await?;
     tracing::info!(
@@ -474,9 +545,18 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
         state.settings.workspace_origin(tenant.workspace.as_str()),
         handoff.expose_secret()
     );
-    Ok(HttpResponse::Found()
-        .insert_header((LOCATION, target))
-        .finish())
+    Ok(redirect(&target))
+}
+
+/// The refusal of a sign-in step presented by another browser than the one that started
+/// the sign-in.
+pub(crate) fn other_browser() -> PageError {
+    PageError::forbidden(
+        codes::SIGNIN_BROWSER_MISMATCH,
+        "This sign-in was started in another browser (or this browser blocks cookies for \
+         Spark), so it signs nobody in here. Start the sign-in again in this browser, from \
+         your workspace's sign-in page, and allow cookies for Spark.",
+    )
 }
 
 fn state_unknown() -> PageError {

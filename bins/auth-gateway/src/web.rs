@@ -8,14 +8,23 @@ use std::sync::{Arc, PoisonError, RwLock};
 use actix_web::HttpRequest;
 use actix_web::http::header::{COOKIE, HOST};
 use persistence::{Database, Tenant, TenantId};
+use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
 use crate::error::PageError;
 
-/// Name of the browser-binding cookie on the auth host (path `/api/OktaAuth`).
-pub const BINDING_COOKIE: &str = "spark_signin";
-/// Path of the browser-binding cookie.
-pub const BINDING_PATH: &str = "/api/OktaAuth";
+/// Name of the browser-binding cookie on the auth host when cookies are `Secure`: it
+/// ties a callback to the browser that started the sign-in.
+pub const BINDING_COOKIE_SECURE: &str = "__Host-spark_signin";
+/// Name of the browser-binding cookie on the auth host in local development.
+pub const BINDING_COOKIE_DEV: &str = "spark_signin";
+/// Name of the browser-binding cookie on a workspace host when cookies are `Secure`: it
+/// ties a session hand-off to the browser that started the sign-in.
+pub const HANDOFF_COOKIE_SECURE: &str = "__Host-spark_handoff";
+/// Name of the hand-off binding cookie in local development.
+pub const HANDOFF_COOKIE_DEV: &str = "spark_handoff";
+/// How long a binding cookie lives: as long as a login transaction.
+pub const BINDING_MAX_AGE_SECS: i64 = 600;
 /// Name of the session cookie on a workspace host when cookies are `Secure` (the
 /// `__Host-` prefix makes browsers enforce host-only, `Path=/`, `Secure`).
 pub const SESSION_COOKIE_SECURE: &str = "__Host-spark_session";
@@ -77,6 +86,26 @@ pub fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
 pub fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// The browser-binding token a request carries in cookie `name`, or a fresh one; and
+/// whether it is fresh (then the response sets it). One binding per browser: a second
+/// tab's sign-in reuses it, so both finish.
+pub fn binding(request: &HttpRequest, name: &str) -> Result<(SecretToken, bool), PageError> {
+    match cookie(request, name)
+        .and_then(|value| SecretToken::parse(SecretKind::OidcState, &value).ok())
+    {
+        Some(token) => Ok((token, false)),
+        None => SecretToken::mint(SecretKind::OidcState)
+            .map(|(token, _)| (token, true))
+            .map_err(|_| PageError::internal()),
+    }
+}
+
+/// The hash of the browser-binding token a request carries in cookie `name`, if any.
+pub fn binding_hash(request: &HttpRequest, name: &str) -> Option<TokenHash> {
+    cookie(request, name)
+        .and_then(|value| TokenHash::of_presented(SecretKind::OidcState, &value).ok())
 }
 
 /// A `Set-Cookie` value that removes the cookie.

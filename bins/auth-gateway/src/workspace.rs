@@ -1,5 +1,7 @@
-//! A workspace host's routes: the session hand-off from the auth host, sign-in links,
-//! the sign-in page, who is signed in (`/api/me`), logout, and a minimal landing page.
+//! A workspace host's routes: the start of an Okta sign-in (binding this browser on the
+//! workspace host), the session hand-off from the auth host, sign-in links (a page whose
+//! form redeems the link: a link scanner's GET uses nothing), the sign-in page, who is
+//! signed in (`/api/me`), logout, and a minimal landing page.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{LOCATION, SET_COOKIE};
@@ -15,12 +17,17 @@ use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
 use crate::error::{PageError, codes};
-use crate::web::{clear_cookie, cookie, db, require_workspace, set_cookie};
+use crate::web::{
+    BINDING_MAX_AGE_SECS, binding, binding_hash, clear_cookie, cookie, db, require_workspace,
+    set_cookie,
+};
 use crate::{csrf, html, rules};
 
 pub fn routes(cfg: &mut aw::ServiceConfig) {
-    cfg.route("/api/OktaAuth/session", aw::get().to(session_handoff))
-        .route("/auth/login-link", aw::get().to(login_link))
+    cfg.route("/api/OktaAuth/start", aw::get().to(start_okta))
+        .route("/api/OktaAuth/session", aw::get().to(session_handoff))
+        .route("/auth/login-link", aw::get().to(login_link_page))
+        .route("/auth/login-link", aw::post().to(login_link))
         .route("/login", aw::get().to(login_page))
         .route("/api/me", aw::get().to(me))
         .route("/logout", aw::post().to(logout))
@@ -34,11 +41,58 @@ fn csrf_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `GET /api/OktaAuth/start[?return_to=…][&login_hint=…]`: where every Okta sign-in
+/// of this workspace starts (the "Sign in with Okta" button, the dashboard tile through
+/// the auth host). Binds this browser on the workspace host — the session hand-off at the
+/// end of the sign-in needs the same cookie — and sends it to the auth host's login with
+/// the binding's hash.
+async fn start_okta(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let workspace = require_workspace(&state, &request)?;
+    let params = rules::params(request.query_string()).map_err(crate::sign_in::bad_params)?;
+    let return_to = crate::sign_in::return_to_param(&params)?;
+    let hint = rules::login_hint(params.get("login_hint").map(String::as_str));
+    let (binding, _) = binding(&request, state.handoff_cookie())?;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("workspace", &workspace)
+        .append_pair("binding", &binding.hash().to_hex());
+    if let Some(path) = &return_to {
+        query.append_pair("return_to", path);
+    }
+    if let Some(hint) = &hint {
+        query.append_pair("login_hint", hint);
+    }
+    Ok(HttpResponse::Found()
+        .insert_header((
+            LOCATION,
+            format!(
+                "{}/api/OktaAuth/login?{}",
+                state.auth_origin,
+                query.finish()
+            ),
+        ))
+        .append_header((
+            SET_COOKIE,
+            set_cookie(
+                state.handoff_cookie(),
+                binding.expose_secret(),
+                "/",
+                BINDING_MAX_AGE_SECS,
+                state.settings.secure_cookies(),
+            ),
+        ))
+        .finish())
+}
+
 /// Which kind of one-time code a workspace route consumes.
 struct CodeRoute {
     purpose: CodePurpose,
     kind: SecretKind,
-    param: &'static str,
+    /// Whether the code is bound to the browser's hand-off binding cookie.
+    bound: bool,
     method: AuthMethod,
     invalid_code: &'static str,
     /// What to do next, for each way the code can be unusable.
@@ -48,7 +102,7 @@ struct CodeRoute {
 const HANDOFF: CodeRoute = CodeRoute {
     purpose: CodePurpose::SessionHandoff,
     kind: SecretKind::HandoffCode,
-    param: "handoff",
+    bound: true,
     method: AuthMethod::Okta,
     invalid_code: codes::HANDOFF_INVALID,
     advice: "Sign in again from your workspace's sign-in page.",
@@ -57,27 +111,88 @@ const HANDOFF: CodeRoute = CodeRoute {
 const LOGIN_LINK: CodeRoute = CodeRoute {
     purpose: CodePurpose::LoginLink,
     kind: SecretKind::SignInLink,
-    param: "token",
+    bound: false,
     method: AuthMethod::LoginLink,
     invalid_code: codes::LOGIN_LINK_INVALID,
     advice: "Sign-in links work once, for 10 minutes, on the workspace they were made for; \
              ask your Spark admin or the Spark team for a new one.",
 };
 
-/// `GET /api/OktaAuth/session?handoff=…`: the end of an Okta sign-in.
+impl CodeRoute {
+    fn invalid(&self, why: &str) -> PageError {
+        PageError::bad_request(self.invalid_code, format!("{why} {}", self.advice))
+    }
+
+    /// The value of parameter `name` in `params` (a query string or form body), checked
+    /// for the shape of this route's code.
+    fn presented(&self, params: &str, name: &str) -> Result<TokenHash, PageError> {
+        let params = rules::params(params)
+            .map_err(|e| self.invalid(&format!("This link is malformed ({}).", e.0)))?;
+        let presented = params.get(name).map(String::as_str).unwrap_or("");
+        TokenHash::of_presented(self.kind, presented)
+            .map_err(|_| self.invalid("This sign-in link is incomplete or mistyped."))
+    }
+}
+
+/// `GET /api/OktaAuth/session?handoff=…`: the end of an Okta sign-in, in the browser
+/// that started it.
 async fn session_handoff(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    redeem(&state, &request, &HANDOFF).await
+    let workspace = require_workspace(&state, &request)?;
+    let hash = HANDOFF.presented(request.query_string(), "handoff")?;
+    redeem(&state, &request, workspace, &HANDOFF, hash).await
 }
 
-/// `GET /auth/login-link?token=…`: what `sparkctl login-link` prints.
-async fn login_link(
+/// `GET /auth/login-link?token=…` (what `sparkctl login-link` prints): a page whose
+/// button posts the link. Only the shape of the token is checked: a link scanner that
+/// opens the URL uses nothing, starts nothing and learns nothing.
+async fn login_link_page(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let result = redeem(&state, &request, &LOGIN_LINK).await;
+    let workspace = require_workspace(&state, &request)?;
+    LOGIN_LINK.presented(request.query_string(), "token")?;
+    let token = rules::params(request.query_string())
+        .ok()
+        .and_then(|mut p| p.remove("token"))
+        .unwrap_or_default();
+    let tenants = state.tenants.clone();
+    let slug = workspace.clone();
+    let tenant = db(&state, move |db| Ok(tenants.find(db, &slug)?))
+        .await?
+        .ok_or_else(|| PageError::workspace_unknown(&workspace))?;
+    let title = format!("Sign in to {}", tenant.name);
+    let body = format!(
+        "<h1>{}</h1><p>This one-time link signs you in to Spark. It works once, for 10 \
+         minutes.</p><form method=\"post\" action=\"/auth/login-link\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <button type=\"submit\" id=\"use-login-link\">Sign in</button></form>",
+        html::escape(&title),
+        html::escape(&token)
+    );
+    Ok(html::respond(StatusCode::OK, html::page(&title, &body)))
+}
+
+/// `POST /auth/login-link` (`token=…`), from the page above: redeems the link and starts
+/// a session. Only from this workspace's own page (`Origin`): another site cannot sign a
+/// visitor in with a link of its choosing.
+async fn login_link(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let result = async {
+        let workspace = require_workspace(&state, &request)?;
+        let origin = state.settings.workspace_origin(&workspace);
+        csrf::check(&request, &origin, csrf::Policy::SameOrigin, None, None)?;
+        let form =
+            std::str::from_utf8(&body).map_err(|_| LOGIN_LINK.invalid("The form is not UTF-8."))?;
+        let hash = LOGIN_LINK.presented(form, "token")?;
+        redeem(&state, &request, workspace, &LOGIN_LINK, hash).await
+    }
+    .await;
     match &result {
         Ok(_) => state.count("login_link", "SUCCESS"),
         Err(error) => state.count("login_link", error.code()),
@@ -85,20 +200,21 @@ async fn login_link(
     result
 }
 
-/// Consumes a one-time code of this workspace and starts a session for its employee.
+/// Consumes a one-time code (hash `hash`) of this workspace and starts a session for its
+/// employee.
 async fn redeem(
     state: &GatewayState,
     request: &HttpRequest,
+    workspace: String,
     route: &'static CodeRoute,
+    hash: TokenHash,
 ) -> Result<HttpResponse, PageError> {
-    let workspace = require_workspace(state, request)?;
-    let invalid =
-        |why: &str| PageError::bad_request(route.invalid_code, format!("{why} {}", route.advice));
-    let params = rules::params(request.query_string())
-        .map_err(|e| invalid(&format!("This link is malformed ({}).", e.0)))?;
-    let presented = params.get(route.param).map(String::as_str).unwrap_or("");
-    let hash = TokenHash::of_presented(route.kind, presented)
-        .map_err(|_| invalid("This sign-in link is incomplete or mistyped."))?;
+    let invalid = |why: &str| route.invalid(why);
+    let browser_binding = if route.bound {
+        binding_hash(request, state.handoff_cookie())
+    } else {
+        None
+    };
     let (session, csrf) = (SecretToken::mint(SecretKind::Session), csrf_token());
     let (session, session_hash) = session.map_err(|_| PageError::internal())?;
     let policy = state.session_policy;
@@ -112,6 +228,7 @@ async fn redeem(
             token_hash: session_hash,
             auth_method: route.method,
             csrf_token: csrf,
+            browser_binding,
         };
         let consumed = db
             .sessions()
@@ -130,6 +247,7 @@ async fn redeem(
             }
             Consumed::AlreadyUsed => return Err(invalid("This sign-in link was used already.")),
             Consumed::Expired => return Err(invalid("This sign-in link has expired.")),
+            Consumed::WrongBrowser => return Err(crate::sign_in::other_browser()),
         };
         Ok((tenant, code))
     })
@@ -314,16 +432,15 @@ async fn login_page(
     })
     .await?;
     let content = if live && configured {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("workspace", tenant.workspace.as_str());
-        if let Some(path) = &return_to {
-            query.append_pair("return_to", path);
-        }
-        let href = format!(
-            "{}/api/OktaAuth/login?{}",
-            state.auth_origin,
-            query.finish()
-        );
+        let href = match &return_to {
+            Some(path) => format!(
+                "/api/OktaAuth/start?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("return_to", path)
+                    .finish()
+            ),
+            None => "/api/OktaAuth/start".to_owned(),
+        };
         format!(
             "<p><a class=\"button\" id=\"okta-sign-in\" href=\"{}\">Sign in with Okta</a></p>",
             html::escape(&href)
@@ -331,7 +448,8 @@ async fn login_page(
     } else {
         let why = if live {
             "Okta single sign-on is not set up for this workspace yet. A Spark admin sets it \
-             up under Settings → Authentication (/admin/domain/integrations/authentication)."
+             up on the Okta SSO page (/admin/domain/integrations/authentication), linked from \
+             the Administration list of the workspace's home page."
         } else {
             "Okta single sign-on is not switched on for this workspace. A Spark admin connects \
              the Okta integration in the Spark Marketplace (/marketplace/integrations)."

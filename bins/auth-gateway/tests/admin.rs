@@ -13,12 +13,12 @@
 mod common;
 
 use common::{
-    CLIENT_ID, CLIENT_SECRET, Gateway, KEY, Op, assert_security_headers, employees, error_code,
-    location, me, okta_sign_in, signed_in_browser, workspace,
+    AdminBrowser, CLIENT_ID, CLIENT_SECRET, Gateway, KEY, Op, assert_security_headers, employees,
+    error_code, location, me, okta_sign_in, parse, signed_in_browser, workspace,
 };
 use persistence::testing::TestDatabase;
 use persistence::{Actor, Tenant, backend_tests};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::blocking::RequestBuilder;
 use serde_json::{Value, json};
 use token_store::scim::ScimTokens;
 use token_store::sealed::{EncryptionKey, KeyRing};
@@ -31,63 +31,6 @@ const PAGES: [&str; 3] = [
 const MARKETPLACE_API: &str = "/api/marketplace/integrations";
 const SSO_API: &str = "/api/admin/integrations/okta/sso";
 const TOKENS_API: &str = "/api/my-settings/integrations/okta-scim/tokens";
-
-/// A signed-in admin's browser on `acme`, with its CSRF token.
-struct AdminBrowser<'g> {
-    gw: &'g Gateway<'g>,
-    client: Client,
-    csrf: String,
-}
-
-impl<'g> AdminBrowser<'g> {
-    fn sign_in(gw: &'g Gateway<'g>, tenant: &Tenant, email: &str) -> Self {
-        let (client, _) = signed_in_browser(gw, tenant, email);
-        let (status, body) = me(&client, gw, "acme");
-        assert_eq!(status, 200, "{body}");
-        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-        assert!(csrf.len() >= 43, "a 256-bit CSRF token: {csrf}");
-        AdminBrowser { gw, client, csrf }
-    }
-
-    /// A same-origin API call carrying the CSRF header, as the pages' scripts would.
-    fn api(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, self.gw.url("acme", path))
-            .header("origin", self.gw.origin("acme"))
-            .header("x-csrf-token", &self.csrf)
-    }
-
-    fn json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
-        parse(self.api(method, path).json(body).send().unwrap())
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        parse(self.client.get(self.gw.url("acme", path)).send().unwrap())
-    }
-
-    /// Submits a page's form the way the browser does (same origin, with the token).
-    fn form(&self, page: &str, fields: &[(&str, &str)]) -> Response {
-        let mut fields: Vec<(&str, &str)> = fields.to_vec();
-        fields.push(("csrf_token", &self.csrf));
-        self.client
-            .post(self.gw.url("acme", page))
-            .header("origin", self.gw.origin("acme"))
-            .form(&fields)
-            .send()
-            .unwrap()
-    }
-}
-
-fn parse(response: Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().unwrap();
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
-    };
-    (status, value)
-}
 
 fn start(db: &TestDatabase) -> Gateway<'_> {
     Gateway::start(db, Gateway::bind())
@@ -316,7 +259,9 @@ backend_tests! {
         let stored = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&stored.client_secret.bytes).contains(CLIENT_SECRET));
         let ring = KeyRing::new(EncryptionKey::from_base64(KEY).unwrap());
-        let opened = ring.open(&stored.client_secret, acme.id.as_str()).unwrap();
+        // Sealed for this org and app only.
+        let opened = ring.open(&stored.client_secret, &stored.secret_context()).unwrap();
+        assert!(ring.open(&stored.client_secret, acme.id.as_str()).is_err());
         assert_eq!(opened.expose_secret(), CLIENT_SECRET);
         let browser = gw.browser();
         okta_sign_in(&gw, &browser, &op, "acme", "ada@acme.com");
@@ -326,7 +271,7 @@ backend_tests! {
         let (status, _) = put(json!({"org_url": op.issuer, "client_id": CLIENT_ID}));
         assert_eq!(status, 200);
         let kept = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
-        assert_eq!(ring.open(&kept.client_secret, acme.id.as_str()).unwrap().expose_secret(), CLIENT_SECRET);
+        assert_eq!(ring.open(&kept.client_secret, &kept.secret_context()).unwrap().expose_secret(), CLIENT_SECRET);
         let (status, _) = parse(admin.api(reqwest::Method::DELETE, SSO_API).send().unwrap());
         assert_eq!(status, 204);
         let (status, answer) = parse(admin.api(reqwest::Method::DELETE, SSO_API).send().unwrap());

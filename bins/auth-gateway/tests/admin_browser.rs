@@ -125,6 +125,8 @@ backend_tests! {
 
         // Signed in through a sign-in link, the admin lands on the workspace's home.
         chrome.goto(&gw.url("acme", &login_link(db, &acme, "admin@acme.com")));
+        check_layout(&chrome, &shots, "0-sign-in-link");
+        chrome.click_to_load(&chrome.element("#use-login-link"));
         assert_eq!(chrome.url(), gw.url("acme", "/"));
         assert!(chrome.text(&chrome.element("#signed-in")).contains("admin@acme.com"));
         chrome.click_to_load(&chrome.element("a[href='/marketplace/integrations']"));
@@ -216,6 +218,7 @@ backend_tests! {
         chrome.goto(&gw.url("acme", "/"));
         chrome.delete_cookies();
         chrome.goto(&gw.url("acme", &login_link(db, &acme, "ada@acme.com")));
+        chrome.click_to_load(&chrome.element("#use-login-link"));
         chrome.goto(&gw.url("acme", "/marketplace/integrations"));
         assert_eq!(chrome.text(&chrome.element("#error-code")), "ADMIN_REQUIRED");
         check_layout(&chrome, &shots, "8-employee-refused");

@@ -149,7 +149,7 @@ backend_tests! {
             assert_eq!(error_code(response), (400, "LOGIN_LINK_INVALID".into()), "{bad}");
         }
         let browser = gw.browser();
-        let response = browser.get(gw.url("acme", &link)).send().unwrap();
+        let response = common::use_login_link(&browser, &gw, "acme", &link);
         assert_eq!(location(&response), "/");
         assert_eq!(me(&browser, &gw, "acme").0, 200);
         // A forged hand-off code in the right format.

@@ -105,8 +105,11 @@ fn build(db: &TestDatabase, gw: &Gateway, plans: &[Vec<Person>]) -> (Vec<Built>,
             .unwrap();
         for person in people {
             let link = login_link(db, &tenant, &email(person));
+            let token = link.split_once("token=").unwrap().1;
             let response = client(gw, &[&name])
-                .get(host_url(gw, &name, &link))
+                .post(host_url(gw, &name, "/auth/login-link"))
+                .header("origin", host_url(gw, &name, ""))
+                .form(&[("token", token)])
                 .send()
                 .unwrap();
             assert_eq!(location(&response), "/");

@@ -89,7 +89,7 @@ fn exercise_every_secret(db: &TestDatabase) -> Vec<String> {
     let link = common::login_link(db, &acme, "admin@acme.com");
     secrets.push(param(&format!("http://x{link}"), "token"));
     let browser = gw.browser();
-    let response = browser.get(gw.url("acme", &link)).send().unwrap();
+    let response = common::use_login_link(&browser, &gw, "acme", &link);
     assert_eq!(location(&response), "/");
     secrets.push(common::session_cookie(&response));
     let csrf = me(&browser, &gw, "acme").1["csrf_token"]
@@ -165,11 +165,13 @@ fn exercise_every_secret(db: &TestDatabase) -> Vec<String> {
 
     // An Okta sign-in: the authorization code and state, the hand-off, the session.
     let employee = gw.browser();
-    let started = employee
-        .get(gw.url("auth", "/api/OktaAuth/login?workspace=acme"))
-        .send()
-        .unwrap();
-    let callback = sign_in_at_provider(&employee, &op, &location(&started), "ada@acme.com");
+    let authorize = common::authorize_url(&employee, &op, &gw.url("acme", "/api/OktaAuth/start"));
+    let login = url::Url::parse(&authorize).unwrap();
+    for secret in ["nonce", "state"] {
+        let value = login.query_pairs().find(|(k, _)| k == secret).unwrap().1;
+        secrets.push(value.into_owned());
+    }
+    let callback = sign_in_at_provider(&employee, &op, &authorize, "ada@acme.com");
     secrets.push(param(&callback, "code"));
     secrets.push(param(&callback, "state"));
     let handed = employee.get(&callback).send().unwrap();
@@ -202,4 +204,52 @@ backend_tests! {
             assert!(line.is_none(), "a log line contains a secret: {line:?}");
         }
     }
+}
+
+/// The real binary, as an operator runs it, with the PostgreSQL password given the way
+/// libpq also takes it: as a query parameter of `DATABASE_URL`. Neither `migrate`'s
+/// output nor `serve`'s start-up log shows it.
+#[test]
+fn a_database_password_in_the_url_query_is_redacted_on_postgres() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let db = TestDatabase::new(persistence::Backend::Postgres);
+    // Trust authentication here: the server ignores the password, the output must not.
+    let canary = "pw-in-the-query-7c1e";
+    let url = format!("{}?sslmode=disable&password={canary}", db.database_url());
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_auth-gateway"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true")
+            .env("SPARK__SECRETS__ENCRYPTION_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let migrated = run(&["migrate"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&migrated.stdout).into_owned()
+        + &String::from_utf8_lossy(&migrated.stderr);
+    assert!(migrated.status.success(), "{printed}");
+    assert!(
+        printed.contains("password=***") && !printed.contains(canary),
+        "{printed}"
+    );
+
+    let mut served = run(&["serve", "--bind", "127.0.0.1:0"]).spawn().unwrap();
+    let stdout = served.stdout.take().unwrap();
+    let mut logged = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        logged.push_str(&line);
+        logged.push('\n');
+        if line.contains("listening") {
+            break;
+        }
+    }
+    let _ = served.kill();
+    let _ = served.wait();
+    assert!(logged.contains("password=***"), "{logged}");
+    assert!(!logged.contains(canary), "{logged}");
 }

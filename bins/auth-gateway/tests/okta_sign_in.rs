@@ -36,11 +36,31 @@ backend_tests! {
         let (status, body) = me(&browser, &gw, "acme");
         assert_eq!((status, body["error"].as_str()), (401, Some("NOT_SIGNED_IN")));
 
-        // The login route: a redirect to the provider, a binding cookie on the auth host.
-        let start = browser
+        // The auth host's login without this browser's workspace binding: first to the
+        // workspace host, which binds the browser there (the cookie the hand-off needs).
+        let bounce = browser
             .get(gw.url("auth", "/api/OktaAuth/login?workspace=acme&return_to=%2Fpeople%3Ftab%3D1&login_hint=ada%40acme.com"))
             .send()
             .unwrap();
+        assert_eq!(bounce.status(), 302);
+        assert!(set_cookies(&bounce).is_empty());
+        let to_start = location(&bounce);
+        assert_eq!(to_start, gw.url("acme", "/api/OktaAuth/start?return_to=%2Fpeople%3Ftab%3D1&login_hint=ada%40acme.com"));
+        let bound = browser.get(&to_start).send().unwrap();
+        assert_eq!(bound.status(), 302);
+        let handoff_binding = set_cookies(&bound);
+        assert_eq!(handoff_binding.len(), 1, "{handoff_binding:?}");
+        let handoff_binding = &handoff_binding[0];
+        assert!(handoff_binding.starts_with("spark_handoff=spark_state_"), "{handoff_binding}");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/;"] {
+            assert!(handoff_binding.contains(attribute), "{attribute} in {handoff_binding}");
+        }
+        assert!(!handoff_binding.to_ascii_lowercase().contains("domain="), "host-only: {handoff_binding}");
+        let login = location(&bound);
+        assert!(login.starts_with(&gw.url("auth", "/api/OktaAuth/login?workspace=acme&binding=")), "{login}");
+
+        // The login route: a redirect to the provider, a binding cookie on the auth host.
+        let start = browser.get(&login).send().unwrap();
         assert_eq!(start.status(), 302);
         let authorize = location(&start);
         let url = url::Url::parse(&authorize).unwrap();
@@ -53,7 +73,7 @@ backend_tests! {
         assert_eq!(binding.len(), 1, "{binding:?}");
         let binding = &binding[0];
         assert!(binding.starts_with("spark_signin=spark_state_"), "{binding}");
-        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/api/OktaAuth"] {
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/;"] {
             assert!(binding.contains(attribute), "{attribute} in {binding}");
         }
         assert!(!binding.to_ascii_lowercase().contains("domain="), "host-only: {binding}");
@@ -101,7 +121,7 @@ backend_tests! {
         assert_eq!(location(&second), "/");
 
         // Outcomes are counted by code.
-        let metrics = gw.bare_client().get(gw.url("auth", "/metrics")).send().unwrap().text().unwrap();
+        let metrics = gw.bare_client().get(gw.metrics_url()).send().unwrap().text().unwrap();
         assert!(
             metrics.lines().any(|l| l.starts_with("auth_gateway_sign_ins_total{") && l.contains("code=\"SUCCESS\"") && l.ends_with(" 2")),
             "{metrics}"
@@ -121,7 +141,7 @@ backend_tests! {
             .append_pair("target_link_uri", &target)
             .finish();
         let start = browser.get(gw.url("auth", &format!("/api/OktaAuth/initiate?{query}"))).send().unwrap();
-        let authorize = location(&start);
+        let authorize = common::follow_to_provider(&browser, &op, &start);
         assert!(authorize.contains("login_hint=ada%40acme.com"), "{authorize}");
         let callback_url = common::sign_in_at_provider(&browser, &op, &authorize, "ada@acme.com");
         let handoff = location(&browser.get(&callback_url).send().unwrap());
@@ -136,7 +156,7 @@ backend_tests! {
             .form(&[("iss", op.issuer.as_str()), ("target_link_uri", "https://evil.example/")])
             .send()
             .unwrap();
-        let authorize = location(&start);
+        let authorize = common::follow_to_provider(&browser, &op, &start);
         let callback_url = common::sign_in_at_provider(&browser, &op, &authorize, "ada@acme.com");
         let handoff = location(&browser.get(&callback_url).send().unwrap());
         let landed = browser.get(&handoff).send().unwrap();
@@ -170,7 +190,7 @@ backend_tests! {
         assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
         let body = page.text().unwrap();
         for ws in ["acme", "globex"] {
-            let link = format!("{}/api/OktaAuth/login?workspace={ws}&amp;login_hint=ada%40acme.com", gw.origin("auth"));
+            let link = format!("{}/api/OktaAuth/start?login_hint=ada%40acme.com", gw.origin(ws));
             assert!(body.contains(&link), "{link} in {body}");
         }
 
@@ -178,7 +198,7 @@ backend_tests! {
         // its own problem is named.
         db.okta_integrations().disconnect(&globex, &Actor::operator("test")).unwrap();
         let start = initiate(&format!("iss={}", op.issuer));
-        assert!(location(&start).starts_with(&op.issuer), "only acme is live");
+        assert_eq!(location(&start), gw.url("acme", "/api/OktaAuth/start"), "only acme is live");
         db.okta_sso_configs().delete(&db.tenants().find("acme").unwrap().unwrap().id, &Actor::operator("test")).unwrap();
         assert_eq!(error_code(initiate(&format!("iss={}", op.issuer))).1, "OKTA_NOT_CONNECTED");
     }
@@ -263,6 +283,7 @@ backend_tests! {
         db.login_transactions().create(&acme.id, NewLoginTransaction {
             state_hash,
             browser_binding_hash: binding_hash,
+            handoff_binding_hash: binding_hash,
             nonce: "n".repeat(43),
             pkce_verifier: "v".repeat(43),
             login_hint: None,
@@ -274,9 +295,14 @@ backend_tests! {
             .unwrap();
         assert_eq!(error_code(response), (400, "SIGNIN_STATE_EXPIRED".into()));
 
-        // Okta's error without any state still names Okta's problem.
-        let response = browser.get(gw.url("auth", "/api/OktaAuth/callback?error=access_denied")).send().unwrap();
-        assert_eq!(error_code(response).1, "OKTA_ACCESS_DENIED");
+        // An error response names no sign-in of this browser: Okta's words in it are
+        // anyone's words in a link, so nothing of it is shown.
+        let response = browser
+            .get(gw.url("auth", "/api/OktaAuth/callback?error=access_denied&error_description=Call+1-800-SCAM+to+restore+access"))
+            .send()
+            .unwrap();
+        let body = response.text().unwrap();
+        assert!(body.contains("SIGNIN_STATE_UNKNOWN") && !body.contains("SCAM"), "{body}");
     }
 
     fn a_callback_in_another_browser_is_a_browser_mismatch(db) {
@@ -284,19 +310,18 @@ backend_tests! {
         acme_with_sso(db, &op);
         // The victim's browser starts a sign-in and signs in at Okta...
         let victim = gw.browser();
-        let start = victim.get(gw.url("auth", "/api/OktaAuth/login?workspace=acme")).send().unwrap();
-        let callback_url = common::sign_in_at_provider(&victim, &op, &location(&start), "ada@acme.com");
+        let authorize = common::authorize_url(&victim, &op, &gw.url("auth", "/api/OktaAuth/login?workspace=acme"));
+        let callback_url = common::sign_in_at_provider(&victim, &op, &authorize, "ada@acme.com");
         // ...but the callback arrives in a browser with its own, different binding cookie.
         let other = gw.browser();
-        let own = other.get(gw.url("auth", "/api/OktaAuth/login?workspace=acme")).send().unwrap();
-        assert_eq!(own.status(), 302);
+        common::authorize_url(&other, &op, &gw.url("auth", "/api/OktaAuth/login?workspace=acme"));
         let response = other.get(&callback_url).send().unwrap();
         assert_eq!(error_code(response), (403, "SIGNIN_BROWSER_MISMATCH".into()));
         // And in one with none at all (the transaction is used up by then, as it should be).
         let (_, fresh) = okta_callback(&victim, &op, &gw.url("auth", "/api/OktaAuth/login?workspace=acme"), "ada@acme.com");
         assert_eq!(fresh.status(), 302, "the right browser still signs in");
-        let start = victim.get(gw.url("auth", "/api/OktaAuth/login?workspace=acme")).send().unwrap();
-        let callback_url = common::sign_in_at_provider(&victim, &op, &location(&start), "ada@acme.com");
+        let authorize = common::authorize_url(&victim, &op, &gw.url("auth", "/api/OktaAuth/login?workspace=acme"));
+        let callback_url = common::sign_in_at_provider(&victim, &op, &authorize, "ada@acme.com");
         let response = gw.bare_client().get(&callback_url).send().unwrap();
         assert_eq!(error_code(response), (403, "SIGNIN_BROWSER_MISMATCH".into()));
     }

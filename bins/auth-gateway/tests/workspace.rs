@@ -13,9 +13,10 @@ mod common;
 
 use common::{
     CLIENT_SECRET, Gateway, assert_security_headers, configure_sso, employees, error_code,
-    location, login_link, me, set_cookies, signed_in_browser, workspace,
+    location, login_link, me, set_cookies, signed_in_browser, use_login_link, workspace,
 };
 use persistence::{Actor, backend_tests};
+use token_store::{SecretKind, SecretToken};
 
 fn start(db: &persistence::testing::TestDatabase) -> Gateway<'_> {
     Gateway::start(db, Gateway::bind())
@@ -28,7 +29,28 @@ backend_tests! {
         employees(db, &acme, &[("admin@acme.com", true)]);
         let browser = gw.browser();
         let link = login_link(db, &acme, "admin@acme.com");
-        let response = browser.get(gw.url("acme", &link)).send().unwrap();
+        let token = link.split_once("token=").unwrap().1;
+        // A mail or chat link scanner opens it first, as often as it likes: a page, and
+        // nothing is used, started or set.
+        let scanner = gw.bare_client();
+        for _ in 0..3 {
+            let page = scanner.get(gw.url("acme", &link)).send().unwrap();
+            assert_eq!(page.status(), 200);
+            assert!(set_cookies(&page).is_empty());
+            assert!(page.text().unwrap().contains("method=\"post\""));
+        }
+        // One that submits the forms it finds, from elsewhere or with no origin: refused.
+        for origin in [Some("https://scanner.example"), Some("http://globex.localhost"), None] {
+            let mut post = scanner.post(gw.url("acme", "/auth/login-link")).form(&[("token", token)]);
+            if let Some(origin) = origin {
+                post = post.header("origin", origin);
+            }
+            let refused = post.send().unwrap();
+            assert!(set_cookies(&refused).is_empty());
+            assert_eq!(error_code(refused), (403, "CSRF_REJECTED".into()), "{origin:?}");
+        }
+        // The person presses the page's button: signed in, once.
+        let response = use_login_link(&browser, &gw, "acme", &link);
         assert_eq!(location(&response), "/");
         let (status, body) = me(&browser, &gw, "acme");
         assert_eq!(status, 200, "{body}");
@@ -36,23 +58,24 @@ backend_tests! {
         assert_eq!(body["role"], "admin");
 
         // Single use, in any browser.
-        let again = gw.browser().get(gw.url("acme", &link)).send().unwrap();
+        let again = use_login_link(&gw.browser(), &gw, "acme", &link);
         let (status, code) = error_code(again);
         assert_eq!((status, code.as_str()), (400, "LOGIN_LINK_INVALID"));
         // Another workspace's host does not take it; garbage is refused.
         let globex = workspace(db, "globex", false);
         employees(db, &globex, &[("admin@acme.com", true)]);
         let other = login_link(db, &acme, "admin@acme.com");
-        assert_eq!(error_code(gw.browser().get(gw.url("globex", &other)).send().unwrap()).1, "LOGIN_LINK_INVALID");
+        assert_eq!(error_code(use_login_link(&gw.browser(), &gw, "globex", &other)).1, "LOGIN_LINK_INVALID");
         assert_eq!(error_code(gw.browser().get(gw.url("acme", "/auth/login-link?token=spark_link_nope")).send().unwrap()).1, "LOGIN_LINK_INVALID");
         // The landing page greets the employee.
         let home = browser.get(gw.url("acme", "/")).send().unwrap();
         assert_eq!(home.status(), 200);
         assert!(home.text().unwrap().contains("admin@acme.com"));
         // Outcomes are counted.
-        let metrics = gw.bare_client().get(gw.url("acme", "/metrics")).send().unwrap().text().unwrap();
+        let metrics = gw.bare_client().get(gw.metrics_url()).send().unwrap().text().unwrap();
         assert!(metrics.contains("auth_gateway_sign_ins_total{method=\"login_link\",code=\"SUCCESS\"} 1"), "{metrics}");
         assert!(metrics.contains("code=\"LOGIN_LINK_INVALID\""), "{metrics}");
+        assert!(metrics.contains("code=\"CSRF_REJECTED\""), "{metrics}");
     }
 
     fn a_session_ends_when_the_employee_is_deactivated(db) {
@@ -69,7 +92,7 @@ backend_tests! {
         db.employees().set_active(&acme.id, "ada@acme.com", true, &Actor::operator("test")).unwrap();
         let link = login_link(db, &acme, "ada@acme.com");
         db.employees().set_active(&acme.id, "ada@acme.com", false, &Actor::operator("test")).unwrap();
-        assert_eq!(error_code(gw.browser().get(gw.url("acme", &link)).send().unwrap()).1, "LOGIN_LINK_INVALID");
+        assert_eq!(error_code(use_login_link(&gw.browser(), &gw, "acme", &link)).1, "LOGIN_LINK_INVALID");
     }
 
     fn a_session_cookie_is_useless_on_another_workspace(db) {
@@ -120,12 +143,13 @@ backend_tests! {
         assert!(!body.contains("Sign in with Okta"), "{body}");
         assert!(body.contains("/admin/domain/integrations/authentication"), "{body}");
 
-        // Live and configured: the button, to the auth host's login route.
+        // Live and configured: the button, to this host's start of a sign-in (which binds
+        // the browser here, then goes on to the auth host).
         configure_sso(db, &acme, "https://acme.okta.com", CLIENT_SECRET);
         let body = page(&anonymous);
         assert!(body.contains("Sign in with Okta"), "{body}");
-        let href = format!("{}/api/OktaAuth/login?workspace=acme&amp;return_to=%2Fpeople", gw.origin("auth"));
-        assert!(body.contains(&href), "{href} in {body}");
+        let href = "href=\"/api/OktaAuth/start?return_to=%2Fpeople\"";
+        assert!(body.contains(href), "{href} in {body}");
 
         // Signed in: says so, with a sign-out form.
         let (browser, _) = signed_in_browser(&gw, &acme, "ada@acme.com");
@@ -201,8 +225,10 @@ backend_tests! {
     fn the_login_route_refuses_with_a_code_for_each_problem(db) {
         let gw = start(db);
         let client = gw.bare_client();
+        // As the workspace host's start sends it: with the browser's binding there.
+        let binding = SecretToken::mint(SecretKind::OidcState).unwrap().1.to_hex();
         let login = |query: &str| {
-            client.get(gw.url("auth", &format!("/api/OktaAuth/login?{query}"))).send().unwrap()
+            client.get(gw.url("auth", &format!("/api/OktaAuth/login?{query}&binding={binding}"))).send().unwrap()
         };
         let acme = workspace(db, "acme", false);
         let auth_origin = gw.origin("auth");
@@ -210,7 +236,7 @@ backend_tests! {
         let response = login("workspace=nowhere");
         assert_security_headers(&response, &auth_origin);
         assert_eq!(error_code(response), (404, "WORKSPACE_UNKNOWN".into()));
-        assert_eq!(error_code(login("")), (400, "WORKSPACE_UNKNOWN".into()));
+        assert_eq!(error_code(login("workspace=")), (400, "WORKSPACE_UNKNOWN".into()));
         assert_eq!(error_code(login("workspace=acme")), (403, "OKTA_NOT_ACTIVATED".into()));
         db.okta_integrations().activate(&acme, &Actor::operator("test")).unwrap();
         assert_eq!(error_code(login("workspace=acme")), (403, "OKTA_NOT_CONNECTED".into()));
@@ -220,6 +246,9 @@ backend_tests! {
             assert_eq!(error_code(login(&format!("workspace=acme&return_to={bad}"))), (400, "RETURN_TO_INVALID".into()), "{bad}");
         }
         assert_eq!(error_code(login("workspace=acme&workspace=globex")).1, "REQUEST_INVALID");
+        // The workspace host's start checks where to return, too.
+        let start = client.get(gw.url("acme", "/api/OktaAuth/start?return_to=%2F%2Fevil.example")).send().unwrap();
+        assert_eq!(error_code(start), (400, "RETURN_TO_INVALID".into()));
         // An org that does not answer discovery: the oidc-client code passes through.
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
@@ -245,7 +274,7 @@ backend_tests! {
         let acme = workspace(db, "acme", false);
         employees(db, &acme, &[("ada@acme.com", true)]);
         let link = login_link(db, &acme, "ada@acme.com");
-        let response = gw.browser().get(gw.url("acme", &link)).send().unwrap();
+        let response = use_login_link(&gw.browser(), &gw, "acme", &link);
         assert_eq!(location(&response), "/");
         let cookies = set_cookies(&response);
         assert_eq!(cookies.len(), 1, "{cookies:?}");
@@ -255,5 +284,14 @@ backend_tests! {
             assert!(cookie.contains(attribute), "{attribute} in {cookie}");
         }
         assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+        // So is the cookie that binds a sign-in to this browser on the workspace host.
+        let started = gw.browser().get(gw.url("acme", "/api/OktaAuth/start")).send().unwrap();
+        let cookies = set_cookies(&started);
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        let binding = &cookies[0];
+        assert!(binding.starts_with("__Host-spark_handoff=spark_state_"), "{binding}");
+        for attribute in ["; Path=/;", "; HttpOnly", "; SameSite=Lax", "; Secure"] {
+            assert!(binding.contains(attribute), "{attribute} in {binding}");
+        }
     }
 }

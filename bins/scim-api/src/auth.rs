@@ -1,17 +1,19 @@
 //! Who is asking: the workspace the `Host` names, and a live SCIM token of that
-//! workspace's tenant. Every failure is the same 401, so a token used on another
-//! workspace's host never learns whether that workspace exists — and too many failures
-//! from one address or on one workspace are the same 429 (`throttle.rs` says which
-//! requests still reach verification then, and why).
+//! workspace's tenant. Every token failure is the same 401, so a token used on another
+//! workspace's host learns nothing about that workspace's tokens; a workspace that does
+//! not exist at all is a 404 that says so (see [`authenticate`]). Too many failures from
+//! one address or on one workspace are the same 429. A well-formed token is always
+//! verified; only a request that cannot be valid is refused without the database
+//! (`throttle.rs` says why).
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 use persistence::{Actor, Tenant};
-use token_store::scim::{ScimTokens, VerifyError};
-use token_store::{SecretKind, TokenHash};
+use token_store::scim::{ScimTokens, VerifyError, scim_bearer};
+use token_store::{BearerForm, SecretKind, TokenHash};
 
 use crate::ScimState;
 use crate::error::ApiError;
@@ -22,13 +24,13 @@ pub struct Caller {
     pub tenant: Tenant,
 }
 
-/// The bearer token of a request, if it has one (`Bearer` in any case, RFC 6750).
-fn bearer(request: &HttpRequest) -> Option<String> {
-    let header = request.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = header.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+/// The bearer token of a request and the form it came in, if it has one: `Bearer
+/// <token>` (the scheme in any case, RFC 6750), and — serving Okta, whose provisioning
+/// settings add the scheme for some app types and not for others — a bare SCIM token or
+/// `Bearer Bearer <token>` (see [`scim_bearer`]).
+fn bearer(request: &HttpRequest) -> Option<(String, BearerForm)> {
+    let header = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    scim_bearer(header).map(|(token, form)| (token.to_owned(), form))
 }
 
 /// The address the request counts against: the TCP peer's, or the one trusted proxies
@@ -49,6 +51,8 @@ enum Outcome {
     Allowed(Tenant),
     Refused,
     IntegrationOff,
+    /// No tenant has this workspace name.
+    NoSuchWorkspace,
 }
 
 /// Authenticates a request, or says why not.
@@ -63,23 +67,16 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
         .unwrap_or_default()
         .to_owned();
     let workspace = state.settings.workspace_of_host(&host).map(str::to_owned);
-    let token = bearer(request);
+    let (token, form) = bearer(request).unzip();
     let address = client_address(state, request);
     let throttle = &state.throttle;
-    let now = Instant::now();
+    let now = throttle.now();
     // A missing or malformed token cannot be valid: it is refused without database work.
     let hash = token
         .as_deref()
         .and_then(|t| TokenHash::of_presented(SecretKind::ScimToken, t).ok());
-    let known_good = match (&workspace, &hash) {
-        (Some(workspace), Some(hash)) => throttle.is_known_good(workspace, hash, now),
-        _ => false,
-    };
-    if !known_good && let Some(wait) = throttle.address_blocked(address, now) {
-        return Err(throttled(state, wait));
-    }
     let (Some(workspace), Some(token), Some(hash)) = (workspace.clone(), token, hash) else {
-        if let Some(wait) = throttle.workspace_blocked(workspace.as_deref(), now) {
+        if let Some(wait) = throttle.blocked(address, workspace.as_deref(), now) {
             return Err(throttled(state, wait));
         }
         return Err(failed(state, address, workspace.as_deref()));
@@ -90,13 +87,14 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
         // The tenant, its integration state and the token with this hash: one query.
         let Some((tenant, okta, found)) = db.tenants().find_with_okta_and_token(&slug, &hash)?
         else {
-            return Ok(Outcome::Refused);
+            return Ok(Outcome::NoSuchWorkspace);
         };
         let store = db
             .scim_tokens(&Actor::system())
             .with_found(&tenant.id, &hash, found);
         let mut tokens = ScimTokens::new(store);
-        match tokens.verify(&(&tenant.id).into(), &token, chrono::Utc::now()) {
+        let form = form.unwrap_or_default();
+        match tokens.verify_as(&(&tenant.id).into(), &token, form, chrono::Utc::now()) {
             Ok(_) => {}
             Err(VerifyError::Storage(error)) => return Err(error),
             Err(_) => return Ok(Outcome::Refused),
@@ -109,19 +107,14 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
     })
     .await
     .ok_or_else(ApiError::internal)??;
+    if matches!(outcome, Outcome::Allowed(_) | Outcome::IntegrationOff) {
+        state.counters.count_form(form.unwrap_or_default());
+    }
     match outcome {
-        Outcome::Allowed(tenant) => {
-            throttle.remember_good(&workspace, &hash, Instant::now());
-            Ok(Caller { tenant })
-        }
-        Outcome::Refused => {
-            throttle.forget_good(&hash);
-            Err(failed(state, address, Some(&workspace)))
-        }
-        Outcome::IntegrationOff => {
-            throttle.remember_good(&workspace, &hash, Instant::now());
-            Err(ApiError::integration_off())
-        }
+        Outcome::Allowed(tenant) => Ok(Caller { tenant }),
+        Outcome::NoSuchWorkspace => Err(no_such_workspace(state, address, &workspace)),
+        Outcome::Refused => Err(failed(state, address, Some(&workspace))),
+        Outcome::IntegrationOff => Err(ApiError::integration_off()),
     }
 }
 
@@ -130,12 +123,32 @@ pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Ca
 fn failed(state: &ScimState, address: Option<IpAddr>, workspace: Option<&str>) -> ApiError {
     match state
         .throttle
-        .record_failure(address, workspace, Instant::now())
+        .record_failure(address, workspace, state.throttle.now())
     {
         Some(wait) => throttled(state, wait),
         None => {
             state.counters.auth_failures.inc();
             ApiError::unauthorized()
+        }
+    }
+}
+
+/// A well-formed token on the host of a workspace that does not exist: the base URL in
+/// Okta is wrong, and no token would help, so the answer is a 404 that says so rather
+/// than the 401 that sends admins to mint tokens. It tells the caller that no workspace
+/// has this name — which is no secret: workspace names are public, in every URL of the
+/// workspace. Tenant isolation is untouched: on an existing workspace, another
+/// workspace's token gets the same 401 as any wrong token. It still counts as a failed
+/// attempt, so guessing names is throttled like guessing tokens.
+fn no_such_workspace(state: &ScimState, address: Option<IpAddr>, workspace: &str) -> ApiError {
+    match state
+        .throttle
+        .record_failure(address, Some(workspace), state.throttle.now())
+    {
+        Some(wait) => throttled(state, wait),
+        None => {
+            state.counters.auth_failures.inc();
+            ApiError::workspace_not_found(workspace)
         }
     }
 }

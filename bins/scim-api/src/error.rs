@@ -38,17 +38,20 @@ impl ApiError {
         Self::new(400, Some(scim_type), detail)
     }
 
-    /// 401: the same answer whatever was wrong (no token, a bad one, a revoked one, the
-    /// workspace of another tenant or none at all), so a caller learns nothing.
+    /// 401: the same answer whatever was wrong with the token (none, a bad one, a revoked
+    /// one, one of another workspace), so a caller learns nothing about tokens.
     pub fn unauthorized() -> Self {
         Self {
             body: Box::new(ScimError::new(
                 401,
                 None,
-                "Authentication failed: send `Authorization: Bearer <token>` with a SCIM token \
-                 minted for this workspace in Spark (Settings → Integrations → Okta SCIM). \
-                 The token may have been revoked or rotated; mint a new one and paste it into \
-                 Okta's provisioning settings.",
+                "Authentication failed: this workspace does not accept the token Okta sent \
+                 (none, mistyped, revoked or rotated, or generated in another workspace). \
+                 Paste the token exactly as Spark showed it, starting with spark_scim_, into \
+                 the app's provisioning settings in Okta. The token list on the workspace's \
+                 Okta SCIM tokens page (/my-settings/integrations/okta-scim) shows which \
+                 tokens are live and when each was last used; rotate a token there only if \
+                 its value is lost.",
             )),
             header: Some((
                 WWW_AUTHENTICATE,
@@ -66,10 +69,10 @@ impl ApiError {
                 None,
                 format!(
                     "Too many failed authentication attempts from this address or on this \
-                     workspace. Check the SCIM token in Okta's provisioning settings \
-                     (Authentication Mode: HTTP Header): it must be a token minted for this \
-                     workspace in Spark (Settings → Integrations → Okta SCIM) and not revoked \
-                     or rotated since. Then retry after {retry_after_secs} seconds."
+                     workspace. Check the SCIM token in Okta's provisioning settings of the \
+                     importing app: it must be a token generated for this workspace on its Okta SCIM \
+                     tokens page (/my-settings/integrations/okta-scim) and not revoked or \
+                     rotated since. Then retry after {retry_after_secs} seconds."
                 ),
             )),
             header: Some((RETRY_AFTER, HeaderValue::from(retry_after_secs))),
@@ -81,9 +84,35 @@ impl ApiError {
         Self::new(
             403,
             None,
-            "The Okta integration of this Spark workspace is not connected. A Spark admin \
-             connects it in the Spark Marketplace (Integrations → Okta → Connect); if the \
-             Marketplace does not offer Okta, ask the Spark team to activate it.",
+            "The Okta integration of this Spark workspace is not connected, so its SCIM \
+             tokens are switched off. A Spark admin clicks Connect on the Okta card of the \
+             workspace's Marketplace (/marketplace/integrations); if the card says Not \
+             activated, the Spark team activates Okta first.",
+        )
+    }
+
+    /// 404: the host names a workspace that does not exist, so the SCIM connector base
+    /// URL in Okta is wrong.
+    pub fn workspace_not_found(workspace: &str) -> Self {
+        // The name is the host's first label as the caller sent it: echo only a sane one.
+        let shown = if workspace.len() <= 63
+            && workspace
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            format!("named “{workspace}”")
+        } else {
+            "with the name in this URL".to_owned()
+        };
+        Self::new(
+            404,
+            None,
+            format!(
+                "Workspace not found: there is no Spark workspace {shown}. The SCIM connector \
+                 base URL in Okta names the workspace, https://{{workspace}}.spark.work/scim/v2; \
+                 copy it from the workspace's Okta SCIM tokens page \
+                 (/my-settings/integrations/okta-scim)."
+            ),
         )
     }
 
@@ -111,8 +140,9 @@ impl ApiError {
             None,
             "Spark is the source of truth for employees: provisioning is import-only, so \
              creating, updating and deleting users or groups through SCIM is not supported. \
-             Make the change in Spark; Okta's next import picks it up. In Okta, enable only \
-             \"Import Users\" in the app's provisioning settings.",
+             Make the change in Spark; Okta's next import picks it up. In the app's \
+             provisioning settings in Okta, keep only Import New Users and Profile Updates, \
+             and leave Push New Users, Push Profile Updates and Push Groups off.",
         )
     }
 

@@ -1,84 +1,36 @@
-//! What the service remembers between the pages of an import, so that each page costs
-//! the same however large the directory is.
-//!
-//! **Positions.** Sequential `startIndex` paging is made as cheap as a cursor. Okta imports by asking for
-//! `startIndex=1, 101, 201, …` in id order; after serving a page, the service remembers
-//! the id its next page starts after, so the next request continues from an index
-//! position (keyset) instead of skipping rows (OFFSET), and the last page of a large
-//! directory costs what the first does. A miss (another replica served the previous
-//! page, or the entry was evicted) falls back to OFFSET, which gives the same rows.
+//! What the service remembers between the pages of an import, per process: result
+//! counts. (Where each page of a walk starts is kept in the database, shared by every
+//! replica: persistence's `PageStart::Index`.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// The most remembered positions; when full, the oldest half is dropped.
+/// The most remembered counts, and the most bytes of their keys; past either the cache
+/// starts over (a count is one query away).
 const CAPACITY: usize = 10_000;
-/// How long a position is trusted (a page sequence normally takes minutes).
-const LIFETIME: Duration = Duration::from_secs(15 * 60);
-
-#[derive(Hash, PartialEq, Eq, Clone)]
-struct Key {
-    tenant: String,
-    query: String,
-    start_index: u64,
-}
-
-/// Remembered page boundaries: (tenant, query, startIndex) → the id before that index.
-#[derive(Default)]
-pub struct PositionCache {
-    entries: Mutex<HashMap<Key, (String, Instant)>>,
-}
-
-impl PositionCache {
-    /// The id the page at `start_index` starts after, if known.
-    pub fn get(&self, tenant: &str, query: &str, start_index: u64) -> Option<String> {
-        let entries = self.entries.lock().ok()?;
-        let key = Key {
-            tenant: tenant.to_owned(),
-            query: query.to_owned(),
-            start_index,
-        };
-        entries
-            .get(&key)
-            .filter(|(_, at)| at.elapsed() < LIFETIME)
-            .map(|(id, _)| id.clone())
-    }
-
-    /// Remembers that the page at `start_index` starts after `after_id`.
-    pub fn remember(&self, tenant: &str, query: &str, start_index: u64, after_id: String) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= CAPACITY {
-            let mut ages: Vec<Instant> = entries.values().map(|(_, at)| *at).collect();
-            ages.sort();
-            let cutoff = ages.get(ages.len() / 2).copied();
-            entries.retain(|_, (_, at)| Some(*at) > cutoff);
-        }
-        let key = Key {
-            tenant: tenant.to_owned(),
-            query: query.to_owned(),
-            start_index,
-        };
-        entries.insert(key, (after_id, Instant::now()));
-    }
-}
+const CAPACITY_BYTES: usize = 1 << 20;
 
 /// Remembered result counts: (tenant, query) → the count at a directory version. A
 /// count is reused only while the tenant's directory version is unchanged (persistence
 /// raises it with every change to the tenant's employees), so it is never stale; this
-/// spares every page but the first of an import a count over the whole directory.
+/// spares every page but the first of an import a count over the whole directory. Per
+/// process: another replica counts once for itself.
 #[derive(Default)]
 pub struct TotalCache {
-    entries: Mutex<HashMap<(String, String), (i64, u64)>>,
+    entries: Mutex<Totals>,
+}
+
+#[derive(Default)]
+struct Totals {
+    by_query: HashMap<(String, String), (i64, u64)>,
+    key_bytes: usize,
 }
 
 impl TotalCache {
     /// The count for this query at `version`, if known.
     pub fn get(&self, tenant: &str, query: &str, version: i64) -> Option<u64> {
         let entries = self.entries.lock().ok()?;
-        match entries.get(&(tenant.to_owned(), query.to_owned())) {
+        match entries.by_query.get(&(tenant.to_owned(), query.to_owned())) {
             Some((at, total)) if *at == version => Some(*total),
             _ => None,
         }
@@ -89,26 +41,20 @@ impl TotalCache {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= CAPACITY {
-            entries.clear();
+        let bytes = tenant.len() + query.len();
+        if entries.by_query.len() >= CAPACITY || entries.key_bytes + bytes > CAPACITY_BYTES {
+            *entries = Totals::default();
         }
-        entries.insert((tenant.to_owned(), query.to_owned()), (version, total));
+        let key = (tenant.to_owned(), query.to_owned());
+        if entries.by_query.insert(key, (version, total)).is_none() {
+            entries.key_bytes += bytes;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn remembers_per_tenant_query_and_index() {
-        let cache = PositionCache::default();
-        cache.remember("t1", "q", 101, "id-100".into());
-        assert_eq!(cache.get("t1", "q", 101).as_deref(), Some("id-100"));
-        assert_eq!(cache.get("t2", "q", 101), None);
-        assert_eq!(cache.get("t1", "other", 101), None);
-        assert_eq!(cache.get("t1", "q", 201), None);
-    }
 
     #[test]
     fn totals_hold_only_at_their_version() {
@@ -120,11 +66,17 @@ mod tests {
     }
 
     #[test]
-    fn stays_bounded() {
-        let cache = PositionCache::default();
-        for i in 0..(CAPACITY as u64 + 10) {
-            cache.remember("t", "q", i, i.to_string());
+    fn totals_stay_bounded_by_entries_and_bytes() {
+        let totals = TotalCache::default();
+        let long = "q".repeat(4_000);
+        for i in 0..2_000 {
+            totals.remember("t", &format!("{long}{i}"), 1, 1);
+            let entries = totals.entries.lock().unwrap();
+            assert!(entries.key_bytes <= CAPACITY_BYTES, "{}", entries.key_bytes);
         }
-        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+        for i in 0..(CAPACITY + 10) {
+            totals.remember("t", &i.to_string(), 1, 1);
+        }
+        assert!(totals.entries.lock().unwrap().by_query.len() <= CAPACITY);
     }
 }

@@ -9,33 +9,31 @@
 //! the client address, and the workspace the `Host` names — has a fixed window that
 //! starts at its first failure; once it holds the limit's number of failures:
 //!
-//! - **An address over its limit** is refused with 429 *before* any database work, which
-//!   is what sheds the load — unless the token it presents is one this process has
-//!   verified successfully before (see [`KnownGood`]); that token is verified as usual
-//!   and passes. Addresses are shared (Okta's connectors for many customers come from
-//!   the same egress addresses; offices sit behind NAT), so one tenant's misconfigured
-//!   connector must not lock other tenants out.
-//! - **A workspace over its limit** still has every well-formed token verified: a valid
-//!   one passes — including a token minted a minute ago because of the attack, which no
-//!   process has seen yet. Only a failing attempt is answered 429 instead of 401, and one
-//!   that cannot be valid (no token, a malformed one) is refused without database work.
-//!   Refusing unverified tokens here would let anyone who knows a workspace's name lock
-//!   its real connector out for as long as they keep trying; the per-address limit
-//!   already bounds what each source costs.
+//! - **A request that cannot be valid** (no token, or one that is not a well-formed
+//!   Spark token: its prefix, length and checksum are checked without the database) is
+//!   refused with 429 before any database work. That is what sheds the load of a
+//!   knocking script.
+//! - **A well-formed token is always verified**, by one indexed lookup, whatever the
+//!   limits say: a valid one passes — another workspace's connector sharing the address
+//!   (Okta's connectors for many customers come from the same egress addresses; offices
+//!   sit behind NAT), or a token minted a minute ago, which no process has seen yet —
+//!   and only a failing one is answered 429 instead of 401. Refusing unverified tokens
+//!   would let anyone who shares an address with a tenant, or knows a workspace's name,
+//!   lock that tenant's real connector out for as long as they keep trying; rejecting a
+//!   well-formed stranger costs one primary-key read (docs/benchmarks.md has the figure).
 //!
 //! Memory is bounded: each map is split into [`SHARDS`] shards under their own mutex (a
 //! lookup holds one briefly), and a shard that reaches its share of the cap first forgets
 //! windows that expired or have not reached the limit, then the oldest — so random
 //! addresses or host names cannot grow it. IPv6 addresses count per /64, the block one
-//! subscriber usually holds.
+//! subscriber usually holds. The windows are per process: with several replicas a source
+//! gets up to that many times the limit, which only changes how soon it sees 429.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-use token_store::TokenHash;
 
 /// How many independently locked parts each map has.
 pub const SHARDS: usize = 64;
@@ -43,11 +41,6 @@ pub const SHARDS: usize = 64;
 pub const MAX_ADDRESSES: usize = 65_536;
 /// The most workspace names whose failures are remembered at once.
 pub const MAX_WORKSPACES: usize = 65_536;
-/// The most successfully verified tokens remembered at once.
-pub const MAX_KNOWN_GOOD: usize = 65_536;
-/// How long a successfully verified token counts as known after its last success. Okta
-/// imports on a schedule (hourly to weekly), so this covers the quiet time between two.
-pub const KNOWN_GOOD_RETENTION: Duration = Duration::from_secs(8 * 24 * 60 * 60);
 
 /// The key of workspace-host names that are not workspace names at all: they share one
 /// window (no tenant can be behind them), so they cannot fill the map either.
@@ -75,22 +68,66 @@ impl Limits {
     }
 }
 
-/// The throttle: failure windows per address and per workspace, and the tokens known to
-/// be good. Methods take `now`, so tests drive time without sleeping.
+/// Where the throttle reads the time: the system's monotonic clock, or — for tests that
+/// wait out a window — one that moves only when told to.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<Mutex<Instant>>>);
+
+impl Clock {
+    /// The system's monotonic clock.
+    pub fn system() -> Self {
+        Clock(None)
+    }
+
+    /// A clock that stands still until [`advance`](Self::advance)d.
+    pub fn manual() -> Self {
+        Clock(Some(Arc::new(Mutex::new(Instant::now()))))
+    }
+
+    /// Moves a manual clock on (the system clock moves by itself).
+    pub fn advance(&self, by: Duration) {
+        if let Some(now) = &self.0 {
+            let mut now = now.lock().unwrap_or_else(PoisonError::into_inner);
+            *now += by;
+        }
+    }
+
+    /// The time now.
+    pub fn now(&self) -> Instant {
+        match &self.0 {
+            None => Instant::now(),
+            Some(now) => *now.lock().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+}
+
+/// The throttle: failure windows per address and per workspace, on its [`Clock`].
+/// Methods take `now`, so unit tests drive time directly.
 pub struct AuthThrottle {
     addresses: Windows<IpAddr>,
     workspaces: Windows<String>,
-    known_good: KnownGood,
+    clock: Clock,
 }
 
 impl AuthThrottle {
-    /// An empty throttle with these limits.
-    pub fn new(limits: Limits) -> Self {
+    /// An empty throttle with these limits, on the system clock.
+    #[cfg(test)]
+    fn new(limits: Limits) -> Self {
+        Self::with_clock(limits, Clock::system())
+    }
+
+    /// An empty throttle with these limits, on `clock`.
+    pub fn with_clock(limits: Limits, clock: Clock) -> Self {
         AuthThrottle {
+            clock,
             addresses: Windows::new(MAX_ADDRESSES, limits.per_address, limits.window),
             workspaces: Windows::new(MAX_WORKSPACES, limits.per_workspace, limits.window),
-            known_good: KnownGood::new(MAX_KNOWN_GOOD),
         }
+    }
+
+    /// The time on the throttle's clock.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// How long until `address` may fail again, when it has used up its failures.
@@ -101,6 +138,18 @@ impl AuthThrottle {
     /// How long until `workspace` may see failures again, when it has used them up.
     pub fn workspace_blocked(&self, workspace: Option<&str>, now: Instant) -> Option<Duration> {
         self.workspaces.blocked(&workspace_key(workspace?), now)
+    }
+
+    /// How long until a request that cannot be valid may be refused with 401 again,
+    /// when its address or its workspace has used up its failures.
+    pub fn blocked(
+        &self,
+        address: Option<IpAddr>,
+        workspace: Option<&str>,
+        now: Instant,
+    ) -> Option<Duration> {
+        self.address_blocked(address, now)
+            .or_else(|| self.workspace_blocked(workspace, now))
     }
 
     /// Records one failed attempt against the address and the workspace. When either had
@@ -118,22 +167,6 @@ impl AuthThrottle {
             (Some(a), Some(w)) => Some(a.max(w)),
             (a, w) => a.or(w),
         }
-    }
-
-    /// Whether this token has been verified successfully on this workspace before.
-    pub fn is_known_good(&self, workspace: &str, hash: &TokenHash, now: Instant) -> bool {
-        self.known_good
-            .contains(&workspace_key(workspace), hash, now)
-    }
-
-    /// Remembers a token that was just verified successfully.
-    pub fn remember_good(&self, workspace: &str, hash: &TokenHash, now: Instant) {
-        self.known_good.insert(workspace_key(workspace), hash, now);
-    }
-
-    /// Forgets a token that no longer verifies (revoked, rotated).
-    pub fn forget_good(&self, hash: &TokenHash) {
-        self.known_good.remove(hash);
     }
 
     /// How many addresses and workspaces have a window remembered.
@@ -315,74 +348,6 @@ fn make_room<K: Eq + Hash + Clone>(
     }
 }
 
-/// Tokens verified successfully, by their hash (never the token): the address limit lets
-/// these through to verification, so a connector keeps working from an address someone
-/// else has exhausted. Only a successful verification adds one, so an attacker cannot
-/// add any; and each is verified against the database as usual, so revocation still
-/// takes effect at once.
-struct KnownGood {
-    shards: Vec<Mutex<HashMap<[u8; TokenHash::LEN], Seen>>>,
-    per_shard: usize,
-}
-
-struct Seen {
-    workspace: String,
-    at: Instant,
-}
-
-impl KnownGood {
-    fn new(capacity: usize) -> Self {
-        KnownGood {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            per_shard: capacity.div_ceil(SHARDS).max(1),
-        }
-    }
-
-    /// The hash is uniformly random already: its first byte picks the shard.
-    fn shard(
-        &self,
-        hash: &TokenHash,
-    ) -> Option<std::sync::MutexGuard<'_, HashMap<[u8; TokenHash::LEN], Seen>>> {
-        let first = usize::from(*hash.as_bytes().first()?);
-        let shard = self.shards.get(first % SHARDS)?;
-        Some(shard.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    fn contains(&self, workspace: &str, hash: &TokenHash, now: Instant) -> bool {
-        self.shard(hash).is_some_and(|shard| {
-            shard.get(hash.as_bytes()).is_some_and(|seen| {
-                seen.workspace == workspace
-                    && now.saturating_duration_since(seen.at) < KNOWN_GOOD_RETENTION
-            })
-        })
-    }
-
-    fn insert(&self, workspace: String, hash: &TokenHash, now: Instant) {
-        let Some(mut shard) = self.shard(hash) else {
-            return;
-        };
-        if !shard.contains_key(hash.as_bytes()) && shard.len() >= self.per_shard {
-            shard.retain(|_, seen| now.saturating_duration_since(seen.at) < KNOWN_GOOD_RETENTION);
-            if shard.len() >= self.per_shard {
-                let oldest = shard
-                    .iter()
-                    .min_by_key(|(_, seen)| seen.at)
-                    .map(|(key, _)| *key);
-                if let Some(oldest) = oldest {
-                    shard.remove(&oldest);
-                }
-            }
-        }
-        shard.insert(*hash.as_bytes(), Seen { workspace, at: now });
-    }
-
-    fn remove(&self, hash: &TokenHash) {
-        if let Some(mut shard) = self.shard(hash) {
-            shard.remove(hash.as_bytes());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
@@ -399,10 +364,6 @@ mod tests {
 
     fn ip(last: u8) -> Option<IpAddr> {
         Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, last)))
-    }
-
-    fn hash(seed: u8) -> TokenHash {
-        TokenHash::from_bytes([seed; TokenHash::LEN])
     }
 
     #[test]
@@ -498,33 +459,6 @@ mod tests {
         throttle.record_failure(ip(1), None, now);
         throttle.record_failure(ip(1), None, now);
         assert!(throttle.address_blocked(Some(mapped.into()), now).is_some());
-    }
-
-    #[test]
-    fn known_good_tokens_are_per_workspace_forgettable_and_expire() {
-        let throttle = AuthThrottle::new(limits(1, 1));
-        let now = Instant::now();
-        assert!(!throttle.is_known_good("acme", &hash(1), now));
-        throttle.remember_good("acme", &hash(1), now);
-        assert!(throttle.is_known_good("ACME", &hash(1), now));
-        assert!(!throttle.is_known_good("globex", &hash(1), now));
-        assert!(!throttle.is_known_good("acme", &hash(2), now));
-        assert!(!throttle.is_known_good("acme", &hash(1), now + KNOWN_GOOD_RETENTION));
-        throttle.forget_good(&hash(1));
-        assert!(!throttle.is_known_good("acme", &hash(1), now));
-    }
-
-    #[test]
-    fn the_known_good_set_is_bounded() {
-        let known = KnownGood::new(128);
-        let now = Instant::now();
-        for n in 0..10_000u32 {
-            let mut bytes = [0u8; TokenHash::LEN];
-            bytes[..4].copy_from_slice(&n.to_le_bytes());
-            known.insert("acme".into(), &TokenHash::from_bytes(bytes), now);
-        }
-        let total: usize = known.shards.iter().map(|s| s.lock().unwrap().len()).sum();
-        assert!(total <= 128, "{total}");
     }
 
     #[test]

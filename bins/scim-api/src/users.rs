@@ -150,18 +150,16 @@ async fn respond(
     let tenant_id = tenant.id.to_string();
     let now = chrono::Utc::now().timestamp();
 
-    // Where the page starts, in the database's terms.
+    // Where the page starts, in the database's terms: a `startIndex` page continues
+    // where the walk's page before it ended, whichever replica served that one.
     let (start, start_index) = match &checked.paging {
-        Paging::Index(start_index) => {
-            let offset = start_index - 1;
-            let remembered = (order == UserOrder::Id && offset > 0)
-                .then(|| state.positions.get(&tenant_id, &fingerprint, *start_index))
-                .flatten();
-            (
-                remembered.map_or(PageStart::Offset(offset), PageStart::AfterId),
-                Some(*start_index),
-            )
-        }
+        Paging::Index(start_index) => (
+            PageStart::Index {
+                start_index: *start_index,
+                walk: fingerprint.clone(),
+            },
+            Some(*start_index),
+        ),
         Paging::Cursor(None) => (PageStart::Offset(0), None),
         Paging::Cursor(Some(cursor)) => {
             let position = state.cursors.decode(cursor, &tenant_id, &fingerprint, now).map_err(|e| match e {
@@ -202,7 +200,7 @@ async fn respond(
     })
     .await
     .ok_or_else(ApiError::internal)??;
-    if known_total.is_none() {
+    if page.counted {
         state
             .totals
             .remember(&tenant_id, &fingerprint, version, page.total);
@@ -211,23 +209,23 @@ async fn respond(
     let base = state.settings.scim_base_url(tenant.workspace.as_str());
     let served = page.users.len() as u64;
     state.counters.users_served.inc_by(served);
+    if start_index.is_some_and(|index| index > 1) {
+        let start = if page.resumed { "remembered" } else { "offset" };
+        state
+            .counters
+            .index_pages
+            .get_or_create(&crate::StartLabels { start })
+            .inc();
+    }
 
-    // Where the following page starts.
+    // Where the following page starts, for a cursor.
     let next_position = match (&start, order) {
         (_, UserOrder::Id) => page.users.last().map(|u| Position::AfterId(u.id.clone())),
         (PageStart::Offset(offset), _) => Some(Position::Offset(offset + served)),
-        (PageStart::AfterId(_), _) => None,
+        (PageStart::AfterId(_) | PageStart::Index { .. }, _) => None,
     };
     let next_cursor = match start_index {
-        Some(start_index) => {
-            if let (Some(Position::AfterId(after)), UserOrder::Id) = (&next_position, order) {
-                let next_index = start_index + served;
-                state
-                    .positions
-                    .remember(&tenant_id, &fingerprint, next_index, after.clone());
-            }
-            None
-        }
+        Some(_) => None,
         None => next_position
             .filter(|_| served == count && served > 0)
             .map(|position| {

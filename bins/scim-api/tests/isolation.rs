@@ -1,8 +1,8 @@
 //! Tenant isolation over real HTTP, as a property, on both backends: random live
 //! workspaces whose employees deliberately share emails (in other letter cases), names,
 //! departments and manager structure, each with one or two SCIM tokens. Every token is
-//! tried on every workspace host (and on one that does not exist): on another host it is
-//! a 401; on its own, every read route — /Users with and without filters (including
+//! tried on every workspace host (and on one that does not exist, which answers 404): on
+//! another host it is a 401; on its own, every read route — /Users with and without filters (including
 //! `userName eq` another tenant's email and `id eq` another tenant's id), /Users/{id} of
 //! every tenant's ids, /Users/.search, cursor pages, /Groups, /Groups/{id} — answers
 //! with the tenant's own resources only, and all of them; another tenant's cursor is
@@ -425,7 +425,9 @@ fn check(http: &Http<'_>, world: &[Built]) {
                     401,
                 );
             }
-            assert_error(http.get("nowhere", "/scim/v2/Users", token, &[]), 401);
+            // A workspace that does not exist says so, and serves nothing.
+            let missing = assert_error(http.get("nowhere", "/scim/v2/Users", token, &[]), 404);
+            assert!(missing.get("Resources").is_none(), "{missing}");
         }
     }
 }

@@ -137,6 +137,35 @@ backend_tests! {
         assert_eq!(page["totalResults"], 1_051);
     }
 
+    fn a_walk_alternating_between_two_replicas_resumes_every_page(db) {
+        let (tenant, token) = live_workspace(db, "acme");
+        let people: Vec<_> = (0..450)
+            .map(|i| employee(&format!("person{i:04}@acme.com"), "Person", &i.to_string(), "", true))
+            .collect();
+        import(db, &tenant, &people);
+        // Two scim-api processes on one database, as behind a round-robin load balancer.
+        let replicas = [Service::start(db), Service::start(db)];
+        let mut seen = Vec::new();
+        for (page, start) in (1..=450).step_by(100).enumerate() {
+            let replica = &replicas[page % 2];
+            let (status, answer) = scim(replica.get("acme", &format!("/scim/v2/Users?startIndex={start}&count=100"), &token));
+            assert_eq!((status, answer["totalResults"].as_u64()), (200, Some(450)));
+            seen.extend(ids(&answer));
+        }
+        assert_eq!(seen.len(), 450);
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 450, "no user twice");
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted, "in id order");
+        // Every page after the first continued where the page before ended, whichever
+        // replica had served that one.
+        let resumed: f64 = replicas.iter().map(|r| r.metric("scim_api_index_pages_total{start=\"remembered\"}")).sum();
+        assert_eq!(resumed, 4.0);
+        for replica in &replicas {
+            assert!(replica.metric_or_zero("scim_api_index_pages_total{start=\"offset\"}") == 0.0);
+        }
+    }
+
     fn every_write_is_refused(db) {
         let (tenant, token) = live_workspace(db, "acme");
         import(db, &tenant, &[employee("ada@acme.com", "Ada", "L", "Eng", true)]);
@@ -177,8 +206,10 @@ backend_tests! {
         let (globex, globex_token) = live_workspace(db, "globex");
         let service = Service::start(db);
         let on_other = assert_error(service.get("globex", "/scim/v2/Users", &acme_token), 401);
-        let on_none = assert_error(service.get("nowhere", "/scim/v2/Users", &acme_token), 401);
-        assert_eq!(on_other, on_none, "the same answer whether the workspace exists or not");
+        let wrong = assert_error(service.get("globex", "/scim/v2/Users", "spark_scim_wrong"), 401);
+        assert_eq!(on_other, wrong, "another workspace's token is just a wrong token");
+        // A workspace that does not exist at all says so (workspace names are public).
+        assert_error(service.get("nowhere", "/scim/v2/Users", &acme_token), 404);
         assert_eq!(scim(service.get("globex", "/scim/v2/Users", &globex_token)).0, 200);
         // A disconnected integration stops the tokens.
         db.okta_integrations().disconnect(&globex, &Actor::operator("test")).unwrap();
@@ -334,6 +365,21 @@ backend_tests! {
         assert!(metrics.contains("scim_api_http_requests_total{route=\"/scim/v2/Users\",method=\"GET\",status=\"200\"} 1"), "{metrics}");
         assert!(metrics.contains("scim_api_token_authentication_failures_total 1"), "{metrics}");
     }
+
+    fn metrics_stay_off_the_public_hosts_and_their_labels_bounded(db) {
+        let (_, token) = live_workspace(db, "acme");
+        let service = Service::start(db);
+        // Requests with made-up methods and paths create no series of their own.
+        for i in 0..30 {
+            let method = Method::from_bytes(format!("PROBE{i}").as_bytes()).unwrap();
+            service.request(method, "acme", &format!("/scim/v2/x{i}")).bearer_auth(&token).send().unwrap();
+        }
+        let metrics = service.client.get(format!("http://127.0.0.1:{}/metrics", service.addr.port())).send().unwrap().text().unwrap();
+        assert!(!metrics.contains("PROBE") && !metrics.contains("/scim/v2/x"), "{metrics}");
+        assert!(metrics.contains("method=\"OTHER\""), "{metrics}");
+        // A workspace host has no metrics: the SCIM service's own 404.
+        assert_error(service.get("acme", "/metrics", &token), 404);
+    }
 }
 
 backend_tests! {
@@ -347,5 +393,80 @@ backend_tests! {
             .header("forwarded", format!("host=acme.localhost:{}", service.addr.port()))
             .send().unwrap();
         assert_error(response, 401);
+    }
+}
+
+backend_tests! {
+    fn groups_list_departments_and_stream_every_member(db) {
+        let (acme, token) = live_workspace(db, "acme");
+        let (globex, globex_token) = live_workspace(db, "globex");
+        // 2,000 in Sales (a whole number of member reads), 1,001 in Ops (one over), a few
+        // with no department; globex has its own Sales, which acme must never see.
+        let people: Vec<_> = (0..3_006)
+            .map(|i| {
+                let department = match i { 0..2_000 => "Sales", 2_000..3_001 => "Ops", _ => "" };
+                employee(&format!("p{i:04}@acme.com"), "P", &i.to_string(), department, true)
+            })
+            .collect();
+        import(db, &acme, &people);
+        import(db, &globex, &[employee("spy@globex.com", "S", "Py", "Sales", true)]);
+        let service = Service::start(db);
+        let get = |path: &str| scim(service.get("acme", path, &token));
+
+        let (status, groups) = get("/scim/v2/Groups");
+        assert_eq!(status, 200);
+        assert_eq!((groups["totalResults"].as_u64(), groups["itemsPerPage"].as_u64()), (Some(2), Some(2)));
+        let names: Vec<_> = groups["Resources"].as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Ops", "Sales"]);
+        let sales = &groups["Resources"][1];
+        let members = sales["members"].as_array().unwrap();
+        assert_eq!(members.len(), 2_000);
+        let values: Vec<&str> = members.iter().map(|m| m["value"].as_str().unwrap()).collect();
+        assert!(values.windows(2).all(|w| w[0] < w[1]), "members in id order, each once");
+        let (_, user) = get(&format!("/scim/v2/Users/{}", values[7]));
+        assert_eq!(user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "Sales");
+        assert_eq!(members[7]["$ref"], user["meta"]["location"]);
+        let name = format!("{} {}", user["name"]["givenName"].as_str().unwrap(), user["name"]["familyName"].as_str().unwrap());
+        assert_eq!(members[7]["display"], name.as_str());
+        assert_eq!(groups["Resources"][0]["members"].as_array().map(Vec::len), Some(1_001));
+
+        // The streamed documents equal the ones built whole (a filter on members needs
+        // them whole first).
+        let (_, whole) = get("/scim/v2/Groups?filter=members%20pr");
+        assert_eq!(whole, groups);
+
+        // One group by id: the same document.
+        let id = sales["id"].as_str().unwrap();
+        let (status, one) = get(&format!("/scim/v2/Groups/{id}"));
+        assert_eq!((status, &one), (200, sales));
+
+        // Without members: no member list at all.
+        let (_, lean) = get("/scim/v2/Groups?excludedAttributes=members");
+        assert!(lean["Resources"].as_array().unwrap().iter().all(|g| g.get("members").is_none() && g["id"].is_string()));
+        assert_eq!(lean["Resources"][1]["meta"], sales["meta"]);
+        let (_, lean_one) = get(&format!("/scim/v2/Groups/{id}?excludedAttributes=members"));
+        assert!(lean_one.get("members").is_none() && lean_one["displayName"] == "Sales");
+        let (_, named) = get("/scim/v2/Groups?attributes=displayName");
+        assert!(named["Resources"][1].get("members").is_none());
+
+        // Only each member's value.
+        let (_, values_only) = get("/scim/v2/Groups?attributes=members.value");
+        let member = &values_only["Resources"][1]["members"][0];
+        assert_eq!(member.as_object().unwrap().keys().collect::<Vec<_>>(), ["value"]);
+        assert!(values_only["Resources"][1].get("displayName").is_none());
+        assert_eq!(values_only["Resources"][1]["members"].as_array().map(Vec::len), Some(2_000));
+
+        // A page of one, by name descending.
+        let (_, paged) = get("/scim/v2/Groups?startIndex=2&count=1&sortBy=displayName&sortOrder=descending");
+        assert_eq!((paged["totalResults"].as_u64(), paged["itemsPerPage"].as_u64(), paged["startIndex"].as_u64()), (Some(2), Some(1), Some(2)));
+        assert_eq!(paged["Resources"][0]["displayName"], "Ops");
+        let (_, beyond) = get("/scim/v2/Groups?startIndex=3");
+        assert_eq!((beyond["itemsPerPage"].as_u64(), beyond["Resources"].as_array().map(Vec::len)), (Some(0), Some(0)));
+
+        assert_error(service.get("acme", "/scim/v2/Groups/no-such-group", &token), 404);
+        // globex's Sales has globex's one member, whatever acme's holds.
+        let (_, theirs) = scim(service.get("globex", &format!("/scim/v2/Groups/{id}"), &globex_token));
+        assert_eq!(theirs["members"].as_array().map(Vec::len), Some(1));
+        assert!(!values.contains(&theirs["members"][0]["value"].as_str().unwrap()));
     }
 }

@@ -92,6 +92,9 @@ enum OktaCommand {
     /// The workspace's Okta SSO (OIDC) configuration.
     #[command(subcommand)]
     Sso(sign_in::SsoCommand),
+    /// The Okta users linked to the workspace's employees.
+    #[command(subcommand)]
+    Identities(sign_in::IdentitiesCommand),
 }
 
 #[derive(Subcommand)]
@@ -151,6 +154,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Okta(OktaCommand::Sso(command)) => {
             sign_in::okta_sso(&db, &settings, &actor, command)
         }
+        Command::Okta(OktaCommand::Identities(command)) => {
+            sign_in::okta_identities(&db, &actor, command)
+        }
         Command::Okta(command) => okta(&db, &actor, command),
         Command::Employees(command) => employees(&db, &actor, command),
         Command::ScimToken(command) => scim_token(&db, &actor, command),
@@ -203,7 +209,9 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { workspace } => (workspace, "deactivated"),
         OktaCommand::Connect { workspace } => (workspace, "connected"),
         OktaCommand::Disconnect { workspace } => (workspace, "disconnected"),
-        OktaCommand::Sso(_) => bail!("`okta sso` is handled by the sign-in commands"),
+        OktaCommand::Sso(_) | OktaCommand::Identities(_) => {
+            bail!("`okta sso` and `okta identities` are handled by the sign-in commands")
+        }
     };
     let tenant = tenant(db, workspace)?;
     match command {
@@ -211,7 +219,7 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { .. } => okta.deactivate(&tenant, actor)?,
         OktaCommand::Connect { .. } => okta.connect(&tenant, actor)?,
         OktaCommand::Disconnect { .. } => okta.disconnect(&tenant, actor)?,
-        OktaCommand::Sso(_) => return Ok(()),
+        OktaCommand::Sso(_) | OktaCommand::Identities(_) => return Ok(()),
     };
     println!("Okta integration {done} for {}", tenant.workspace);
     Ok(())
@@ -412,7 +420,7 @@ fn employee_row(e: &Employee) -> Vec<String> {
 }
 
 /// Prints rows as left-aligned columns.
-fn print_table(rows: &[Vec<String>]) {
+pub(crate) fn print_table(rows: &[Vec<String>]) {
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {

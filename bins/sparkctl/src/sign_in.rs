@@ -1,13 +1,17 @@
 //! The sign-in commands: `okta sso set` (an org's OIDC configuration, checked by
-//! discovery and stored with its client secret encrypted) and `login-link` (a one-time
-//! sign-in URL for an active employee, for admins before SSO exists and break-glass).
+//! discovery and its signing keys, stored with its client secret encrypted; a host Okta
+//! does not operate only with `--approve-custom-domain`), `okta identities list|unlink`
+//! (the Okta users linked to employees) and `login-link` (a one-time sign-in URL for an
+//! active employee, for admins before SSO exists and break-glass).
 
 use std::io::{IsTerminal, Read};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use oidc_client::{ClientOptions, OidcClient, OidcError, OrgUrl, UrlPolicy};
-use persistence::{Actor, CodePurpose, Database, NewOneTimeCode, OktaSsoConfigInput};
+use persistence::{
+    Actor, CodePurpose, Database, NewOneTimeCode, OktaSsoConfigInput, secret_context,
+};
 use settings::Settings;
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken};
@@ -31,6 +35,33 @@ pub enum SsoCommand {
         /// stays out of shell history and process listings).
         #[arg(long, required = true)]
         client_secret_stdin: bool,
+        /// Approve an org URL on a host Okta does not operate (the org's custom URL
+        /// domain) for this workspace; audited. Check first that the host is the
+        /// customer's Okta org: every workspace's sign-in trusts the providers Spark
+        /// uses.
+        #[arg(long)]
+        approve_custom_domain: bool,
+    },
+}
+
+/// `sparkctl okta identities …`.
+#[derive(Subcommand)]
+pub enum IdentitiesCommand {
+    /// List the Okta users linked to employees (the latest sign-in first), or those of
+    /// the employee with EMAIL.
+    List {
+        /// The workspace.
+        workspace: String,
+        /// Only this employee.
+        email: Option<String>,
+    },
+    /// Remove every Okta user linked to the employee with EMAIL (audited), so that their
+    /// next Okta sign-in links afresh; ends their sessions.
+    Unlink {
+        /// The workspace.
+        workspace: String,
+        /// The employee.
+        email: String,
     },
 }
 
@@ -46,6 +77,7 @@ pub fn okta_sso(
         org_url,
         client_id,
         client_secret_stdin: _,
+        approve_custom_domain,
     } = command;
     let tenant = db.tenants().get(&workspace)?;
     let ring = key_ring(settings)?;
@@ -53,6 +85,21 @@ pub fn okta_sso(
         allow_insecure_http: settings.security.allow_insecure_http,
     };
     let org = OrgUrl::parse(&org_url, policy).map_err(coded)?;
+    // An approval is for a host Okta does not operate; an Okta org needs none.
+    let approve_custom_domain = approve_custom_domain && !org.is_okta_operated();
+    let already_approved = db.okta_sso_configs().get(&tenant.id)?.is_some_and(|saved| {
+        saved.org_url == org.as_str() && saved.custom_domain_approved_by.is_some()
+    });
+    org.check_trusted(policy, approve_custom_domain || already_approved)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {} is not on a domain Okta operates; if you have checked that it is this \
+                 customer's Okta org (its custom URL domain), run again with \
+                 --approve-custom-domain",
+                e.code(),
+                org
+            )
+        })?;
     let client_id = client_id.trim().to_owned();
     if client_id.is_empty() {
         bail!("--client-id is empty; copy the Client ID from the Okta app's General tab");
@@ -68,10 +115,13 @@ pub fn okta_sso(
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(oidc.discover(&org)).map_err(coded)?;
+    runtime.block_on(oidc.check_org(&org)).map_err(coded)?;
 
     let sealed = ring
-        .seal(&secret, tenant.id.as_str())
+        .seal(
+            &secret,
+            &secret_context(&tenant.id, org.as_str(), &client_id),
+        )
         .context("encrypting the client secret")?;
     let saved = db.okta_sso_configs().upsert(
         &tenant.id,
@@ -79,6 +129,7 @@ pub fn okta_sso(
             org_url: org.as_str().to_owned(),
             client_id,
             client_secret: sealed,
+            approve_custom_domain,
         },
         actor,
     )?;
@@ -86,6 +137,9 @@ pub fn okta_sso(
         "saved Okta SSO for {}: org {}, client id {} (secret encrypted with key {})",
         tenant.workspace, saved.org_url, saved.client_id, saved.client_secret.key_id
     );
+    if let Some(approver) = &saved.custom_domain_approved_by {
+        println!("custom domain {} approved by {approver}", saved.org_url);
+    }
     if !db.okta_integrations().get(&tenant.id)?.is_live() {
         eprintln!(
             "warning: the Okta integration of {} is not activated and connected; sign-in \
@@ -94,6 +148,58 @@ pub fn okta_sso(
         );
     }
     Ok(())
+}
+
+/// Runs `okta identities …`.
+pub fn okta_identities(
+    db: &Database,
+    actor: &Actor,
+    command: IdentitiesCommand,
+) -> anyhow::Result<()> {
+    match command {
+        IdentitiesCommand::List { workspace, email } => {
+            let tenant = db.tenants().get(&workspace)?;
+            let links = db
+                .employee_identities()
+                .list(&tenant.id, email.as_deref())?;
+            let mut rows = vec![
+                [
+                    "EMAIL",
+                    "ACTIVE",
+                    "OKTA ORG",
+                    "OKTA USER",
+                    "LINKED",
+                    "LAST SIGN-IN",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for link in links {
+                rows.push(vec![
+                    link.email,
+                    if link.active { "yes" } else { "no" }.to_owned(),
+                    link.issuer,
+                    link.subject,
+                    link.linked_at.format("%Y-%m-%d %H:%M").to_string(),
+                    link.last_sign_in_at.format("%Y-%m-%d %H:%M").to_string(),
+                ]);
+            }
+            crate::print_table(&rows);
+            Ok(())
+        }
+        IdentitiesCommand::Unlink { workspace, email } => {
+            let tenant = db.tenants().get(&workspace)?;
+            let unlinked = db.employee_identities().unlink(&tenant.id, &email, actor)?;
+            for (issuer, subject) in &unlinked.identities {
+                println!("unlinked {subject} of {issuer} from {}", unlinked.email);
+            }
+            println!(
+                "{} signed out of {} session(s) in {}",
+                unlinked.email, unlinked.sessions_ended, tenant.workspace
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Runs `login-link`: prints the URL alone on standard output.
@@ -126,6 +232,7 @@ pub fn login_link(
             purpose: CodePurpose::LoginLink,
             employee_id: employee.id.clone(),
             return_to: None,
+            browser_binding: None,
         },
         actor,
         chrono::Utc::now(),

@@ -133,11 +133,11 @@ backend_tests! {
         let hash = TokenHash::of_presented(SecretKind::SignInLink, token).unwrap();
         let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
         let now = chrono::Utc::now();
-        let code = db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, now).unwrap().fresh().unwrap();
+        let code = db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, None, now).unwrap().fresh().unwrap();
         assert_eq!(code.employee_id, ada.id);
         assert_eq!(code.created_by, "operator:ops-test");
         assert_eq!(code.expires_at - code.created_at, chrono::TimeDelta::minutes(10));
-        assert_eq!(db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, now).unwrap(), Consumed::AlreadyUsed);
+        assert_eq!(db.one_time_codes().consume(&tenant.id, CodePurpose::LoginLink, &hash, None, now).unwrap(), Consumed::AlreadyUsed);
         let event = &db.audit().recent(&tenant.id, 1).unwrap()[0];
         assert_eq!((event.action.as_str(), event.actor.as_str()), ("login_link.created", "operator:ops-test"));
         assert!(!event.details.to_string().contains(token));
@@ -171,7 +171,7 @@ backend_tests! {
         assert_eq!(config.updated_by, "operator:ops-test");
         assert!(!config.client_secret.bytes.windows(6).any(|w| w == b"s3cret"), "encrypted at rest");
         let ring = KeyRing::new(EncryptionKey::from_base64(KEY).unwrap());
-        assert_eq!(ring.open(&config.client_secret, tenant.id.as_str()).unwrap().expose_secret(), "s3cret");
+        assert_eq!(ring.open(&config.client_secret, &config.secret_context()).unwrap().expose_secret(), "s3cret");
         let event = &db.audit().recent(&tenant.id, 1).unwrap()[0];
         assert_eq!(event.action, "okta_sso.saved");
         assert!(!event.details.to_string().contains("s3cret"));
@@ -218,6 +218,42 @@ backend_tests! {
         let config = db.okta_sso_configs().get(&tenant.id).unwrap().unwrap();
         let dev = KeyRing::new(EncryptionKey::insecure_development_key());
         assert_eq!(&config.client_secret.key_id, dev.current_key_id());
-        assert_eq!(dev.open(&config.client_secret, tenant.id.as_str()).unwrap().expose_secret(), "s3cret");
+        assert_eq!(dev.open(&config.client_secret, &config.secret_context()).unwrap().expose_secret(), "s3cret");
+    }
+
+    fn a_host_okta_does_not_operate_needs_the_spark_teams_approval(db) {
+        let tenant = acme(db);
+        let set = |extra: &[&str]| {
+            let mut args = vec!["okta", "sso", "set", "acme", "--org-url", "https://login.acme.example", "--client-id", "0oa", "--client-secret-stdin"];
+            args.extend_from_slice(extra);
+            sparkctl(db, &[WITH_KEY], &args, "s3cret\n")
+        };
+        let err = stderr_of_failure(&set(&[]));
+        assert!(err.contains("OKTA_CUSTOM_DOMAIN_NOT_APPROVED") && err.contains("--approve-custom-domain"), "{err}");
+        // Approved, the org is checked like any other (this one does not exist here), and
+        // nothing is saved that does not answer.
+        let err = stderr_of_failure(&set(&["--approve-custom-domain"]));
+        assert!(err.contains("OKTA_DISCOVERY_UNREACHABLE"), "{err}");
+        assert!(db.okta_sso_configs().get(&tenant.id).unwrap().is_none());
+    }
+
+    fn okta_identities_are_listed_and_unlinked(db) {
+        let tenant = acme(db);
+        let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
+        let iss = "https://acme.okta.com";
+        db.employee_identities().link(&tenant.id, iss, "00u-ada", &ada.id, chrono::Utc::now()).unwrap();
+
+        let listed = stdout(&sparkctl(db, &[], &["okta", "identities", "list", "acme"], ""));
+        assert!(listed.contains("ada@acme.com") && listed.contains("00u-ada") && listed.contains(iss), "{listed}");
+        let none = stdout(&sparkctl(db, &[], &["okta", "identities", "list", "acme", "linus@acme.com"], ""));
+        assert!(!none.contains("00u-ada"), "{none}");
+
+        let unlinked = stdout(&sparkctl(db, &[], &["okta", "identities", "unlink", "acme", "ADA@acme.com"], ""));
+        assert!(unlinked.contains("unlinked 00u-ada"), "{unlinked}");
+        assert!(db.employee_identities().list(&tenant.id, None).unwrap().is_empty());
+        let event = &db.audit().recent(&tenant.id, 1).unwrap()[0];
+        assert_eq!((event.action.as_str(), event.actor.as_str(), event.target.as_deref()), ("okta_identity.unlinked", "operator:ops-test", Some("ada@acme.com")));
+        let err = stderr_of_failure(&sparkctl(db, &[], &["okta", "identities", "unlink", "acme", "ada@acme.com"], ""));
+        assert!(err.contains("no linked Okta identity"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! `?error=…&error_description=…&state=…`), parsed into what the gateway needs: the
 //! state to find the login transaction, and the code — or a typed error.
 
+use crate::client::Provider;
 use crate::error::{ErrorCode, OidcError};
 
 /// The parameters of an authorization response.
@@ -64,47 +65,74 @@ impl Callback {
         Ok(callback)
     }
 
-    /// The authorization code, or the error Okta sent instead. `expected_issuer` is
-    /// compared with `iss` when Okta sends one (mix-up defence).
+    /// The authorization code, or the error Okta sent instead — for a response to a
+    /// sign-in started with `provider`. Call it only once the `state` has found this
+    /// browser's sign-in: the message quotes Okta's `error_description`, which anyone can
+    /// put in a link.
+    ///
+    /// The response's issuer is checked first, as RFC 9207 §2.4 says: an `iss` must be
+    /// exactly the provider's issuer, and a provider whose discovery document advertises
+    /// `authorization_response_iss_parameter_supported` must send one; a provider that
+    /// does not advertise it may leave `iss` out.
     ///
     /// # Errors
-    /// `OKTA_ACCESS_DENIED` (user not assigned to the app), `OKTA_AUTHORIZATION_ERROR`
-    /// (any other error Okta sent), `OKTA_CALLBACK_INVALID` (no code, or another
-    /// issuer's response).
-    pub fn code(&self, expected_issuer: &str) -> Result<&str, OidcError> {
+    /// `OKTA_RESPONSE_ISSUER_MISMATCH` (another issuer's response, or none named where
+    /// the provider always names itself), `OKTA_ACCESS_DENIED` (user not assigned to the
+    /// app), `OKTA_AUTHORIZATION_ERROR` (any other error Okta sent),
+    /// `OKTA_CALLBACK_INVALID` (no code).
+    pub fn code(&self, provider: &Provider) -> Result<&str, OidcError> {
+        self.code_for(provider.issuer(), provider.names_issuer_in_responses())
+    }
+
+    fn code_for(&self, issuer: &str, iss_required: bool) -> Result<&str, OidcError> {
+        match &self.iss {
+            Some(iss) if iss != issuer => {
+                return Err(OidcError::new(
+                    ErrorCode::OktaResponseIssuerMismatch,
+                    format!(
+                        "the sign-in response came from another issuer than this sign-in's \
+                         Okta org ({issuer}), so Spark did not use it; start the sign-in \
+                         again from your workspace"
+                    ),
+                ));
+            }
+            None if iss_required => {
+                return Err(OidcError::new(
+                    ErrorCode::OktaResponseIssuerMismatch,
+                    format!(
+                        "the sign-in response does not name its issuer, although {issuer} \
+                         always does, so Spark did not use it; start the sign-in again from \
+                         your workspace"
+                    ),
+                ));
+            }
+            _ => {}
+        }
         if let Some(error) = &self.error {
             let detail = self
                 .error_description
                 .as_deref()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", printable(d)))
                 .unwrap_or_default();
             return Err(match error.as_str() {
                 "access_denied" => OidcError::new(
                     ErrorCode::OktaAccessDenied,
                     format!(
-                        "Okta denied the sign-in{detail}. An Okta admin must assign this user \
-                         (or a group they are in) to the Spark app: Applications → Spark → \
-                         Assignments"
+                        "Okta denied the sign-in{detail}. An Okta admin assigns this user (or \
+                         a group they are in) to the Spark app, on the app's Assignments tab in \
+                         Okta"
                     ),
                 ),
                 other => OidcError::new(
                     ErrorCode::OktaAuthorizationError,
                     format!(
                         "Okta answered the sign-in request with `{}`{detail}; check the Spark \
-                         app's settings in Okta (sign-in redirect URI, grant type Authorization \
-                         Code, scopes openid profile email)",
+                         app's settings in Okta (its Sign-in redirect URIs and the grant type \
+                         Authorization Code)",
                         sanitize(other)
                     ),
                 ),
             });
-        }
-        if let Some(iss) = &self.iss
-            && iss.trim_end_matches('/') != expected_issuer
-        {
-            return Err(OidcError::new(
-                ErrorCode::OktaCallbackInvalid,
-                "the sign-in response came from another issuer than this sign-in's Okta org",
-            ));
         }
         self.code
             .as_deref()
@@ -116,6 +144,12 @@ impl Callback {
                 )
             })
     }
+}
+
+/// Okta's `error_description` as it may be shown: no control characters, at most 300
+/// characters (Okta's descriptions are one sentence).
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
 /// An error name as it may be shown: printable ASCII, at most 64 characters.
@@ -138,7 +172,7 @@ mod tests {
             Callback::from_query("code=abc&state=spark_state_x&iss=https%3A%2F%2Facme.okta.com")
                 .unwrap();
         assert_eq!(cb.state.as_deref(), Some("spark_state_x"));
-        assert_eq!(cb.code(ISS).unwrap(), "abc");
+        assert_eq!(cb.code_for(ISS, true).unwrap(), "abc");
         assert!(!format!("{cb:?}").contains("abc"), "the code is redacted");
     }
 
@@ -148,7 +182,7 @@ mod tests {
             "error=access_denied&error_description=User+is+not+assigned+to+the+client+application.&state=s",
         )
         .unwrap();
-        let e = cb.code(ISS).unwrap_err();
+        let e = cb.code_for(ISS, false).unwrap_err();
         assert_eq!(e.code(), ErrorCode::OktaAccessDenied);
         assert!(
             e.message()
@@ -167,21 +201,56 @@ mod tests {
     fn other_errors_and_missing_codes() {
         let e = Callback::from_query("error=invalid_scope")
             .unwrap()
-            .code(ISS)
+            .code_for(ISS, false)
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::OktaAuthorizationError);
         assert!(e.message().contains("invalid_scope"));
         let e = Callback::from_query("state=s")
             .unwrap()
-            .code(ISS)
-            .unwrap_err();
-        assert_eq!(e.code(), ErrorCode::OktaCallbackInvalid);
-        let e = Callback::from_query("code=c&iss=https%3A%2F%2Fevil.example")
-            .unwrap()
-            .code(ISS)
+            .code_for(ISS, false)
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::OktaCallbackInvalid);
         let e = Callback::from_query("code=a&code=b").unwrap_err();
         assert_eq!(e.code(), ErrorCode::OktaCallbackInvalid);
+    }
+
+    #[test]
+    fn the_response_issuer_is_checked_exactly_and_first() {
+        // Another issuer's response is refused, before its code or error is looked at.
+        for query in [
+            "code=c&iss=https%3A%2F%2Fevil.example",
+            "error=access_denied&error_description=Call+us&iss=https%3A%2F%2Fevil.example",
+            // RFC 9207 §2.4: simple string comparison, no normalisation.
+            "code=c&iss=https%3A%2F%2Facme.okta.com%2F",
+            "code=c&iss=https%3A%2F%2FACME.okta.com",
+        ] {
+            for required in [false, true] {
+                let e = Callback::from_query(query)
+                    .unwrap()
+                    .code_for(ISS, required)
+                    .unwrap_err();
+                assert_eq!(e.code(), ErrorCode::OktaResponseIssuerMismatch, "{query}");
+                assert!(!e.message().contains("Call us"), "{e}");
+            }
+        }
+        // No `iss`: fine for a provider that does not say it sends one, refused for one
+        // that says it always does.
+        let bare = Callback::from_query("code=c").unwrap();
+        assert_eq!(bare.code_for(ISS, false).unwrap(), "c");
+        assert_eq!(
+            bare.code_for(ISS, true).unwrap_err().code(),
+            ErrorCode::OktaResponseIssuerMismatch
+        );
+    }
+
+    #[test]
+    fn error_descriptions_are_shown_without_control_characters() {
+        let cb = Callback::from_query(
+            "error=access_denied&error_description=line%0Abreak%1B%5B31m+red&state=s",
+        )
+        .unwrap();
+        let e = cb.code_for(ISS, false).unwrap_err();
+        assert!(e.message().contains("linebreak[31m red"), "{e}");
+        assert!(!e.message().chars().any(char::is_control), "{e}");
     }
 }

@@ -39,6 +39,9 @@ pub struct ClientOptions {
     pub jwks_refetch_interval: Duration,
     /// Allowed clock difference with Okta for `exp` and `iat`.
     pub clock_leeway: TimeDelta,
+    /// The largest discovery document or key set read; a longer answer is refused
+    /// without reading the rest (an Okta org's are a few KiB).
+    pub max_document_bytes: usize,
 }
 
 impl Default for ClientOptions {
@@ -50,6 +53,7 @@ impl Default for ClientOptions {
             discovery_ttl: Duration::from_secs(15 * 60),
             jwks_refetch_interval: Duration::from_secs(60),
             clock_leeway: TimeDelta::minutes(2),
+            max_document_bytes: 256 * 1024,
         }
     }
 }
@@ -68,6 +72,9 @@ pub struct ClientCredentials {
 pub struct Provider {
     org: OrgUrl,
     metadata: CoreProviderMetadata,
+    /// The discovery document's `authorization_response_iss_parameter_supported`
+    /// (RFC 9207 §3).
+    names_issuer_in_responses: bool,
 }
 
 impl Provider {
@@ -85,6 +92,22 @@ impl Provider {
     pub fn authorization_endpoint(&self) -> &str {
         self.metadata.authorization_endpoint().as_str()
     }
+
+    /// Whether the provider says it names itself (`iss`) in every authorization response
+    /// (RFC 9207), so that a response without `iss` is not its own.
+    pub fn names_issuer_in_responses(&self) -> bool {
+        self.names_issuer_in_responses
+    }
+}
+
+/// What [`OidcClient::check_org`] found: the org answers discovery and publishes signing
+/// keys.
+#[derive(Debug, Clone)]
+pub struct OrgCheck {
+    /// The discovered provider.
+    pub provider: Provider,
+    /// How many signing keys the org publishes.
+    pub signing_keys: usize,
 }
 
 /// What starting a sign-in produces: where to send the browser, and what to keep on the
@@ -210,6 +233,10 @@ impl OidcClient {
                 ),
             ));
         }
+        let names_issuer_in_responses = body
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
         let metadata: CoreProviderMetadata =
             serde_json::from_value(body).map_err(|e| invalid(e.to_string()))?;
         let endpoints = [
@@ -229,6 +256,7 @@ impl OidcClient {
         let provider = Provider {
             org: org.clone(),
             metadata,
+            names_issuer_in_responses,
         };
         self.providers
             .lock()
@@ -252,6 +280,52 @@ impl OidcClient {
         match cached {
             Some(provider) => Ok(provider),
             None => self.discover(org).await,
+        }
+    }
+
+    /// What an admin's "Test connection" (and saving the settings) runs: discovery, then
+    /// the org's signing keys, always from the network, within one
+    /// [`ClientOptions::request_timeout`] for both and each answer at most
+    /// [`ClientOptions::max_document_bytes`] long — so a slow or huge answer from
+    /// whatever host an admin typed costs a bounded time and memory.
+    ///
+    /// # Errors
+    /// As [`discover`](Self::discover); `OKTA_JWKS_UNAVAILABLE` when the keys cannot be
+    /// fetched or read, or none is an RS256 signing key; `OKTA_DISCOVERY_UNREACHABLE`
+    /// when the whole check takes too long.
+    pub async fn check_org(&self, org: &OrgUrl) -> Result<OrgCheck, OidcError> {
+        let check = async {
+            let provider = self.discover(org).await?;
+            let keys = self.fetch_jwks(&provider).await?;
+            let signing_keys = keys
+                .keys()
+                .iter()
+                .filter(|key| {
+                    use openidconnect::{JsonWebKey as _, JsonWebKeyUse as _};
+                    key.key_use().is_none_or(|u| u.allows_signature())
+                })
+                .count();
+            if signing_keys == 0 {
+                return Err(OidcError::new(
+                    ErrorCode::OktaJwksUnavailable,
+                    format!("the org at {org} publishes no signing keys"),
+                ));
+            }
+            Ok(OrgCheck {
+                provider,
+                signing_keys,
+            })
+        };
+        match tokio::time::timeout(self.options.request_timeout, check).await {
+            Ok(result) => result,
+            Err(_) => Err(OidcError::new(
+                ErrorCode::OktaDiscoveryUnreachable,
+                format!(
+                    "the org at {org} did not answer discovery and its signing keys within {} \
+                     seconds; check the org URL",
+                    self.options.request_timeout.as_secs()
+                ),
+            )),
         }
     }
 
@@ -539,7 +613,7 @@ impl OidcClient {
                 format!("the {what} at {url} answered HTTP {status}; check the Okta org URL"),
             ));
         }
-        response.json().await.map_err(|_| {
+        let not_json = || {
             OidcError::new(
                 if code == ErrorCode::OktaDiscoveryUnreachable {
                     ErrorCode::OktaDiscoveryInvalid
@@ -548,7 +622,55 @@ impl OidcClient {
                 },
                 format!("the {what} at {url} is not JSON; is this an Okta org URL?"),
             )
-        })
+        };
+        let body = self.read_bounded(response, url, code, what).await?;
+        serde_json::from_slice(&body).map_err(|_| not_json())
+    }
+
+    /// A response's body, refused as soon as it is longer than
+    /// [`ClientOptions::max_document_bytes`].
+    async fn read_bounded(
+        &self,
+        mut response: reqwest::Response,
+        url: &str,
+        code: ErrorCode,
+        what: &str,
+    ) -> Result<Vec<u8>, OidcError> {
+        let limit = self.options.max_document_bytes;
+        let too_long = || {
+            OidcError::new(
+                code,
+                format!(
+                    "the {what} at {url} is longer than {} KiB, far more than an Okta org \
+                     sends; check the org URL",
+                    limit / 1024
+                ),
+            )
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_long());
+        }
+        let mut body = Vec::new();
+        loop {
+            let chunk = response.chunk().await.map_err(|e| {
+                let why = if e.is_timeout() {
+                    "it did not finish answering in time"
+                } else {
+                    "the answer broke off"
+                };
+                OidcError::new(code, format!("fetching the {what} at {url} failed: {why}"))
+            })?;
+            let Some(chunk) = chunk else {
+                return Ok(body);
+            };
+            if body.len() + chunk.len() > limit {
+                return Err(too_long());
+            }
+            body.extend_from_slice(&chunk);
+        }
     }
 }
 

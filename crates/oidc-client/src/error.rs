@@ -18,6 +18,9 @@ pub enum ErrorCode {
     OktaOrgUrlInsecure,
     /// The Okta org URL is the admin console URL (`acme-admin.okta.com`).
     OktaOrgUrlAdmin,
+    /// The Okta org URL is on a host Okta does not operate (a custom URL domain) and the
+    /// Spark team has not approved it for this workspace.
+    OktaCustomDomainNotApproved,
     /// The org's discovery document could not be fetched.
     OktaDiscoveryUnreachable,
     /// The discovery document is not a valid OpenID Provider configuration.
@@ -30,8 +33,11 @@ pub enum ErrorCode {
     OktaAccessDenied,
     /// Okta answered the authorization request with another error.
     OktaAuthorizationError,
-    /// The callback carries neither a code nor an error, or names another issuer.
+    /// The callback carries neither a code nor an error.
     OktaCallbackInvalid,
+    /// The authorization response names another issuer than the sign-in's org, or names
+    /// none although the org said it always does (RFC 9207).
+    OktaResponseIssuerMismatch,
     /// Okta refused the client id or secret at the token endpoint (`invalid_client`).
     OktaInvalidClient,
     /// Okta refused the authorization code (expired, used, or the PKCE verifier differs).
@@ -65,10 +71,11 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::OktaOrgUrlInvalid,
         ErrorCode::OktaOrgUrlInsecure,
         ErrorCode::OktaOrgUrlAdmin,
+        ErrorCode::OktaCustomDomainNotApproved,
         ErrorCode::OktaDiscoveryUnreachable,
         ErrorCode::OktaDiscoveryInvalid,
         ErrorCode::OktaDiscoveryIssuerMismatch,
@@ -76,6 +83,7 @@ impl ErrorCode {
         ErrorCode::OktaAccessDenied,
         ErrorCode::OktaAuthorizationError,
         ErrorCode::OktaCallbackInvalid,
+        ErrorCode::OktaResponseIssuerMismatch,
         ErrorCode::OktaInvalidClient,
         ErrorCode::OktaInvalidGrant,
         ErrorCode::OktaTokenError,
@@ -98,6 +106,7 @@ impl ErrorCode {
             ErrorCode::OktaOrgUrlInvalid => "OKTA_ORG_URL_INVALID",
             ErrorCode::OktaOrgUrlInsecure => "OKTA_ORG_URL_INSECURE",
             ErrorCode::OktaOrgUrlAdmin => "OKTA_ORG_URL_ADMIN",
+            ErrorCode::OktaCustomDomainNotApproved => "OKTA_CUSTOM_DOMAIN_NOT_APPROVED",
             ErrorCode::OktaDiscoveryUnreachable => "OKTA_DISCOVERY_UNREACHABLE",
             ErrorCode::OktaDiscoveryInvalid => "OKTA_DISCOVERY_INVALID",
             ErrorCode::OktaDiscoveryIssuerMismatch => "OKTA_DISCOVERY_ISSUER_MISMATCH",
@@ -105,6 +114,7 @@ impl ErrorCode {
             ErrorCode::OktaAccessDenied => "OKTA_ACCESS_DENIED",
             ErrorCode::OktaAuthorizationError => "OKTA_AUTHORIZATION_ERROR",
             ErrorCode::OktaCallbackInvalid => "OKTA_CALLBACK_INVALID",
+            ErrorCode::OktaResponseIssuerMismatch => "OKTA_RESPONSE_ISSUER_MISMATCH",
             ErrorCode::OktaInvalidClient => "OKTA_INVALID_CLIENT",
             ErrorCode::OktaInvalidGrant => "OKTA_INVALID_GRANT",
             ErrorCode::OktaTokenError => "OKTA_TOKEN_ERROR",
@@ -135,6 +145,7 @@ pub const ERROR_CODES: [&str; ErrorCode::ALL.len()] = [
     "OKTA_ORG_URL_INVALID",
     "OKTA_ORG_URL_INSECURE",
     "OKTA_ORG_URL_ADMIN",
+    "OKTA_CUSTOM_DOMAIN_NOT_APPROVED",
     "OKTA_DISCOVERY_UNREACHABLE",
     "OKTA_DISCOVERY_INVALID",
     "OKTA_DISCOVERY_ISSUER_MISMATCH",
@@ -142,6 +153,7 @@ pub const ERROR_CODES: [&str; ErrorCode::ALL.len()] = [
     "OKTA_ACCESS_DENIED",
     "OKTA_AUTHORIZATION_ERROR",
     "OKTA_CALLBACK_INVALID",
+    "OKTA_RESPONSE_ISSUER_MISMATCH",
     "OKTA_INVALID_CLIENT",
     "OKTA_INVALID_GRANT",
     "OKTA_TOKEN_ERROR",

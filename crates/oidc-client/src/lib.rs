@@ -4,15 +4,20 @@
 //!
 //! - **Org URL rules** ([`OrgUrl`]): https only (http on loopback when
 //!   [`UrlPolicy::allow_insecure_http`]), no path, query, fragment or user name, one
-//!   normalised spelling, and never the `-admin` console URL.
+//!   normalised spelling, and never the `-admin` console URL; which org URLs may be used
+//!   as a provider at all ([`OrgUrl::check_trusted`]: hosts on [`OKTA_DOMAINS`], custom
+//!   domains the Spark team approved, loopback in development).
 //! - **Discovery** ([`OidcClient::discover`]): `{org}/.well-known/openid-configuration`,
 //!   whose `issuer` must equal the org URL; a JWKS cache per issuer, refetched on an
-//!   unknown `kid` at most once a minute. The HTTP client never follows redirects and
-//!   has timeouts.
+//!   unknown `kid` at most once a minute; [`OidcClient::check_org`] (discovery and keys
+//!   under one deadline) for an admin's "Test connection". The HTTP client never follows
+//!   redirects, has timeouts and reads at most [`ClientOptions::max_document_bytes`] of
+//!   an answer.
 //! - **The authorization request** ([`OidcClient::login_request`]): code flow, scopes
 //!   `openid profile email`, `state` (a `token-store` OIDC state token), `nonce` and PKCE
 //!   S256 verifier of 256 random bits or more, `login_hint`, the caller's `redirect_uri`.
-//! - **The callback** ([`Callback`], [`OidcClient::complete_sign_in`]): Okta's error
+//! - **The callback** ([`Callback`], [`OidcClient::complete_sign_in`]): the response's
+//!   issuer (RFC 9207: exact, and required when the provider advertises it), Okta's error
 //!   responses as typed errors, the code exchange (client_secret_basic + PKCE), ID-token
 //!   verification (RS256 signature, `iss`, `aud`, `exp`/`iat` with 2 minutes' leeway,
 //!   `nonce`; never `alg: none`), the email rules (from userinfo when the ID token has
@@ -50,8 +55,8 @@ pub mod testing;
 
 pub use callback::Callback;
 pub use client::{
-    ClientCredentials, ClientOptions, LoginRequest, OidcClient, Provider, VerifiedSignIn,
+    ClientCredentials, ClientOptions, LoginRequest, OidcClient, OrgCheck, Provider, VerifiedSignIn,
 };
 pub use error::{ERROR_CODES, ErrorCode, OidcError};
 pub use initiate::InitiateLogin;
-pub use org_url::{OrgUrl, UrlPolicy};
+pub use org_url::{OKTA_DOMAINS, OrgUrl, UrlPolicy};

@@ -1,6 +1,17 @@
-//! The Okta org URL rules: what an admin may type into "Org URL", and its one
-//! normalised spelling (`https://acme.okta.com`), which is also the issuer the org's
-//! discovery document must name.
+//! The Okta org URL rules: what an admin may type into "Org URL", its one normalised
+//! spelling (`https://acme.okta.com`), which is also the issuer the org's discovery
+//! document must name, and which org URLs Spark trusts as an OpenID Provider.
+//!
+//! # Why only Okta-operated hosts
+//!
+//! Every workspace signs in through the one shared callback, so a provider that one
+//! workspace's admin points Spark at takes part in every other workspace's security: a
+//! provider an attacker runs can bounce a victim to the victim's own Okta and receive the
+//! victim's authorization code at its token endpoint (the mix-up attack, RFC 9700 §4.4).
+//! Okta-operated orgs are honest authorization servers, whoever administers them, so the
+//! org URL must be on a domain Okta operates ([`OKTA_DOMAINS`]); any other host — an
+//! Okta custom URL domain — needs the Spark team's approval per workspace, and loopback
+//! hosts are for local development under [`UrlPolicy::allow_insecure_http`] only.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -38,6 +49,23 @@ impl UrlPolicy {
         }
     }
 }
+
+/// The domains Okta operates orgs on: an org URL is `https://{org}.{domain}`.
+///
+/// From Okta's "Required Okta domains" for allow-listing
+/// (<https://help.okta.com/oie/en-us/content/topics/security/ip-address-allow-listing.htm>):
+/// commercial orgs (`okta.com`), preview orgs (`oktapreview.com`), the EMEA cell
+/// (`okta-emea.com`), Okta for Government High (`okta-gov.com`) and the DoD cell
+/// (`okta.mil`). Okta's CDN (`oktacdn.com`) serves no orgs. A custom URL domain
+/// (<https://developer.okta.com/docs/guides/custom-url-domain/main/>) is a CNAME of the
+/// customer's and is not on this list.
+pub const OKTA_DOMAINS: [&str; 5] = [
+    "okta.com",
+    "oktapreview.com",
+    "okta-emea.com",
+    "okta-gov.com",
+    "okta.mil",
+];
 
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -170,6 +198,44 @@ impl OrgUrl {
     /// `{org}/.well-known/openid-configuration`.
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.normalised)
+    }
+
+    /// Whether the host is an org on a domain Okta operates ([`OKTA_DOMAINS`]), over
+    /// https.
+    pub fn is_okta_operated(&self) -> bool {
+        self.url.scheme() == "https"
+            && matches!(self.url.host(), Some(Host::Domain(host)) if OKTA_DOMAINS.iter().any(|domain| {
+                host.strip_suffix(domain)
+                    .and_then(|org| org.strip_suffix('.'))
+                    .is_some_and(|org| !org.is_empty())
+            }))
+    }
+
+    /// Checks that Spark may use this org as an OpenID Provider: a host Okta operates; a
+    /// loopback host when `policy` allows insecure http (local development); or any
+    /// other host the Spark team approved for the workspace (`custom_domain_approved`).
+    ///
+    /// # Errors
+    /// `OKTA_CUSTOM_DOMAIN_NOT_APPROVED`, saying to ask the Spark team.
+    pub fn check_trusted(
+        &self,
+        policy: UrlPolicy,
+        custom_domain_approved: bool,
+    ) -> Result<(), OidcError> {
+        let loopback_in_development = policy.allow_insecure_http && is_loopback(&self.url);
+        if self.is_okta_operated() || loopback_in_development || custom_domain_approved {
+            return Ok(());
+        }
+        Err(OidcError::new(
+            ErrorCode::OktaCustomDomainNotApproved,
+            format!(
+                "{self} is not on a domain Okta operates (an org URL looks like \
+                 https://acme.okta.com, or ends in .oktapreview.com, .okta-emea.com, \
+                 .okta-gov.com or .okta.mil). If it is your Okta org's custom URL domain, \
+                 enter the org's okta.com URL instead, or ask Spark support to approve the \
+                 custom domain for this workspace"
+            ),
+        ))
     }
 }
 
@@ -348,6 +414,63 @@ mod tests {
             err("https:// acme.okta.com", UrlPolicy::STRICT).code(),
             ErrorCode::OktaOrgUrlInvalid
         );
+    }
+
+    #[test]
+    fn okta_operated_hosts_are_trusted_and_others_need_approval() {
+        for org in [
+            "https://acme.okta.com",
+            "https://dev-123456.oktapreview.com",
+            "https://acme.okta-emea.com",
+            "https://agency.okta-gov.com",
+            "https://unit.okta.mil",
+            "https://integrator-1234567.okta.com",
+        ] {
+            let url = OrgUrl::parse(org, UrlPolicy::STRICT).unwrap();
+            assert!(url.is_okta_operated(), "{org}");
+            url.check_trusted(UrlPolicy::STRICT, false).unwrap();
+        }
+        for host in [
+            "https://login.acme.example",
+            "https://okta.com",
+            "https://acme.okta.com.evil.example",
+            "https://acmeokta.com",
+            "https://acme.notokta.com",
+            "https://acme.oktacdn.com",
+            "https://localhost",
+            "https://127.0.0.1",
+        ] {
+            let url = OrgUrl::parse(host, UrlPolicy::STRICT).unwrap();
+            assert!(!url.is_okta_operated(), "{host}");
+            let e = url.check_trusted(UrlPolicy::STRICT, false).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::OktaCustomDomainNotApproved, "{host}");
+            assert!(e.message().contains("ask Spark support"), "{e}");
+            url.check_trusted(UrlPolicy::STRICT, true).unwrap();
+        }
+    }
+
+    #[test]
+    fn loopback_providers_are_trusted_only_in_development() {
+        let p = UrlPolicy::INSECURE_LOOPBACK;
+        for org in [
+            "http://127.0.0.1:9000",
+            "http://localhost:9000",
+            "https://[::1]:9443",
+        ] {
+            let url = OrgUrl::parse(org, p).unwrap();
+            url.check_trusted(p, false).unwrap();
+        }
+        let https_loopback = OrgUrl::parse("https://127.0.0.1:9443", UrlPolicy::STRICT).unwrap();
+        assert_eq!(
+            https_loopback
+                .check_trusted(UrlPolicy::STRICT, false)
+                .unwrap_err()
+                .code(),
+            ErrorCode::OktaCustomDomainNotApproved
+        );
+        // Development does not open other hosts.
+        let custom = OrgUrl::parse("https://login.acme.example", p).unwrap();
+        assert!(custom.check_trusted(p, false).is_err());
     }
 
     #[test]

@@ -86,3 +86,119 @@ impl Drop for TestProvider {
         let _ = self.child.wait();
     }
 }
+
+/// One request to a [`RawServer`].
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    /// The body, as text.
+    pub body: String,
+}
+
+impl RawRequest {
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+/// A bare HTTP/1.1 server on a free loopback port, one thread per connection, one
+/// request per connection: for the parts of a test that play a hostile or broken server
+/// (an attacker's "OpenID Provider", an org that floods or trickles), which no real peer
+/// would be. `answer` writes the whole response itself, so it can misbehave at will.
+pub struct RawServer {
+    /// `http://127.0.0.1:PORT`.
+    pub origin: String,
+}
+
+impl RawServer {
+    /// Starts serving; runs until the test process ends.
+    pub fn start(
+        answer: impl Fn(&RawRequest, &mut std::net::TcpStream) + Send + Sync + 'static,
+    ) -> RawServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let answer = std::sync::Arc::new(answer);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let answer = answer.clone();
+                std::thread::spawn(move || {
+                    if let Some(request) = read_request(&mut stream) {
+                        answer(&request, &mut stream);
+                    }
+                });
+            }
+        });
+        RawServer { origin }
+    }
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<RawRequest> {
+    use std::io::Read as _;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(RawRequest {
+        method,
+        target,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// Writes a whole response with a JSON body and `Connection: close`.
+pub fn write_json(stream: &mut std::net::TcpStream, status: u16, body: &serde_json::Value) {
+    use std::io::Write as _;
+    let body = body.to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Writes a whole `302` response to `location`.
+pub fn write_redirect(stream: &mut std::net::TcpStream, location: &str) {
+    use std::io::Write as _;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\
+         connection: close\r\n\r\n"
+    );
+}
+
+/// An OpenID Provider discovery document for a server at `issuer` (its endpoints
+/// `/authorize`, `/token`, `/keys`): enough for the relying party to start a sign-in.
+pub fn discovery_document(issuer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/keys"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    })
+}

@@ -14,7 +14,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_client::testing::TestProvider;
+use oidc_client::testing::{RawServer, TestProvider, discovery_document, write_json};
 use oidc_client::{
     Callback, ClientCredentials, ClientOptions, ErrorCode, LoginRequest, OidcClient, OrgUrl,
     Provider, UrlPolicy,
@@ -162,7 +162,7 @@ async fn the_code_flow_ends_in_verified_claims() {
         callback.state.as_deref(),
         Some(request.state.expose_secret())
     );
-    let code = callback.code(provider.issuer()).unwrap();
+    let code = callback.code(&provider).unwrap();
     let signed_in = oidc
         .complete_sign_in(
             &provider,
@@ -206,7 +206,7 @@ async fn the_email_comes_from_userinfo_when_the_id_token_has_none() {
             &provider,
             &credentials(CLIENT_SECRET),
             REDIRECT_URI,
-            callback.code(provider.issuer()).unwrap(),
+            callback.code(&provider).unwrap(),
             &request.nonce,
             &request.pkce_verifier,
         )
@@ -223,7 +223,7 @@ async fn the_email_comes_from_userinfo_when_the_id_token_has_none() {
     let callback = sign_in(&op, &request, "grace@acme.com").await;
     let id_token = exchange_by_hand(
         &op,
-        callback.code(provider.issuer()).unwrap(),
+        callback.code(&provider).unwrap(),
         &request.pkce_verifier,
     )
     .await;
@@ -253,7 +253,7 @@ async fn a_wrong_client_secret_is_invalid_client() {
             &provider,
             &credentials("not-the-secret"),
             REDIRECT_URI,
-            callback.code(provider.issuer()).unwrap(),
+            callback.code(&provider).unwrap(),
             &request.nonce,
             &request.pkce_verifier,
         )
@@ -276,7 +276,7 @@ async fn a_wrong_pkce_verifier_is_refused_by_the_provider() {
             &provider,
             &credentials(CLIENT_SECRET),
             REDIRECT_URI,
-            callback.code(provider.issuer()).unwrap(),
+            callback.code(&provider).unwrap(),
             &request.nonce,
             &other_verifier,
         )
@@ -295,7 +295,7 @@ async fn an_unassigned_user_gets_access_denied() {
         callback.state.as_deref(),
         Some(request.state.expose_secret())
     );
-    let err = callback.code(provider.issuer()).unwrap_err();
+    let err = callback.code(&provider).unwrap_err();
     assert_eq!(err.code(), ErrorCode::OktaAccessDenied);
     assert!(
         err.message()
@@ -315,7 +315,7 @@ async fn an_unverified_email_is_refused() {
             &provider,
             &credentials(CLIENT_SECRET),
             REDIRECT_URI,
-            callback.code(provider.issuer()).unwrap(),
+            callback.code(&provider).unwrap(),
             &request.nonce,
             &request.pkce_verifier,
         )
@@ -335,7 +335,7 @@ async fn a_wrong_nonce_is_refused() {
             &provider,
             &credentials(CLIENT_SECRET),
             REDIRECT_URI,
-            callback.code(provider.issuer()).unwrap(),
+            callback.code(&provider).unwrap(),
             "another-sign-ins-nonce",
             &request.pkce_verifier,
         )
@@ -352,7 +352,7 @@ async fn tampered_unsigned_or_foreign_id_tokens_are_refused() {
     let callback = sign_in(&op, &request, "ada@acme.com").await;
     let id_token = exchange_by_hand(
         &op,
-        callback.code(provider.issuer()).unwrap(),
+        callback.code(&provider).unwrap(),
         &request.pkce_verifier,
     )
     .await;
@@ -495,4 +495,93 @@ async fn exchange_by_hand(op: &Op, code: &str, verifier: &str) -> String {
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[tokio::test]
+async fn an_org_check_reads_discovery_and_keys_and_names_rfc_9207_support() {
+    let op = Op::start(&[]).await;
+    let checked = oidc().check_org(&op.org()).await.unwrap();
+    assert_eq!(checked.provider.issuer(), op.issuer);
+    assert!(checked.signing_keys >= 1);
+    // oidc-provider advertises `authorization_response_iss_parameter_supported`.
+    assert!(checked.provider.names_issuer_in_responses());
+}
+
+/// What a hostile "org" answers every request with.
+#[derive(Clone, Copy)]
+enum Hostile {
+    /// A discovery document of megabytes, without a length.
+    HugeDiscovery,
+    /// A fine discovery document whose key set is megabytes long.
+    HugeKeys,
+    /// Headers, then one byte every 200 ms, forever.
+    Trickle,
+}
+
+/// Serves `mode` on a free loopback port; returns the org URL.
+fn hostile_org(mode: Hostile) -> String {
+    use std::io::Write as _;
+    let server = RawServer::start(move |request, stream| {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+        match (mode, request.path() == "/keys") {
+            (Hostile::HugeKeys, false) => {
+                let issuer = format!("http://{}", stream.local_addr().unwrap());
+                write_json(stream, 200, &discovery_document(&issuer));
+            }
+            (Hostile::HugeDiscovery, _) | (Hostile::HugeKeys, true) => {
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(b"{\"keys\": [");
+                let filler = vec![b' '; 64 * 1024];
+                for _ in 0..160 {
+                    if stream.write_all(&filler).is_err() {
+                        return;
+                    }
+                }
+            }
+            (Hostile::Trickle, _) => {
+                let _ = stream.write_all(head.as_bytes());
+                while stream.write_all(b" ").is_ok() {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
+    });
+    server.origin
+}
+
+#[tokio::test]
+async fn a_huge_or_endless_answer_costs_a_bounded_time_and_memory() {
+    let timeout = std::time::Duration::from_secs(2);
+    let oidc = OidcClient::new(ClientOptions {
+        url_policy: UrlPolicy::INSECURE_LOOPBACK,
+        request_timeout: timeout,
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    for (mode, code, says) in [
+        (
+            Hostile::HugeDiscovery,
+            ErrorCode::OktaDiscoveryUnreachable,
+            "longer than 256 KiB",
+        ),
+        (
+            Hostile::HugeKeys,
+            ErrorCode::OktaJwksUnavailable,
+            "longer than 256 KiB",
+        ),
+        (
+            Hostile::Trickle,
+            ErrorCode::OktaDiscoveryUnreachable,
+            "in time",
+        ),
+    ] {
+        let org = OrgUrl::parse(&hostile_org(mode), UrlPolicy::INSECURE_LOOPBACK).unwrap();
+        let started = std::time::Instant::now();
+        let err = oidc.check_org(&org).await.unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+        assert!(err.message().contains(says), "{err}");
+        // The deadline is the client's; the margin is for a loaded machine, and far below
+        // the ten seconds of megabytes or the endless trickle.
+        assert!(started.elapsed() < timeout * 3, "{:?}", started.elapsed());
+    }
 }

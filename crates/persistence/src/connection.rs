@@ -89,20 +89,65 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// A PostgreSQL URL with every password in it replaced by `***`: the user info's
+/// (`postgres://user:secret@host/db`) and libpq's query parameters that carry one
+/// (`?password=…`, `?sslpassword=…`, in any case, percent-encoded or not).
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
         },
-        None => url.to_owned(),
+        None => authority.to_owned(),
+    };
+    let query = query.map(|query| {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                if matches!(percent_decoded(key).as_str(), "password" | "sslpassword") {
+                    format!("{key}=***")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        format!("?{}", pairs.join("&"))
+    });
+    format!("{scheme}://{authority}{path}{}", query.unwrap_or_default())
+}
+
+/// A URL query key as libpq reads it: `%XX` decoded, lower-cased.
+fn percent_decoded(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (byte, hex) {
+            (b'%', Some(value)) => {
+                decoded.push(value);
+                i += 3;
+            }
+            _ => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
     }
+    String::from_utf8_lossy(&decoded).to_ascii_lowercase()
 }
 
 impl std::str::FromStr for DatabaseUrl {
@@ -444,6 +489,44 @@ pub(crate) fn write_transaction<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_redacted_wherever_the_url_carries_them() {
+        for (url, shown) in [
+            (
+                "postgres://spark:hunter2@db/spark",
+                "postgres://spark:***@db/spark",
+            ),
+            (
+                "postgres://db/spark?user=spark&password=hunter2",
+                "postgres://db/spark?user=spark&password=***",
+            ),
+            (
+                "postgresql://db/spark?PassWord=hunter2&sslmode=require",
+                "postgresql://db/spark?PassWord=***&sslmode=require",
+            ),
+            (
+                "postgres://db/spark?pass%77ord=hunter2",
+                "postgres://db/spark?pass%77ord=***",
+            ),
+            (
+                "postgres://db?sslpassword=hunter2&password=hunter2",
+                "postgres://db?sslpassword=***&password=***",
+            ),
+            (
+                "postgres://a:hunter2@db:5432/spark?password=hunter2",
+                "postgres://a:***@db:5432/spark?password=***",
+            ),
+            (
+                "postgres://db/spark?application_name=password",
+                "postgres://db/spark?application_name=password",
+            ),
+        ] {
+            let parsed: DatabaseUrl = url.parse().unwrap();
+            assert_eq!(parsed.to_string(), shown, "{url}");
+            assert!(!format!("{parsed:?}").contains("hunter2"), "{url}");
+        }
+    }
 
     #[test]
     fn backend_comes_from_the_scheme() {

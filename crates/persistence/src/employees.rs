@@ -12,6 +12,7 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::connection::{DbConnection, on_own_connection};
+use crate::departments::DepartmentChanges;
 use crate::error::{Error, InputProblem, Result};
 use crate::schema::{employees, one_time_codes, sessions};
 use crate::tenants::TenantId;
@@ -490,15 +491,18 @@ fn update_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
     Ok(())
 }
 
-/// Ends every session and unused one-time code of these employees.
-fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<()> {
+/// Ends every session and unused one-time code of these employees; returns how many
+/// sessions ended.
+pub(crate) fn end_access(conn: &mut DbConnection, employee_ids: &[String]) -> Result<usize> {
+    let mut sessions_ended = 0;
     for chunk in employee_ids.chunks(INSERT_CHUNK) {
-        diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk)))
-            .execute(conn)?;
+        sessions_ended +=
+            diesel::delete(sessions::table.filter(sessions::employee_id.eq_any(chunk)))
+                .execute(conn)?;
         diesel::delete(one_time_codes::table.filter(one_time_codes::employee_id.eq_any(chunk)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(sessions_ended)
 }
 
 /// Makes this write transaction the tenant's only writer of employees until it ends.
@@ -592,6 +596,7 @@ fn upsert_in(
     let mut updates = Vec::new();
     let mut deactivated = Vec::new();
     let mut unchanged = 0;
+    let mut departments = DepartmentChanges::default();
     for (index, (input, key)) in inputs.iter().zip(&keys).enumerate() {
         let Some((_, id)) = ids_by_key.get(key) else {
             continue;
@@ -666,9 +671,13 @@ fn upsert_in(
             ..base
         };
         match before {
-            None => inserts.push(row),
+            None => {
+                departments.employee(None, &row);
+                inserts.push(row);
+            }
             Some(old) if old.same_content(&row) => unchanged += 1,
             Some(old) => {
+                departments.employee(Some(old), &row);
                 if old.active && !row.active {
                     deactivated.push(row.id.clone());
                 }
@@ -688,6 +697,7 @@ fn upsert_in(
     insert_rows(conn, &inserts)?;
     update_rows(conn, &updates)?;
     end_access(conn, &deactivated)?;
+    departments.apply(conn, tenant, now)?;
     Ok(ImportSummary {
         created: inserts.len(),
         updated: updates.len(),

@@ -25,6 +25,7 @@
 mod audit;
 mod clock;
 mod connection;
+mod departments;
 mod employees;
 mod error;
 mod integration;
@@ -33,6 +34,7 @@ mod prepared;
 mod schema;
 #[cfg(test)]
 mod schema_check;
+mod scim_positions;
 mod scim_tokens;
 mod scim_users;
 mod sign_in;
@@ -49,17 +51,19 @@ use diesel::r2d2::{Pool, PooledConnection};
 
 pub use audit::{Actor, AuditEvent, AuditLog};
 pub use connection::{Backend, DatabaseUrl, STATEMENT_TIMEOUT};
+pub use departments::{DepartmentSummary, department_id};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use scim_tokens::ScimTokenStore;
-pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage, department_id};
+pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{
-    AuthMethod, CodePurpose, Consumed, EmployeeIdentities, LOGIN_TRANSACTION_TTL, LoginTransaction,
-    LoginTransactions, NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes,
-    Session, SessionPolicy, SessionStart, Sessions, SignInMatch, SignedInSession,
+    AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
+    LinkedIdentity, LoginTransaction, LoginTransactions, NewLoginTransaction, NewOneTimeCode,
+    NewSession, OneTimeCode, OneTimeCodes, Session, SessionPolicy, SessionStart, Sessions,
+    SignInMatch, SignedInSession, Unlinked,
 };
-pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs};
+pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs, secret_context};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
 
 use connection::{ConnectionManager, DbConnection, Durability};

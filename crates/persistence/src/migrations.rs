@@ -63,6 +63,37 @@ where
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
+/// Applies pending migrations in order up to and including `last` (a migration's name,
+/// e.g. `2026-11-29-000020_directory_version`): how a test builds the schema an earlier
+/// version left, to see what a later migration does to its data.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn run_until(conn: &mut DbConnection, last: &str) -> Result<()> {
+    fn until<C>(conn: &mut C, migrations: fn() -> EmbeddedMigrations, last: &str) -> Result<()>
+    where
+        C: MigrationHarness<C::Backend> + diesel::Connection,
+    {
+        let migration_error =
+            |e: Box<dyn std::error::Error + Send + Sync>| Error::Migration(e.to_string());
+        loop {
+            let pending = conn
+                .pending_migrations(migrations())
+                .map_err(migration_error)?;
+            let Some(next) = pending.first() else {
+                return Err(Error::Migration(format!("no migration `{last}`")));
+            };
+            let name = next.name().to_string();
+            conn.run_migration(next.as_ref()).map_err(migration_error)?;
+            if name == last {
+                return Ok(());
+            }
+        }
+    }
+    match conn {
+        DbConnection::Sqlite(sqlite) => until(sqlite, || SQLITE, last),
+        DbConnection::Postgresql(pg) => until(pg, || POSTGRES, last),
+    }
+}
+
 /// The versions of every migration this build knows, per backend (for the lockstep test).
 #[cfg(test)]
 pub(crate) fn known_versions(backend: crate::Backend) -> Vec<String> {

@@ -68,6 +68,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         replaced_by -> Nullable<Text>,
+        presented_as -> Text,
     }
 }
 
@@ -81,6 +82,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         updated_by -> Text,
+        custom_domain_approved_by -> Nullable<Text>,
     }
 }
 
@@ -96,6 +98,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
+        handoff_binding_hash -> Nullable<Text>,
     }
 }
 
@@ -123,6 +126,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
+        browser_binding_hash -> Nullable<Text>,
     }
 }
 
@@ -140,6 +144,27 @@ diesel::table! {
 
 diesel::joinable!(okta_integrations -> tenants (tenant_id));
 diesel::joinable!(employees -> tenants (tenant_id));
+diesel::table! {
+    departments (tenant_id, name) {
+        tenant_id -> Text,
+        name -> Text,
+        members -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    scim_page_positions (tenant_id, walk, start_index) {
+        tenant_id -> Text,
+        walk -> Text,
+        start_index -> BigInt,
+        after_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(employee_identities -> employees (employee_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(okta_sso_configs -> tenants (tenant_id));
@@ -148,7 +173,11 @@ diesel::joinable!(sessions -> employees (employee_id));
 diesel::joinable!(one_time_codes -> employees (employee_id));
 diesel::joinable!(audit_events -> tenants (tenant_id));
 
+diesel::joinable!(departments -> tenants (tenant_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    scim_page_positions,
     tenants,
     okta_integrations,
     employees,

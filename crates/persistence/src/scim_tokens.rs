@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use token_store::{
-    NewToken, StoredToken, TenantId as TokenTenant, TokenHash, TokenHint, TokenId, TokenRecord,
-    TokenRepository,
+    BearerForm, NewToken, StoredToken, TenantId as TokenTenant, TokenHash, TokenHint, TokenId,
+    TokenRecord, TokenRepository,
 };
 
 use crate::Database;
@@ -31,6 +31,7 @@ pub(crate) struct TokenRow {
     last_used_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
     replaced_by: Option<String>,
+    presented_as: String,
 }
 
 impl TokenRow {
@@ -46,6 +47,7 @@ impl TokenRow {
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,
+            presented_as: BearerForm::Standard.as_str().to_owned(),
         }
     }
 
@@ -59,6 +61,9 @@ impl TokenRow {
             created_by: self.created_by,
             last_used_at: self.last_used_at.map(clock::utc),
             revoked_at: self.revoked_at.map(clock::utc),
+            // A value this build does not know (written by a newer one) reads as the
+            // standard form: it only decides a hint on the token page.
+            presented_as: BearerForm::from_stored(&self.presented_as).unwrap_or_default(),
         }
     }
 }
@@ -220,13 +225,22 @@ impl TokenRepository for ScimTokenStore<'_> {
         Ok(rows.into_iter().map(TokenRow::record).collect())
     }
 
-    fn touch(&mut self, tenant: &TokenTenant, id: &TokenId, at: DateTime<Utc>) -> Result<()> {
+    fn touch(
+        &mut self,
+        tenant: &TokenTenant,
+        id: &TokenId,
+        at: DateTime<Utc>,
+        form: BearerForm,
+    ) -> Result<()> {
         diesel::update(
             scim_tokens::table
                 .filter(scim_tokens::tenant_id.eq(tenant.as_str()))
                 .filter(scim_tokens::id.eq(id.as_str())),
         )
-        .set(scim_tokens::last_used_at.eq(Some(stored_time(at))))
+        .set((
+            scim_tokens::last_used_at.eq(Some(stored_time(at))),
+            scim_tokens::presented_as.eq(form.as_str()),
+        ))
         .execute(&mut *self.db.conn()?)?;
         Ok(())
     }

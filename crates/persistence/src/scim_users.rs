@@ -83,6 +83,16 @@ pub enum PageStart {
     Offset(u64),
     /// The users after this id, in id order (only with [`UserOrder::Id`]).
     AfterId(String),
+    /// The page at this 1-based `startIndex` of a walk in id order (`walk` names the
+    /// query: filter and order): where the page before it ended when any replica served
+    /// that page a little earlier (see `scim_positions`), else by skipping. Remembers
+    /// where the next page starts. In another order, the same as `Offset`.
+    Index {
+        /// The 1-based index of the page's first user.
+        start_index: u64,
+        /// What identifies the walk's query.
+        walk: String,
+    },
 }
 
 /// One page of a user query.
@@ -90,6 +100,12 @@ pub enum PageStart {
 pub struct UserPage {
     /// How many users match the filter in all.
     pub total: u64,
+    /// Whether `total` was counted (rather than given, or told by a page that ends the
+    /// results): worth remembering.
+    pub counted: bool,
+    /// Whether a `startIndex` page continued from where the page before it ended
+    /// (rather than skipping rows).
+    pub resumed: bool,
     /// The page, in order.
     pub users: Vec<EmployeeRecord>,
 }
@@ -162,6 +178,8 @@ enum Column {
     ConstantTrue,
     /// `phoneNumbers.type`: "work" when the user has a phone.
     PhoneType,
+    /// `phoneNumbers.primary`: true when the user has a phone.
+    PhonePrimary,
 }
 
 fn column_of(attr: &ResolvedAttribute) -> Result<Column> {
@@ -178,6 +196,7 @@ fn column_of(attr: &ResolvedAttribute) -> Result<Column> {
         (_, "emails", Some("primary")) => Column::ConstantTrue,
         (_, "phoneNumbers", Some("value")) => Column::Text(TextColumn::Phone),
         (_, "phoneNumbers", Some("type")) => Column::PhoneType,
+        (_, "phoneNumbers", Some("primary")) => Column::PhonePrimary,
         (_, "name", Some("givenName")) => Column::Text(TextColumn::GivenName),
         (_, "name", Some("familyName")) => Column::Text(TextColumn::FamilyName),
         (_, "displayName", None) => Column::Text(TextColumn::DisplayName),
@@ -282,7 +301,7 @@ fn present(attr: &ResolvedAttribute) -> Result<Condition> {
     }
     Ok(match column_of(attr)? {
         Column::Text(column) => present_text(column),
-        Column::PhoneType => present_text(TextColumn::Phone),
+        Column::PhoneType | Column::PhonePrimary => present_text(TextColumn::Phone),
         Column::Time(_) | Column::Active | Column::ConstantText(_) | Column::ConstantTrue => {
             constant(true)
         }
@@ -320,6 +339,20 @@ fn compare(attr: &ResolvedAttribute, op: CompareOp, value: &TypedValue) -> Resul
             def.case_exact,
             op,
         ))),
+        (Column::PhonePrimary, TypedValue::Boolean(b)) => {
+            // The one number a user may have is primary: `eq true` and `ne false` hold
+            // exactly for users with a phone, anything else for nobody.
+            let holds = match op {
+                CompareOp::Eq => *b,
+                CompareOp::Ne => !*b,
+                _ => false,
+            };
+            Ok(if holds {
+                present_text(TextColumn::Phone)
+            } else {
+                constant(false)
+            })
+        }
         (Column::ConstantTrue, TypedValue::Boolean(b)) => Ok(constant(match op {
             CompareOp::Eq => *b,
             CompareOp::Ne => !*b,
@@ -512,102 +545,27 @@ impl Employees<'_> {
     ) -> Result<UserPage> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let total = match known_total {
-            Some(total) => total,
-            None => {
-                let mut count = tenant_users(tenant);
-                if let Some(filter) = filter {
-                    count = filtered(count, filter)?;
+        if let PageStart::Index { start_index, walk } = start {
+            let now = clock::now();
+            let offset = start_index.saturating_sub(1);
+            let remembered = match order {
+                UserOrder::Id if offset > 0 => {
+                    crate::scim_positions::find(conn, tenant, walk, *start_index, now)?
                 }
-                let total: i64 = count.count().get_result(conn)?;
-                u64::try_from(total).unwrap_or_default()
-            }
-        };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // Okta's import walk — no filter, id order, from the start or after the last id
-        // of the previous page — as static queries that bring each manager's name along
-        // (one round trip); both backends reuse their prepared statements (a boxed query
-        // is compiled to SQL anew on every call).
-        if filter.is_none() && matches!(order, UserOrder::Id) {
-            let mine = employees::table
-                .left_join(
-                    MANAGERS.on(MANAGERS
-                        .field(employees::id)
-                        .nullable()
-                        .eq(employees::manager_id)
-                        .and(
-                            MANAGERS
-                                .field(employees::tenant_id)
-                                .eq(employees::tenant_id),
-                        )),
-                )
-                .filter(employees::tenant_id.eq(tenant.as_str()));
-            let select = (
-                ScimUserRow::as_select(),
-                MANAGERS
-                    .fields((
-                        employees::display_name,
-                        employees::given_name,
-                        employees::family_name,
-                    ))
-                    .nullable(),
-            );
-            let rows: Option<Vec<(ScimUserRow, Option<NameRow>)>> = match start {
-                PageStart::AfterId(after) => Some(
-                    mine.filter(employees::id.gt(after.as_str()))
-                        .order(employees::id.asc())
-                        .limit(limit)
-                        .select(select)
-                        .load(conn)?,
-                ),
-                PageStart::Offset(0) => Some(
-                    mine.order(employees::id.asc())
-                        .limit(limit)
-                        .select(select)
-                        .load(conn)?,
-                ),
-                PageStart::Offset(_) => None,
+                _ => None,
             };
-            if let Some(rows) = rows {
-                let users = rows
-                    .into_iter()
-                    .map(|(row, manager)| {
-                        let manager_name = manager.and_then(|(display, given, family)| {
-                            display_name_of(display, given, family)
-                        });
-                        row.into_record(manager_name)
-                    })
-                    .collect();
-                return Ok(UserPage { total, users });
+            let resumed = remembered.is_some();
+            let from = remembered.map_or(PageStart::Offset(offset), PageStart::AfterId);
+            let mut page = page_in(conn, tenant, filter, order, &from, limit, known_total)?;
+            page.resumed = resumed;
+            if let (UserOrder::Id, Some(last)) = (order, page.users.last()) {
+                let next = start_index + page.users.len() as u64;
+                // A cache: a failed write only costs the next page its keyset start.
+                let _ = crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now);
             }
+            return Ok(page);
         }
-        let mut page = tenant_users(tenant);
-        if let Some(filter) = filter {
-            page = filtered(page, filter)?;
-        }
-        page = match order {
-            UserOrder::Id => page.order(employees::id.asc()),
-            UserOrder::By(key, direction) => sorted(page, key, direction),
-        };
-        page = match (start, order) {
-            (PageStart::AfterId(after), UserOrder::Id) => {
-                page.filter(employees::id.gt(after.clone()))
-            }
-            (PageStart::AfterId(_), UserOrder::By(..)) => {
-                return Err(Error::Invalid(
-                    "keyset paging follows the id order only".into(),
-                ));
-            }
-            (PageStart::Offset(offset), _) => {
-                page.offset(i64::try_from(*offset).unwrap_or(i64::MAX))
-            }
-        };
-        let rows: Vec<ScimUserRow> = page
-            .limit(limit)
-            .select(ScimUserRow::as_select())
-            .load(conn)?;
-        let users = with_managers(conn, tenant, rows)?;
-        Ok(UserPage { total, users })
+        page_in(conn, tenant, filter, order, start, limit, known_total)
     }
 
     /// One employee as a SCIM user record, if it belongs to the tenant.
@@ -620,6 +578,138 @@ impl Employees<'_> {
             .load(conn)?;
         Ok(with_managers(conn, tenant, rows)?.into_iter().next())
     }
+}
+
+/// [`Employees::scim_users`] from a start that is an offset or an id, on a connection:
+/// the page first, then — only when the page cannot tell — the count.
+fn page_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    filter: Option<&Expr>,
+    order: UserOrder,
+    start: &PageStart,
+    limit: u64,
+    known_total: Option<u64>,
+) -> Result<UserPage> {
+    let users = users_in(conn, tenant, filter, order, start, limit)?;
+    let served = users.len() as u64;
+    let (total, counted) = match (known_total, start) {
+        (Some(total), _) => (total, false),
+        // A page that starts at an offset inside the results and is not full ends them:
+        // the count is the offset plus the page (a look-up by userName is such a page).
+        (None, PageStart::Offset(offset)) if served < limit && (served > 0 || *offset == 0) => {
+            (offset + served, false)
+        }
+        (None, _) => {
+            let mut count = tenant_users(tenant);
+            if let Some(filter) = filter {
+                count = filtered(count, filter)?;
+            }
+            let total: i64 = count.count().get_result(conn)?;
+            (u64::try_from(total).unwrap_or_default(), true)
+        }
+    };
+    Ok(UserPage {
+        total,
+        counted,
+        resumed: false,
+        users,
+    })
+}
+
+/// The users of one page.
+fn users_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    filter: Option<&Expr>,
+    order: UserOrder,
+    start: &PageStart,
+    limit: u64,
+) -> Result<Vec<EmployeeRecord>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    // Okta's import walk — no filter, id order, from the start or after the last id
+    // of the previous page — as static queries that bring each manager's name along
+    // (one round trip); both backends reuse their prepared statements (a boxed query
+    // is compiled to SQL anew on every call).
+    if filter.is_none() && matches!(order, UserOrder::Id) {
+        let mine = employees::table
+            .left_join(
+                MANAGERS.on(MANAGERS
+                    .field(employees::id)
+                    .nullable()
+                    .eq(employees::manager_id)
+                    .and(
+                        MANAGERS
+                            .field(employees::tenant_id)
+                            .eq(employees::tenant_id),
+                    )),
+            )
+            .filter(employees::tenant_id.eq(tenant.as_str()));
+        let select = (
+            ScimUserRow::as_select(),
+            MANAGERS
+                .fields((
+                    employees::display_name,
+                    employees::given_name,
+                    employees::family_name,
+                ))
+                .nullable(),
+        );
+        let rows: Option<Vec<(ScimUserRow, Option<NameRow>)>> = match start {
+            PageStart::AfterId(after) => Some(
+                mine.filter(employees::id.gt(after.as_str()))
+                    .order(employees::id.asc())
+                    .limit(limit)
+                    .select(select)
+                    .load(conn)?,
+            ),
+            PageStart::Offset(0) => Some(
+                mine.order(employees::id.asc())
+                    .limit(limit)
+                    .select(select)
+                    .load(conn)?,
+            ),
+            PageStart::Offset(_) | PageStart::Index { .. } => None,
+        };
+        if let Some(rows) = rows {
+            return Ok(rows
+                .into_iter()
+                .map(|(row, manager)| {
+                    let manager_name = manager.and_then(|(display, given, family)| {
+                        display_name_of(display, given, family)
+                    });
+                    row.into_record(manager_name)
+                })
+                .collect());
+        }
+    }
+    let mut page = tenant_users(tenant);
+    if let Some(filter) = filter {
+        page = filtered(page, filter)?;
+    }
+    page = match order {
+        UserOrder::Id => page.order(employees::id.asc()),
+        UserOrder::By(key, direction) => sorted(page, key, direction),
+    };
+    page = match (start, order) {
+        (PageStart::AfterId(after), UserOrder::Id) => page.filter(employees::id.gt(after.clone())),
+        (PageStart::AfterId(_), UserOrder::By(..)) => {
+            return Err(Error::Invalid(
+                "keyset paging follows the id order only".into(),
+            ));
+        }
+        (PageStart::Offset(offset), _) => page.offset(i64::try_from(*offset).unwrap_or(i64::MAX)),
+        (PageStart::Index { .. }, _) => {
+            return Err(Error::Invalid(
+                "an index start is resolved before this".into(),
+            ));
+        }
+    };
+    let rows: Vec<ScimUserRow> = page
+        .limit(limit)
+        .select(ScimUserRow::as_select())
+        .load(conn)?;
+    with_managers(conn, tenant, rows)
 }
 
 fn sorted(
@@ -713,81 +803,6 @@ pub(crate) fn display_name_of(
             .join(" ");
         (!joined.trim().is_empty()).then_some(joined)
     })
-}
-
-/// Departments are served as SCIM Groups; a department's id is derived from its name
-/// (a UUID v5 under this namespace), so it is stable for as long as the name is.
-const DEPARTMENT_NAMESPACE: uuid::Uuid =
-    uuid::Uuid::from_u128(0x5b1c_2f4e_8d0a_4c61_9e3f_7a52_d8c4_1b06);
-
-/// The SCIM Group id of a department name.
-pub fn department_id(name: &str) -> String {
-    uuid::Uuid::new_v5(&DEPARTMENT_NAMESPACE, name.as_bytes()).to_string()
-}
-
-impl Employees<'_> {
-    /// The tenant's departments as SCIM group records, by name, with their members.
-    /// A department exists while at least one employee has it.
-    pub fn departments(&self, tenant: &TenantId) -> Result<Vec<scim_model::DepartmentRecord>> {
-        type MemberRow = (
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            NaiveDateTime,
-            NaiveDateTime,
-        );
-        let rows: Vec<MemberRow> = tenant_users(tenant)
-            .filter(employees::department.is_not_null())
-            .filter(employees::department.ne(""))
-            .order((employees::department.asc(), employees::id.asc()))
-            .select((
-                employees::department,
-                employees::id,
-                employees::display_name,
-                employees::given_name,
-                employees::family_name,
-                employees::created_at,
-                employees::updated_at,
-            ))
-            .load(&mut *self.db.conn()?)?;
-        let mut departments: Vec<scim_model::DepartmentRecord> = Vec::new();
-        for (department, id, display, given, family, created, updated) in rows {
-            let name = department.unwrap_or_default();
-            let member = scim_model::MemberRef {
-                id,
-                display_name: display_name_of(display, given, family),
-            };
-            let (created, updated) = (clock::utc(created), clock::utc(updated));
-            match departments.last_mut() {
-                Some(current) if current.name == name => {
-                    current.members.push(member);
-                    current.created = current.created.min(created);
-                    current.updated = current.updated.max(updated);
-                }
-                _ => departments.push(scim_model::DepartmentRecord {
-                    id: department_id(&name),
-                    name,
-                    members: vec![member],
-                    created,
-                    updated,
-                    version: 0,
-                }),
-            }
-        }
-        for department in &mut departments {
-            // Changes when a member changes (the newest change moves) or joins or leaves
-            // (the count moves).
-            let members = i64::try_from(department.members.len()).unwrap_or(i64::MAX);
-            department.version = department
-                .updated
-                .timestamp_micros()
-                .wrapping_mul(31)
-                .wrapping_add(members);
-        }
-        Ok(departments)
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use token_store::TokenHash;
 use crate::error::{Error, Result};
 
 pub use codes::{CodePurpose, NewOneTimeCode, OneTimeCode, OneTimeCodes};
-pub use identities::{EmployeeIdentities, SignInMatch};
+pub use identities::{EmployeeIdentities, HandOff, LinkedIdentity, SignInMatch, Unlinked};
 pub use sessions::{
     AuthMethod, NewSession, Session, SessionPolicy, SessionStart, Sessions, SignedInSession,
 };
@@ -41,6 +41,8 @@ pub enum Consumed<T> {
     AlreadyUsed,
     /// It expired before it was used.
     Expired,
+    /// It is bound to another browser than the one presenting it: unused, and left so.
+    WrongBrowser,
 }
 
 impl<T> Consumed<T> {
@@ -59,6 +61,7 @@ impl<T> Consumed<T> {
             Consumed::Unknown => Consumed::Unknown,
             Consumed::AlreadyUsed => Consumed::AlreadyUsed,
             Consumed::Expired => Consumed::Expired,
+            Consumed::WrongBrowser => Consumed::WrongBrowser,
         }
     }
 }

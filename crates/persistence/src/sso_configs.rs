@@ -1,8 +1,14 @@
 //! Okta SSO configurations: one per tenant — the Okta org URL, the client id, and the
 //! client secret sealed by `token-store`'s key ring (ciphertext and key id; never the
-//! plaintext). Saving and deleting are audited without the secret. The org URL is stored
-//! as the caller normalised it (oidc-client's `OrgUrl`), so IdP-initiated sign-in can
-//! find the tenants of an issuer by equality.
+//! plaintext) with [`secret_context`] as associated data, so it opens only for the org
+//! URL and client id it was entered for. Saving and deleting are audited without the
+//! secret. The org URL is stored as the caller normalised it (oidc-client's `OrgUrl`), so
+//! IdP-initiated sign-in can find the tenants of an issuer by equality. An org URL on a
+//! host Okta does not operate carries who approved it (the Spark team); the approval
+//! belongs to that org URL and is dropped when another is saved.
+//!
+//! What it does not know: which hosts Okta operates (oidc-client decides; callers pass
+//! `approve_custom_domain`).
 
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
@@ -33,6 +39,28 @@ pub struct OktaSsoConfig {
     pub updated_at: DateTime<chrono::Utc>,
     /// Who saved it last (an [`Actor`]'s recorded form).
     pub updated_by: String,
+    /// Who approved `org_url` as a custom domain (an [`Actor`]'s recorded form), when
+    /// someone did: only then may an org URL on a host Okta does not operate be used.
+    pub custom_domain_approved_by: Option<String>,
+}
+
+impl OktaSsoConfig {
+    /// The associated data the client secret is sealed with: see [`secret_context`].
+    pub fn secret_context(&self) -> String {
+        secret_context(&self.tenant_id, &self.org_url, &self.client_id)
+    }
+}
+
+/// The associated data an Okta client secret is sealed with: the tenant, the org URL and
+/// the client id it belongs to. A sealed secret then opens only for the org and client it
+/// was entered for: a stored org URL or client id changed by any means leaves a secret
+/// that no longer opens, rather than one posted to the new host.
+pub fn secret_context(tenant: &TenantId, org_url: &str, client_id: &str) -> String {
+    format!(
+        "okta-client-secret\0{}\0{org_url}\0{}",
+        tenant.as_str(),
+        client_id.trim()
+    )
 }
 
 /// What a save writes.
@@ -42,8 +70,13 @@ pub struct OktaSsoConfigInput {
     pub org_url: String,
     /// The client id.
     pub client_id: String,
-    /// The client secret, sealed with the tenant id as context.
+    /// The client secret, sealed with [`secret_context`] of this tenant, org URL and
+    /// client id.
     pub client_secret: Sealed,
+    /// Record the saving actor's approval of `org_url` as a custom domain (the Spark
+    /// team's `sparkctl okta sso set … --approve-custom-domain`). Without it, an earlier
+    /// approval is kept only while the org URL stays the same.
+    pub approve_custom_domain: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -58,6 +91,7 @@ struct SsoRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     updated_by: String,
+    custom_domain_approved_by: Option<String>,
 }
 
 impl SsoRow {
@@ -73,6 +107,7 @@ impl SsoRow {
             created_at: clock::utc(self.created_at),
             updated_at: clock::utc(self.updated_at),
             updated_by: self.updated_by,
+            custom_domain_approved_by: self.custom_domain_approved_by,
         }
     }
 }
@@ -136,7 +171,9 @@ impl OktaSsoConfigs<'_> {
     }
 
     /// Saves (creates or replaces) the tenant's configuration; audited as
-    /// `okta_sso.saved` with the org URL, client id and key id — never the secret.
+    /// `okta_sso.saved` with the org URL, client id, key id and custom-domain approval —
+    /// never the secret — and, when `approve_custom_domain` is set, as
+    /// `okta_sso.custom_domain_approved` too.
     pub fn upsert(
         &self,
         tenant: &TenantId,
@@ -151,6 +188,14 @@ impl OktaSsoConfigs<'_> {
                 .select(SsoRow::as_select())
                 .first(conn)
                 .optional()?;
+            let approved_by = if input.approve_custom_domain {
+                Some(actor.as_str().to_owned())
+            } else {
+                existing
+                    .as_ref()
+                    .filter(|e| e.org_url == input.org_url)
+                    .and_then(|e| e.custom_domain_approved_by.clone())
+            };
             let row = SsoRow {
                 tenant_id: tenant.0.clone(),
                 org_url: input.org_url.clone(),
@@ -160,6 +205,7 @@ impl OktaSsoConfigs<'_> {
                 created_at: existing.as_ref().map_or(now, |e| e.created_at),
                 updated_at: now,
                 updated_by: actor.as_str().to_owned(),
+                custom_domain_approved_by: approved_by,
             };
             if existing.is_some() {
                 diesel::update(okta_sso_configs::table.find(tenant.as_str()))
@@ -180,9 +226,20 @@ impl OktaSsoConfigs<'_> {
                     "org_url": row.org_url,
                     "client_id": row.client_id,
                     "client_secret_key_id": row.client_secret_key_id,
+                    "custom_domain_approved_by": row.custom_domain_approved_by,
                     "replaced": existing.is_some(),
                 }),
             )?;
+            if input.approve_custom_domain {
+                audit::record(
+                    conn,
+                    Some(tenant),
+                    actor,
+                    "okta_sso.custom_domain_approved",
+                    Some(&row.org_url),
+                    serde_json::json!({ "org_url": row.org_url }),
+                )?;
+            }
             Ok(row.into_domain())
         })
     }

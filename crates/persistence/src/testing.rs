@@ -43,6 +43,23 @@ impl TestDatabase {
         test_db
     }
 
+    /// A fresh database on `backend` migrated up to and including the migration `last`
+    /// (its folder's name), as a deployment of an earlier version left it.
+    ///
+    /// # Panics
+    /// When the database cannot be made or `last` is not a migration.
+    #[allow(clippy::expect_used)]
+    pub fn new_migrated_until(backend: Backend, last: &str) -> Self {
+        let test_db = Self::new_unmigrated(backend);
+        let mut conn = test_db
+            .db()
+            .conn()
+            .expect("a connection to the test database");
+        crate::migrations::run_until(&mut conn, last).expect("migrating the test database");
+        drop(conn);
+        test_db
+    }
+
     /// A fresh, empty database on `backend`, not yet migrated.
     ///
     /// # Panics
@@ -98,6 +115,21 @@ impl TestDatabase {
     /// The URL to hand to another process as `DATABASE_URL` (not redacted).
     pub fn database_url(&self) -> &str {
         &self.url
+    }
+
+    /// Runs `sql` as written and returns the rows it changed: for tests that write what
+    /// an earlier version wrote, before migrating past it.
+    ///
+    /// # Panics
+    /// When the statement fails.
+    #[allow(clippy::expect_used)]
+    pub fn execute(&self, sql: &str) -> usize {
+        let mut conn = self.db().conn().expect("a connection to the test database");
+        match &mut *conn {
+            crate::DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            crate::DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c),
+        }
+        .expect("a test's SQL statement")
     }
 
     /// The database.
@@ -167,8 +199,9 @@ fn database_url_with_name(url: &str, name: &str) -> String {
 /// ```
 #[macro_export]
 macro_rules! backend_tests {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
+    ($($(#[doc = $doc:literal])* fn $name:ident($db:ident) $body:block)*) => {
         $(
+            $(#[doc = $doc])*
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;

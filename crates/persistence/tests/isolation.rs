@@ -217,6 +217,7 @@ fn build(db: &TestDatabase, plans: &[TenantPlan]) -> Vec<Built> {
                             purpose: CodePurpose::LoginLink,
                             employee_id: employee.id.clone(),
                             return_to: None,
+                            browser_binding: None,
                         },
                         &operator,
                         now,
@@ -420,7 +421,7 @@ fn check_sign_in(db: &TestDatabase, world: &[Built]) {
             for (code, _) in &owner.codes {
                 let consumed = db
                     .one_time_codes()
-                    .consume(&asker.tenant.id, CodePurpose::LoginLink, code, now)
+                    .consume(&asker.tenant.id, CodePurpose::LoginLink, code, None, now)
                     .unwrap();
                 assert!(matches!(consumed, Consumed::Unknown));
             }
@@ -450,7 +451,7 @@ fn check_sign_in(db: &TestDatabase, world: &[Built]) {
         for (code, employee) in &built.codes {
             match db
                 .one_time_codes()
-                .consume(tenant, CodePurpose::LoginLink, code, now)
+                .consume(tenant, CodePurpose::LoginLink, code, None, now)
                 .unwrap()
             {
                 Consumed::Fresh(code) => {

@@ -11,7 +11,7 @@
 use chrono::{Duration, SubsecRound, Utc};
 use persistence::{Actor, Database, Tenant, Workspace, backend_tests};
 use token_store::scim::{ScimTokens, VerifyError};
-use token_store::{TenantId as TokenTenant, TokenId};
+use token_store::{BearerForm, TenantId as TokenTenant, TokenId};
 
 fn tenant(db: &Database, slug: &str) -> Tenant {
     let actor = Actor::operator("test");
@@ -82,6 +82,28 @@ backend_tests! {
         assert_eq!(soon.last_used_at.unwrap(), first);
         let later = tokens.verify(&acme, &secret, t0 + Duration::seconds(61)).unwrap();
         assert!(later.last_used_at.unwrap() > first);
+    }
+
+    fn the_form_okta_sent_is_stored_with_last_used(db) {
+        let acme = TokenTenant::from(&tenant(db, "acme").id);
+        let mut tokens = ScimTokens::new(db.scim_tokens(&Actor::system()));
+        let t0 = Utc::now().trunc_subsecs(6);
+        let secret = tokens.mint(&acme, "Okta", "ops", t0).unwrap().token.into_exposed_secret();
+        assert_eq!(tokens.list(&acme).unwrap()[0].presented_as, BearerForm::Standard);
+        tokens.verify(&acme, &secret, t0).unwrap();
+        // Within the minute, but in another form: written at once, as the page shows it.
+        tokens.verify_as(&acme, &secret, BearerForm::WithoutScheme, t0 + Duration::seconds(5)).unwrap();
+        let listed = tokens.list(&acme).unwrap();
+        assert_eq!(listed[0].presented_as, BearerForm::WithoutScheme);
+        assert_eq!(listed[0].last_used_at, Some(t0 + Duration::seconds(5)));
+        // A fresh store (another request) reads it back from the row.
+        let mut again = ScimTokens::new(db.scim_tokens(&Actor::system()));
+        let record = again.verify_as(&acme, &secret, BearerForm::WithoutScheme, t0 + Duration::seconds(6)).unwrap();
+        assert_eq!((record.presented_as, record.last_used_at), (BearerForm::WithoutScheme, Some(t0 + Duration::seconds(5))), "same form, same minute: no write");
+        again.verify_as(&acme, &secret, BearerForm::DoubledScheme, t0 + Duration::seconds(7)).unwrap();
+        assert_eq!(again.list(&acme).unwrap()[0].presented_as, BearerForm::DoubledScheme);
+        again.verify(&acme, &secret, t0 + Duration::seconds(8)).unwrap();
+        assert_eq!(again.list(&acme).unwrap()[0].presented_as, BearerForm::Standard);
     }
 
     fn rotating_a_revoked_or_unknown_token_is_refused(db) {

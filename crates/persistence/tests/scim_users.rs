@@ -226,6 +226,10 @@ const FILTERS: &[&str] = &[
     r#"phoneNumbers[type eq "work"]"#,
     r#"phoneNumbers.value sw "+1""#,
     r#"phoneNumbers.type eq "WORK""#,
+    r#"phoneNumbers.primary eq true"#,
+    r#"phoneNumbers.primary eq false"#,
+    r#"phoneNumbers.primary ne false"#,
+    r#"phoneNumbers[primary eq true and type eq "work"]"#,
     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "ENGINEERING""#,
     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr"#,
     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber sw "e-1""#,
@@ -338,5 +342,139 @@ backend_tests! {
         assert_eq!(page.total, 0);
         let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
         assert!(db.employees().scim_user(&other.id, ada.id.as_str()).unwrap().is_none());
+    }
+}
+
+fn person(email: &str, department: &str, display: &str) -> EmployeeInput {
+    EmployeeInput {
+        email: email.into(),
+        department: text(department),
+        display_name: text(display),
+        ..EmployeeInput::default()
+    }
+}
+
+/// The summaries, as (name, members, version).
+fn summaries(db: &Database, tenant: &Tenant) -> Vec<(String, u64, i64)> {
+    db.employees()
+        .department_summaries(&tenant.id)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.name, d.members, d.version))
+        .collect()
+}
+
+/// The summaries counted from the employees themselves.
+fn counted(db: &Database, tenant: &Tenant) -> Vec<(String, u64)> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for user in all_users(db, tenant) {
+        if let Some(department) = user.department.filter(|d| !d.is_empty()) {
+            *by_name.entry(department).or_insert(0u64) += 1;
+        }
+    }
+    by_name.into_iter().collect()
+}
+
+backend_tests! {
+    fn department_summaries_follow_their_members(db) {
+        let actor = Actor::operator("test");
+        let tenant = db.tenants().create(&Workspace::parse("acme").unwrap(), "Acme", &actor).unwrap();
+        let import = |people: &[EmployeeInput]| db.employees().upsert_many(&tenant.id, people, &actor).unwrap();
+        import(&[person("a@acme.com", "Sales", "A"), person("b@acme.com", "Sales", "B"), person("c@acme.com", "Ops", "C"), person("d@acme.com", "", "D")]);
+        assert_eq!(summaries(db, &tenant), [("Ops".to_owned(), 1, 1), ("Sales".to_owned(), 2, 1)]);
+        // A move: both departments change; a member renamed: its department changes; a
+        // change no member list shows (a title) changes none.
+        import(&[person("a@acme.com", "Ops", "A")]);
+        assert_eq!(summaries(db, &tenant), [("Ops".to_owned(), 2, 2), ("Sales".to_owned(), 1, 2)]);
+        import(&[person("b@acme.com", "Sales", "Bea")]);
+        assert_eq!(summaries(db, &tenant)[1], ("Sales".to_owned(), 1, 3));
+        import(&[EmployeeInput { email: "b@acme.com".into(), title: text("Boss"), ..EmployeeInput::default() }]);
+        assert_eq!(summaries(db, &tenant)[1], ("Sales".to_owned(), 1, 3));
+        // The last member leaves: the department is gone; a new one appears.
+        import(&[person("b@acme.com", "Legal", "Bea"), person("d@acme.com", "Legal", "D")]);
+        assert_eq!(summaries(db, &tenant), [("Legal".to_owned(), 2, 1), ("Ops".to_owned(), 2, 2)]);
+        // Deactivating keeps the member (departments list everyone, as before).
+        db.employees().set_active(&tenant.id, "c@acme.com", false, &actor).unwrap();
+        let kept: Vec<(String, u64)> = summaries(db, &tenant).into_iter().map(|(n, m, _)| (n, m)).collect();
+        assert_eq!(kept, counted(db, &tenant));
+        // Members a page at a time, in id order, named as the user resources name them.
+        let members = db.employees().department_members(&tenant.id, "Legal", None, 1).unwrap();
+        assert_eq!(members.len(), 1);
+        let rest = db.employees().department_members(&tenant.id, "Legal", Some(&members[0].id), 10).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert!(members[0].id < rest[0].id);
+        let whole = db.employees().departments(&tenant.id).unwrap();
+        let legal = whole.iter().find(|d| d.name == "Legal").unwrap();
+        assert_eq!(legal.members.len(), 2);
+        assert_eq!(legal.id, persistence::department_id("Legal"));
+    }
+
+    fn many_changes_at_once_keep_the_summaries_true(db) {
+        let actor = Actor::operator("test");
+        let tenant = db.tenants().create(&Workspace::parse("acme").unwrap(), "Acme", &actor).unwrap();
+        let names = ["Sales", "Ops", "Legal", ""];
+        let first: Vec<EmployeeInput> = (0..300).map(|i| person(&format!("p{i}@acme.com"), names[i % 4], "")).collect();
+        db.employees().upsert_many(&tenant.id, &first, &actor).unwrap();
+        let shuffled: Vec<EmployeeInput> = (0..300).map(|i| person(&format!("p{i}@acme.com"), names[(i * 7) % 4], "")).collect();
+        db.employees().upsert_many(&tenant.id, &shuffled, &actor).unwrap();
+        let kept: Vec<(String, u64)> = summaries(db, &tenant).into_iter().map(|(n, m, _)| (n, m)).collect();
+        assert_eq!(kept, counted(db, &tenant));
+    }
+}
+
+/// A directory from before departments were summarised gets its summaries from the
+/// migration.
+fn the_migration_summarises_existing_departments(backend: persistence::Backend) {
+    let db = persistence::testing::TestDatabase::new_migrated_until(
+        backend,
+        "2026-12-07-000400_scim_page_positions",
+    );
+    let actor = Actor::operator("test");
+    let tenant = db
+        .tenants()
+        .create(&Workspace::parse("acme").unwrap(), "Acme", &actor)
+        .unwrap();
+    // Written the way an earlier version wrote them: straight into employees, with no
+    // summary table to keep.
+    for i in 0..50 {
+        let department = ["'Sales'", "'Ops'", "''", "NULL"][i % 4];
+        db.execute(&format!(
+            "INSERT INTO employees (id, tenant_id, email, email_key, department, active, role, \
+             created_at, updated_at, version) VALUES ('e{i}', '{tenant}', 'p{i}@acme.com', \
+             'p{i}@acme.com', {department}, TRUE, 'employee', '2026-01-01 00:00:{i:02}', \
+             '2026-02-01 00:00:{i:02}', 1)",
+            tenant = tenant.id
+        ));
+    }
+    db.migrate().unwrap();
+    let kept = summaries(&db, &tenant);
+    assert_eq!(
+        kept.iter()
+            .map(|(n, m, _)| (n.clone(), *m))
+            .collect::<Vec<_>>(),
+        vec![("Ops".to_owned(), 13), ("Sales".to_owned(), 13)]
+    );
+    assert_eq!(
+        kept.iter()
+            .map(|(n, m, _)| (n.clone(), *m))
+            .collect::<Vec<_>>(),
+        counted(&db, &tenant)
+    );
+    // The summaries go on following their members after the migration.
+    db.employees()
+        .upsert_many(&tenant.id, &[person("new@acme.com", "Ops", "")], &actor)
+        .unwrap();
+    assert_eq!(summaries(&db, &tenant)[0].1, 14);
+}
+
+mod the_migration_summarises_existing_departments {
+    #[test]
+    fn sqlite() {
+        super::the_migration_summarises_existing_departments(persistence::Backend::Sqlite);
+    }
+
+    #[test]
+    fn postgres() {
+        super::the_migration_summarises_existing_departments(persistence::Backend::Postgres);
     }
 }

@@ -10,10 +10,12 @@
 )]
 
 use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::LazyLock;
+
 use persistence::{
     Actor, AuthMethod, Change, CodePurpose, Consumed, Database, Employee, EmployeeInput, Error,
-    NewLoginTransaction, NewOneTimeCode, NewSession, OktaSsoConfigInput, SessionPolicy,
-    SessionStart, SignInMatch, Tenant, Workspace, backend_tests,
+    HandOff, NewLoginTransaction, NewOneTimeCode, NewSession, OktaSsoConfigInput, SessionPolicy,
+    SessionStart, SignInMatch, Tenant, Workspace, backend_tests, secret_context,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -47,6 +49,21 @@ fn hash(kind: SecretKind) -> TokenHash {
     SecretToken::mint(kind).unwrap().1
 }
 
+/// The binding cookie's hash of the browser that signs in.
+fn browser() -> TokenHash {
+    static BROWSER: LazyLock<TokenHash> = LazyLock::new(|| hash(SecretKind::OidcState));
+    *BROWSER
+}
+
+/// A session hand-off for the signing-in browser.
+fn handoff(code: TokenHash, return_to: Option<String>) -> HandOff {
+    HandOff {
+        code_hash: code,
+        browser_binding: browser(),
+        return_to,
+    }
+}
+
 fn now() -> DateTime<Utc> {
     Utc::now()
 }
@@ -60,8 +77,12 @@ fn sso_input(tenant: &Tenant, org_url: &str, secret: &str) -> OktaSsoConfigInput
         org_url: org_url.into(),
         client_id: "0oa1client".into(),
         client_secret: ring()
-            .seal(&SecretText::new(secret), tenant.id.as_str())
+            .seal(
+                &SecretText::new(secret),
+                &secret_context(&tenant.id, org_url, "0oa1client"),
+            )
             .unwrap(),
+        approve_custom_domain: false,
     }
 }
 
@@ -69,6 +90,7 @@ fn transaction(state: TokenHash) -> NewLoginTransaction {
     NewLoginTransaction {
         state_hash: state,
         browser_binding_hash: hash(SecretKind::OidcState),
+        handoff_binding_hash: browser(),
         nonce: "nonce-1".into(),
         pkce_verifier: "verifier-1".into(),
         login_hint: Some("ada@acme.com".into()),
@@ -91,6 +113,7 @@ fn link_code(code: TokenHash, employee: &Employee) -> NewOneTimeCode {
         purpose: CodePurpose::LoginLink,
         employee_id: employee.id.clone(),
         return_to: None,
+        browser_binding: None,
     }
 }
 
@@ -106,9 +129,12 @@ backend_tests! {
         assert_eq!(saved.updated_by, "operator:test");
         let got = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
         assert_eq!(got, saved);
-        assert_eq!(ring().open(&got.client_secret, acme.id.as_str()).unwrap().expose_secret(), "first");
-        // The secret is bound to its tenant: another tenant's row cannot reuse it.
-        assert!(ring().open(&got.client_secret, globex.id.as_str()).is_err());
+        assert_eq!(ring().open(&got.client_secret, &got.secret_context()).unwrap().expose_secret(), "first");
+        // The secret is bound to its tenant, org URL and client id: another tenant's row
+        // cannot reuse it, nor does it open for another org or client.
+        assert!(ring().open(&got.client_secret, &secret_context(&globex.id, &got.org_url, &got.client_id)).is_err());
+        assert!(ring().open(&got.client_secret, &secret_context(&acme.id, "https://evil.okta.com", &got.client_id)).is_err());
+        assert!(ring().open(&got.client_secret, &secret_context(&acme.id, &got.org_url, "0oa-other")).is_err());
 
         // Replacing keeps created_at, changes the rest.
         let replaced = db.okta_sso_configs().upsert(&acme.id, &sso_input(&acme, "https://acme.okta.com", "second"), &Actor::employee("admin-1")).unwrap();
@@ -116,7 +142,7 @@ backend_tests! {
         assert!(replaced.updated_at >= saved.updated_at);
         assert_eq!(replaced.updated_by, "employee:admin-1");
         let got = db.okta_sso_configs().get(&acme.id).unwrap().unwrap();
-        assert_eq!(ring().open(&got.client_secret, acme.id.as_str()).unwrap().expose_secret(), "second");
+        assert_eq!(ring().open(&got.client_secret, &got.secret_context()).unwrap().expose_secret(), "second");
 
         // Two workspaces on one Okta org: IdP-initiated sign-in finds both.
         db.okta_sso_configs().upsert(&globex.id, &sso_input(&globex, "https://acme.okta.com", "g"), &operator()).unwrap();
@@ -291,7 +317,7 @@ backend_tests! {
         db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
         assert!(db.sessions().find(&acme.id, &ada_token, now(), &policy).unwrap().is_none());
         assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
-        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::Unknown);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, None, now()).unwrap(), Consumed::Unknown);
         assert!(db.sessions().find(&acme.id, &grace_token, now(), &policy).unwrap().is_some(), "others stay signed in");
 
         // Reactivation does not bring the session back; and no new one for the inactive.
@@ -311,14 +337,14 @@ backend_tests! {
         let token = hash(SecretKind::Session);
         db.sessions().create(&acme.id, new_session(token, &ada), now(), &policy).unwrap();
         let handoff = hash(SecretKind::HandoffCode);
-        db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(handoff, &ada) }, &Actor::system(), now()).unwrap();
+        db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose: CodePurpose::SessionHandoff, browser_binding: Some(browser()), ..link_code(handoff, &ada) }, &Actor::system(), now()).unwrap();
 
         let deactivate = EmployeeInput { email: "ADA@acme.com".into(), active: Change::Set(false), ..EmployeeInput::default() };
         let summary = db.employees().upsert_many(&acme.id, &[deactivate], &operator()).unwrap();
         assert_eq!(summary.deactivated, 1);
         assert!(db.sessions().find(&acme.id, &token, now(), &policy).unwrap().is_none());
         assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
-        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, now()).unwrap(), Consumed::Unknown);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, Some(&browser()), now()).unwrap(), Consumed::Unknown);
     }
 
     fn one_time_codes_are_used_once_within_their_lifetime(db) {
@@ -329,26 +355,26 @@ backend_tests! {
         assert_eq!(created.expires_at - created.created_at, TimeDelta::minutes(10));
         assert_eq!(created.created_by, "operator:test");
         // A code of one purpose is not a code of the other.
-        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &link, now()).unwrap(), Consumed::Unknown);
-        let used = db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap().fresh().unwrap();
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &link, Some(&browser()), now()).unwrap(), Consumed::Unknown);
+        let used = db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, None, now()).unwrap().fresh().unwrap();
         assert_eq!(used, created);
-        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::AlreadyUsed);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, None, now()).unwrap(), Consumed::AlreadyUsed);
         let event = &db.audit().recent(&acme.id, 1).unwrap()[0];
         assert_eq!((event.action.as_str(), event.target.as_deref()), ("login_link.created", Some("ada@acme.com")));
 
         // Hand-offs live 30 seconds.
         let handoff = hash(SecretKind::HandoffCode);
-        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, return_to: Some("/people".into()), ..link_code(handoff, &ada) };
+        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, browser_binding: Some(browser()), return_to: Some("/people".into()), ..link_code(handoff, &ada) };
         let t0 = now();
         let created = db.one_time_codes().create(&acme.id, code, &Actor::system(), t0).unwrap();
         assert_eq!(created.expires_at - created.created_at, TimeDelta::seconds(30));
-        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, t0 + TimeDelta::seconds(31)).unwrap(), Consumed::Expired);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &handoff, Some(&browser()), t0 + TimeDelta::seconds(31)).unwrap(), Consumed::Expired);
         assert_eq!(db.audit().recent(&acme.id, 1).unwrap()[0].action, "login_link.created", "hand-offs are not audited");
 
         let fresh = hash(SecretKind::HandoffCode);
-        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(fresh, &ada) };
+        let code = NewOneTimeCode { purpose: CodePurpose::SessionHandoff, browser_binding: Some(browser()), ..link_code(fresh, &ada) };
         db.one_time_codes().create(&acme.id, code, &Actor::system(), t0).unwrap();
-        let used = db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &fresh, t0 + TimeDelta::seconds(29)).unwrap();
+        let used = db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &fresh, Some(&browser()), t0 + TimeDelta::seconds(29)).unwrap();
         assert!(used.fresh().is_some());
         assert_eq!(db.one_time_codes().purge_expired(t0 + TimeDelta::minutes(11)).unwrap(), 3);
     }
@@ -358,10 +384,11 @@ backend_tests! {
         let globex = tenant(db, "globex");
         let ada = employee(db, &acme, "ada@acme.com");
         let policy = SessionPolicy::default();
-        let start = |session: TokenHash| SessionStart { token_hash: session, auth_method: AuthMethod::Okta, csrf_token: "csrf".into() };
+        let start = |session: TokenHash| SessionStart { token_hash: session, auth_method: AuthMethod::Okta, csrf_token: "csrf".into(), browser_binding: Some(browser()) };
+        let bound = |purpose: CodePurpose| (purpose == CodePurpose::SessionHandoff).then(browser);
         for purpose in [CodePurpose::SessionHandoff, CodePurpose::LoginLink] {
             let code = hash(SecretKind::HandoffCode);
-            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, ..link_code(code, &ada) }, &operator(), now()).unwrap();
+            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, browser_binding: bound(purpose), ..link_code(code, &ada) }, &operator(), now()).unwrap();
             // Not on another tenant, nor as the other purpose.
             let session = hash(SecretKind::Session);
             assert_eq!(db.sessions().start_with_code(&globex.id, purpose, &code, start(session), now(), &policy).unwrap(), Consumed::Unknown);
@@ -375,7 +402,7 @@ backend_tests! {
             assert!(db.sessions().find(&acme.id, &again, now(), &policy).unwrap().is_none());
             // Too late: refused, and no session.
             let code = hash(SecretKind::HandoffCode);
-            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, ..link_code(code, &ada) }, &operator(), now()).unwrap();
+            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, browser_binding: bound(purpose), ..link_code(code, &ada) }, &operator(), now()).unwrap();
             let late = hash(SecretKind::Session);
             let an_hour_on = now() + TimeDelta::hours(1);
             assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(late), an_hour_on, &policy).unwrap(), Consumed::Expired);
@@ -411,8 +438,8 @@ backend_tests! {
         // Codes: acme's code does not work on globex, and is not used up by trying.
         let link = hash(SecretKind::SignInLink);
         db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
-        assert_eq!(db.one_time_codes().consume(&globex.id, CodePurpose::LoginLink, &link, now()).unwrap(), Consumed::Unknown);
-        assert!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, now()).unwrap().fresh().is_some());
+        assert_eq!(db.one_time_codes().consume(&globex.id, CodePurpose::LoginLink, &link, None, now()).unwrap(), Consumed::Unknown);
+        assert!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &link, None, now()).unwrap().fresh().is_some());
         let cross = db.one_time_codes().create(&globex.id, link_code(hash(SecretKind::SignInLink), &ada), &operator(), now());
         assert!(matches!(cross, Err(Error::NotFound(_))), "{cross:?}");
 
@@ -469,33 +496,278 @@ backend_tests! {
         let ada = employee(db, &acme, "ada@acme.com");
         let ids = db.employee_identities();
         let iss = "https://acme.okta.com";
-        let redeem = |code: &TokenHash| db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, code, now()).unwrap();
+        let redeem = |code: &TokenHash| db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, code, Some(&browser()), now()).unwrap();
 
         // A match: the hand-off is stored for the employee who matched, with return_to.
         let code = hash(SecretKind::HandoffCode);
-        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "Ada@acme.com", &code, Some("/people".into()), now()).unwrap();
+        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "Ada@acme.com", handoff(code, Some("/people".into())), now()).unwrap();
         assert!(matches!(matched, SignInMatch::Employee { newly_linked: true, .. }), "{matched:?}");
         let used = redeem(&code).fresh().unwrap();
         assert_eq!((used.employee_id, used.return_to.as_deref()), (ada.id.clone(), Some("/people")));
         // Again, now that the identity is linked: the same, whatever the email says.
         let code = hash(SecretKind::HandoffCode);
-        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "other@acme.com", &code, Some("/home".into()), now()).unwrap();
+        let matched = ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "other@acme.com", handoff(code, Some("/home".into())), now()).unwrap();
         assert!(matches!(&matched, SignInMatch::Employee { employee, newly_linked: false } if employee.id == ada.id), "{matched:?}");
         let used = redeem(&code).fresh().unwrap();
         assert_eq!((used.employee_id, used.return_to.as_deref()), (ada.id.clone(), Some("/home")));
         // Nobody, or a deactivated employee: no hand-off exists.
         let code = hash(SecretKind::HandoffCode);
-        assert_eq!(ids.resolve_and_hand_off(&acme.id, iss, "00u-x", "nobody@acme.com", &code, None, now()).unwrap(), SignInMatch::NoSuchEmployee);
+        assert_eq!(ids.resolve_and_hand_off(&acme.id, iss, "00u-x", "nobody@acme.com", handoff(code, None), now()).unwrap(), SignInMatch::NoSuchEmployee);
         assert_eq!(redeem(&code), Consumed::Unknown);
         db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
         let code = hash(SecretKind::HandoffCode);
-        assert!(matches!(ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", &code, None, now()).unwrap(), SignInMatch::Deactivated(_)));
+        assert!(matches!(ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap(), SignInMatch::Deactivated(_)));
         assert_eq!(redeem(&code), Consumed::Unknown);
         // A bad return_to refuses the whole step before anything is written: no link, no code.
         db.employees().set_active(&acme.id, "ada@acme.com", true, &operator()).unwrap();
         let code = hash(SecretKind::HandoffCode);
-        let refused = ids.resolve_and_hand_off(&acme.id, iss, "00u-new", "ada@acme.com", &code, Some("/".repeat(3_000)), now());
+        let refused = ids.resolve_and_hand_off(&acme.id, iss, "00u-new", "ada@acme.com", handoff(code, Some("/".repeat(3_000))), now());
         assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
         assert!(ids.find_employee(&acme.id, iss, "00u-new").unwrap().is_none(), "nothing written");
+    }
+
+    fn a_second_okta_user_with_the_same_email_cannot_take_over_a_linked_employee(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let ids = db.employee_identities();
+        let iss = "https://acme.okta.com";
+        // Ada's Okta user signs in first and is linked.
+        assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-ada", "ada@acme.com", now()).unwrap(), SignInMatch::Employee { newly_linked: true, .. }));
+        // Another Okta user of the same org, whose email a help-desk admin set to Ada's.
+        let attacker = ids.resolve_sign_in(&acme.id, iss, "00u-mallory", "ADA@acme.com", now()).unwrap();
+        assert!(matches!(&attacker, SignInMatch::IdentityConflict(e) if e.id == ada.id), "{attacker:?}");
+        assert!(ids.find_employee(&acme.id, iss, "00u-mallory").unwrap().is_none(), "not linked");
+        // The same through the sign-in step that stores the hand-off: no code for the attacker.
+        let code = hash(SecretKind::HandoffCode);
+        let attacker = ids.resolve_and_hand_off(&acme.id, iss, "00u-mallory", "ada@acme.com", handoff(code, None), now()).unwrap();
+        assert!(matches!(attacker, SignInMatch::IdentityConflict(_)), "{attacker:?}");
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &code, Some(&browser()), now()).unwrap(), Consumed::Unknown);
+        // The unique index holds the rule below the repository's check, too.
+        let direct = ids.link(&acme.id, iss, "00u-mallory", &ada.id, now());
+        assert!(matches!(direct, Err(Error::Conflict(_))), "{direct:?}");
+        // Ada still signs in; and an Okta user of another org is another identity.
+        assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-ada", "ada@acme.com", now()).unwrap(), SignInMatch::Employee { newly_linked: false, .. }));
+        assert!(matches!(ids.resolve_sign_in(&acme.id, "https://acme.oktapreview.com", "00u-ada-preview", "ada@acme.com", now()).unwrap(), SignInMatch::Employee { newly_linked: true, .. }));
+    }
+
+    fn two_okta_users_racing_for_one_email_link_one(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let iss = "https://acme.okta.com";
+        for round in 0..5 {
+            let subjects: Vec<String> = (0..4).map(|i| format!("00u-{round}-{i}")).collect();
+            let outcomes: Vec<SignInMatch> = std::thread::scope(|s| {
+                let handles: Vec<_> = subjects
+                    .iter()
+                    .map(|subject| {
+                        let database = db;
+                        let tenant = acme.id.clone();
+                        s.spawn(move || database.employee_identities().resolve_sign_in(&tenant, iss, subject, "ada@acme.com", Utc::now()).unwrap())
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let linked = outcomes.iter().filter(|o| matches!(o, SignInMatch::Employee { newly_linked: true, .. })).count();
+            let refused = outcomes.iter().filter(|o| matches!(o, SignInMatch::IdentityConflict(_))).count();
+            assert_eq!((linked, refused), (1, 3), "{outcomes:?}");
+            let links = db.employee_identities().list(&acme.id, Some("ada@acme.com")).unwrap();
+            assert_eq!(links.len(), 1, "{links:?}");
+            assert_eq!(links[0].employee_id, ada.id);
+            db.employee_identities().unlink(&acme.id, "ada@acme.com", &operator()).unwrap();
+        }
+    }
+
+    fn unlinking_lets_the_next_okta_user_link_and_ends_sessions(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let ada = employee(db, &acme, "ada@acme.com");
+        employee(db, &globex, "ada@acme.com");
+        let ids = db.employee_identities();
+        let iss = "https://acme.okta.com";
+        ids.resolve_sign_in(&acme.id, iss, "00u-old", "ada@acme.com", now()).unwrap();
+        ids.resolve_sign_in(&globex.id, iss, "00u-old", "ada@acme.com", now()).unwrap();
+        let policy = SessionPolicy::default();
+        let session = hash(SecretKind::Session);
+        db.sessions().create(&acme.id, new_session(session, &ada), now(), &policy).unwrap();
+
+        let listed = ids.list(&acme.id, None).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].email.as_str(), listed[0].issuer.as_str(), listed[0].subject.as_str(), listed[0].active), ("ada@acme.com", iss, "00u-old", true));
+        assert_eq!(ids.list(&acme.id, Some("Ada@ACME.com")).unwrap().len(), 1);
+        assert!(ids.list(&acme.id, Some("grace@acme.com")).unwrap().is_empty());
+
+        let unlinked = ids.unlink(&acme.id, "ADA@acme.com", &Actor::employee("admin-1")).unwrap();
+        assert_eq!(unlinked.identities, [(iss.to_owned(), "00u-old".to_owned())]);
+        assert_eq!(unlinked.sessions_ended, 1);
+        assert!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().is_none());
+        let event = &db.audit().recent(&acme.id, 1).unwrap()[0];
+        assert_eq!((event.action.as_str(), event.target.as_deref(), event.actor.as_str()), ("okta_identity.unlinked", Some("ada@acme.com"), "employee:admin-1"));
+        assert_eq!(event.details["identities"][0]["subject"], "00u-old");
+        // Only this workspace's link went.
+        assert_eq!(ids.list(&globex.id, None).unwrap().len(), 1);
+        // Nothing left to unlink, or nobody with the email: said so.
+        assert!(matches!(ids.unlink(&acme.id, "ada@acme.com", &operator()), Err(Error::NotFound(_))));
+        assert!(matches!(ids.unlink(&acme.id, "nobody@acme.com", &operator()), Err(Error::NotFound(_))));
+        // The replacement Okta user now links.
+        assert!(matches!(ids.resolve_sign_in(&acme.id, iss, "00u-new", "ada@acme.com", now()).unwrap(), SignInMatch::Employee { newly_linked: true, .. }));
+    }
+
+    fn a_hand_off_works_only_in_the_browser_that_signed_in(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let ids = db.employee_identities();
+        let iss = "https://acme.okta.com";
+        let policy = SessionPolicy::default();
+        let start = |binding: Option<TokenHash>| SessionStart {
+            token_hash: hash(SecretKind::Session),
+            auth_method: AuthMethod::Okta,
+            csrf_token: "csrf".into(),
+            browser_binding: binding,
+        };
+        // First sign-in (matched by email), then a returning one (the linked path, one
+        // statement on PostgreSQL): each hand-off is bound to the browser that signed in.
+        for _ in 0..2 {
+            let code = hash(SecretKind::HandoffCode);
+            ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
+            // Another browser, or one without the cookie: refused, nothing started, the
+            // code left for its browser.
+            for other in [Some(hash(SecretKind::OidcState)), None] {
+                let attempt = start(other);
+                let session = attempt.token_hash;
+                assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, attempt, now(), &policy).unwrap(), Consumed::WrongBrowser);
+                assert!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().is_none());
+            }
+            assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &code, None, now()).unwrap(), Consumed::WrongBrowser);
+            let (used, _) = db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(Some(browser())), now(), &policy).unwrap().fresh().unwrap();
+            assert_eq!(used.employee_id, ada.id);
+            assert_eq!(used.browser_binding, Some(browser()));
+            // Used: a replay says so, whatever the browser.
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(None), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+        }
+        // A hand-off cannot be stored unbound; a sign-in link is not bound.
+        let unbound = db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(hash(SecretKind::HandoffCode), &ada) }, &Actor::system(), now());
+        assert!(matches!(unbound, Err(Error::Invalid(_))), "{unbound:?}");
+        let link = hash(SecretKind::SignInLink);
+        db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
+        assert!(db.sessions().start_with_code(&acme.id, CodePurpose::LoginLink, &link, start(None), now(), &policy).unwrap().fresh().is_some());
+    }
+
+    fn a_custom_domain_approval_belongs_to_its_org_url(db) {
+        let acme = tenant(db, "acme");
+        let configs = db.okta_sso_configs();
+        let custom = "https://login.acme.example";
+        let approved = configs.upsert(&acme.id, &OktaSsoConfigInput { approve_custom_domain: true, ..sso_input(&acme, custom, "s") }, &operator()).unwrap();
+        assert_eq!(approved.custom_domain_approved_by.as_deref(), Some("operator:test"));
+        let events = db.audit().recent(&acme.id, 2).unwrap();
+        assert_eq!((events[0].action.as_str(), events[0].target.as_deref()), ("okta_sso.custom_domain_approved", Some(custom)));
+        // An admin's later save of the same org URL (new secret) keeps the approval …
+        let kept = configs.upsert(&acme.id, &sso_input(&acme, custom, "s2"), &Actor::employee("admin-1")).unwrap();
+        assert_eq!(kept.custom_domain_approved_by.as_deref(), Some("operator:test"));
+        // … another org URL drops it, and it does not come back with the first URL.
+        let moved = configs.upsert(&acme.id, &sso_input(&acme, "https://acme.okta.com", "s3"), &Actor::employee("admin-1")).unwrap();
+        assert_eq!(moved.custom_domain_approved_by, None);
+        let back = configs.upsert(&acme.id, &sso_input(&acme, custom, "s4"), &Actor::employee("admin-1")).unwrap();
+        assert_eq!(back.custom_domain_approved_by, None);
+    }
+}
+
+/// What the migration that made links unique does to a second Okta user an earlier
+/// version let take over an employee: removed, audited, and signed out — the employee's
+/// first link stays.
+fn the_migration_removes_second_links(backend: persistence::Backend) {
+    let db = persistence::testing::TestDatabase::new_migrated_until(
+        backend,
+        "2026-11-29-000020_directory_version",
+    );
+    let acme = tenant(&db, "acme");
+    let ada = employee(&db, &acme, "ada@acme.com");
+    let grace = employee(&db, &acme, "grace@acme.com");
+    let iss = "https://acme.okta.com";
+    let t0 = now();
+    let ids = db.employee_identities();
+    ids.link(&acme.id, iss, "00u-ada", &ada.id, t0).unwrap();
+    ids.link(
+        &acme.id,
+        iss,
+        "00u-mallory",
+        &ada.id,
+        t0 + TimeDelta::seconds(5),
+    )
+    .unwrap();
+    ids.link(
+        &acme.id,
+        "https://acme.oktapreview.com",
+        "00u-ada-preview",
+        &ada.id,
+        t0,
+    )
+    .unwrap();
+    ids.link(&acme.id, iss, "00u-grace", &grace.id, t0).unwrap();
+    let policy = SessionPolicy::default();
+    let (ada_session, grace_session) = (hash(SecretKind::Session), hash(SecretKind::Session));
+    db.sessions()
+        .create(&acme.id, new_session(ada_session, &ada), now(), &policy)
+        .unwrap();
+    db.sessions()
+        .create(&acme.id, new_session(grace_session, &grace), now(), &policy)
+        .unwrap();
+
+    let applied = db.migrate().unwrap();
+    assert_eq!(applied.first().map(String::as_str), Some("20261207000100"));
+
+    let mut ada_links: Vec<(String, String)> = ids
+        .list(&acme.id, Some("ada@acme.com"))
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.issuer, l.subject))
+        .collect();
+    ada_links.sort();
+    assert_eq!(
+        ada_links,
+        [
+            (iss.to_owned(), "00u-ada".to_owned()),
+            (
+                "https://acme.oktapreview.com".to_owned(),
+                "00u-ada-preview".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(ids.list(&acme.id, Some("grace@acme.com")).unwrap().len(), 1);
+    let event = &db.audit().recent(&acme.id, 1).unwrap()[0];
+    assert_eq!(
+        (
+            event.action.as_str(),
+            event.target.as_deref(),
+            event.actor.as_str()
+        ),
+        ("okta_identity.unlinked", Some("ada@acme.com"), "system")
+    );
+    assert_eq!(event.details["subject"], "00u-mallory");
+    assert!(
+        db.sessions()
+            .find(&acme.id, &ada_session, now(), &policy)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.sessions()
+            .find(&acme.id, &grace_session, now(), &policy)
+            .unwrap()
+            .is_some()
+    );
+    // And from now on the index refuses a second link.
+    let again = ids.link(&acme.id, iss, "00u-mallory", &ada.id, now());
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+}
+
+mod the_migration_removes_second_links {
+    #[test]
+    fn sqlite() {
+        super::the_migration_removes_second_links(persistence::Backend::Sqlite);
+    }
+
+    #[test]
+    fn postgres() {
+        super::the_migration_removes_second_links(persistence::Backend::Postgres);
     }
 }

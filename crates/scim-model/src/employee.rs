@@ -6,7 +6,7 @@
 //! the workspace (e.g. `https://acme.spark.work/scim/v2`).
 //!
 //! Rules: blank optional strings count as absent and are omitted; `userName` and the single
-//! `work` email are the employee's email; `name.formatted` is "given family"; the enterprise
+//! `work` email are the employee's email; the single `work` phone number is the primary one; `name.formatted` is "given family"; the enterprise
 //! extension (and its schema URN) appears only if one of its attributes is set;
 //! `meta.version` is the weak ETag `W/"<version>"`; `meta.location` and `$ref`s are absolute
 //! URLs under the base URL.
@@ -86,6 +86,17 @@ pub struct MemberRef {
     pub id: String,
     /// The employee's display name.
     pub display_name: Option<String>,
+}
+
+impl MemberRef {
+    /// The group member for this employee, with the URL of their User under `base_url`.
+    pub fn to_scim_member(&self, base_url: &str) -> GroupMember {
+        GroupMember {
+            value: self.id.clone(),
+            display: present(&self.display_name),
+            reference: Some(resource_location(base_url, "/Users", &self.id)),
+        }
+    }
 }
 
 /// The weak entity tag for a version counter: `W/"3"`.
@@ -190,6 +201,10 @@ impl EmployeeRecord {
                 .map(|value| PhoneNumber {
                     value,
                     kind: Some("work".to_owned()),
+                    // Okta's SCIM templates import the primary number ("Primary phone",
+                    // `phoneNumbers.^[primary==true].value` in the Profile Editor); the
+                    // work number is the only one Spark has, so it is the primary one.
+                    primary: Some(true),
                 })
                 .into_iter()
                 .collect(),
@@ -208,11 +223,7 @@ impl DepartmentRecord {
             members: self
                 .members
                 .iter()
-                .map(|member| GroupMember {
-                    value: member.id.clone(),
-                    display: present(&member.display_name),
-                    reference: Some(resource_location(base_url, "/Users", &member.id)),
-                })
+                .map(|member| member.to_scim_member(base_url))
                 .collect(),
             meta: Meta {
                 resource_type: "Group".to_owned(),

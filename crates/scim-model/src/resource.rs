@@ -115,6 +115,9 @@ pub struct PhoneNumber {
     /// The kind of number (`work`).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Whether this is the primary number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
 }
 
 /// The enterprise User extension (RFC 7643 §4.3), as far as Spark serves it.

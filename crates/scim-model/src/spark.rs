@@ -116,6 +116,11 @@ pub static USER_SCHEMA: SchemaDef = SchemaDef {
             &[
                 string("value", "The phone number."),
                 string("type", "The kind of number; always work.").canonical_values(&["work"]),
+                AttributeDef::new(
+                    "primary",
+                    AttributeType::Boolean,
+                    "Whether this is the primary number; always true.",
+                ),
             ],
         )
         .multi_valued(),

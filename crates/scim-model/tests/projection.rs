@@ -155,7 +155,7 @@ fn excluded_attributes() {
         &USER_RESOURCE,
         &user(),
         &[],
-        &paths("phoneNumbers.value,phoneNumbers.type"),
+        &paths("phoneNumbers.value,phoneNumbers.type,phoneNumbers.primary"),
     );
     assert!(projected.get("phoneNumbers").is_none());
 }

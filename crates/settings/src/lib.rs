@@ -39,6 +39,10 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// `[secrets]`.
     pub secrets: SecretSettings,
+    /// `[server]`: how a service process starts and stops.
+    pub server: ServerSettings,
+    /// `[support]`: how customers reach the Spark team.
+    pub support: SupportSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -46,8 +50,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database", &self.database)
             .field("public", &self.public)
+            .field("server", &self.server)
             .field("security", &self.security)
             .field("secrets", &self.secrets)
+            .field("support", &self.support)
             .finish()
     }
 }
@@ -137,6 +143,26 @@ impl std::fmt::Debug for SecretSettings {
     }
 }
 
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// On SIGTERM (or SIGINT), how many seconds a service keeps serving while `/readyz`
+    /// answers 503, so that load balancers stop sending it requests, before it stops
+    /// accepting connections and lets those in flight finish (at most 30 s more).
+    pub drain_secs: u64,
+}
+
+/// `[support]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportSettings {
+    /// Where a workspace admin sends the request to activate the Okta integration (the
+    /// Marketplace's email). None: the Marketplace says to contact Spark support, and
+    /// names no address.
+    pub activation_email: Option<String>,
+}
+
 /// The built-in defaults, as the lowest layer.
 const DEFAULTS: &str = r#"
 [database]
@@ -158,6 +184,11 @@ auth_failure_window_secs = 60
 trusted_proxy_hops = 0
 
 [secrets]
+
+[server]
+drain_secs = 5
+
+[support]
 "#;
 
 impl Settings {
@@ -241,6 +272,22 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "security.auth_failure_window_secs must be at least 1".into(),
             ));
+        }
+        if let Some(address) = &self.support.activation_email {
+            // One plain address, as a mailto: link carries it: no display name, no list.
+            let plain = address.len() <= 254
+                && address.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+                })
+                && address.chars().all(|c| {
+                    c.is_ascii_graphic() && !matches!(c, ',' | ';' | '<' | '>' | '"' | '?' | '&')
+                });
+            if !plain {
+                return Err(SettingsError::Invalid(format!(
+                    "support.activation_email `{address}` is not one plain email address \
+                     (e.g. integrations@spark.work)"
+                )));
+            }
         }
         if self.database.max_connections == 0 {
             return Err(SettingsError::Invalid(
@@ -433,6 +480,40 @@ mod tests {
         assert_eq!(s.workspace_of_host("acme.evil.com"), None);
         assert_eq!(s.workspace_of_host("a.b.localhost"), None);
         assert_eq!(s.workspace_of_host("localhost"), None);
+    }
+
+    #[test]
+    fn the_activation_address_is_optional_and_checked() {
+        let none = Settings::from_sources(None, &[]).unwrap();
+        assert_eq!(none.support.activation_email, None);
+        let set = Settings::from_sources(
+            None,
+            &env(&[(
+                "SPARK__SUPPORT__ACTIVATION_EMAIL",
+                "integrations@spark.work",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            set.support.activation_email.as_deref(),
+            Some("integrations@spark.work")
+        );
+        for bad in [
+            "nobody",
+            "a@b@c",
+            "Spark <integrations@spark.work>",
+            "a@spark.work,b@spark.work",
+            "a@spark.work?cc=x@evil.example",
+            "@spark.work",
+        ] {
+            let err =
+                Settings::from_sources(None, &env(&[("SPARK__SUPPORT__ACTIVATION_EMAIL", bad)]))
+                    .unwrap_err();
+            assert!(
+                err.to_string().contains("support.activation_email"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

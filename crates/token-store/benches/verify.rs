@@ -87,5 +87,24 @@ fn full_verify(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse_and_hash, full_verify);
+fn authorization_header(c: &mut Criterion) {
+    // Reading the token out of `Authorization`, in each form Okta sends it.
+    let Ok((token, _)) = SecretToken::mint(SecretKind::ScimToken) else {
+        return;
+    };
+    let token = token.expose_secret().to_owned();
+    let mut group = c.benchmark_group("authorization");
+    for (name, header) in [
+        ("bearer", format!("Bearer {token}")),
+        ("no_scheme", token.clone()),
+        ("doubled_bearer", format!("Bearer Bearer {token}")),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| token_store::scim::scim_bearer(black_box(&header)).is_some());
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse_and_hash, full_verify, authorization_header);
 criterion_main!(benches);

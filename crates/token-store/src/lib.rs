@@ -22,7 +22,7 @@
 //!
 //! No IO: no database, no network, no async runtime, no clock of its own (operations
 //! take `now`), no logging. The `persistence` crate implements [`TokenRepository`];
-//! HTTP handlers strip `Bearer ` and map [`scim::VerifyError`] to 401 or a server error.
+//! HTTP handlers read the token out of `Authorization` with [`scim::scim_bearer`] and map [`scim::VerifyError`] to 401 or a server error.
 //! It never panics on input.
 //!
 //! # Example: mint a SCIM token, then verify it
@@ -80,5 +80,7 @@ pub mod testing;
 
 pub use hash::{HashParseError, TokenHash};
 pub use kind::{BODY_CHARS, CHECKSUM_BYTES, ENTROPY_BITS, RANDOM_BYTES, SecretKind};
-pub use repository::{NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository};
+pub use repository::{
+    BearerForm, NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository,
+};
 pub use secret::{RandomnessError, SecretToken, TokenFormatError, TokenHint};

@@ -75,6 +75,57 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked; a revoked token never authenticates again.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// How the `Authorization` header carried it when it last authenticated a request
+    /// ([`BearerForm::Standard`] for a token never used).
+    pub presented_as: BearerForm,
+}
+
+/// How a SCIM token arrived in the `Authorization` header.
+///
+/// RFC 6750 §2.1 says `Authorization: Bearer <token>`. Whether Okta adds the `Bearer`
+/// scheme itself depends on the kind of app and the field the admin pasted the token
+/// into, so admins end up sending each of the other two forms too. Spark's SCIM tokens
+/// start with a recognisable prefix (`spark_scim_`), so each form is unambiguous and
+/// accepted ([`crate::scim::scim_bearer`]); the record remembers the last one so the
+/// admin can tidy the Okta setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BearerForm {
+    /// `Bearer <token>`.
+    #[default]
+    Standard,
+    /// `<token>` alone, without a scheme.
+    WithoutScheme,
+    /// `Bearer Bearer <token>`: the scheme pasted in front of a token Okta prefixes
+    /// itself.
+    DoubledScheme,
+}
+
+impl BearerForm {
+    /// Every form, in declaration order.
+    pub const ALL: [BearerForm; 3] = [
+        BearerForm::Standard,
+        BearerForm::WithoutScheme,
+        BearerForm::DoubledScheme,
+    ];
+
+    /// The form as stored and as the admin API shows it: `bearer`, `no_scheme`,
+    /// `doubled_bearer`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BearerForm::Standard => "bearer",
+            BearerForm::WithoutScheme => "no_scheme",
+            BearerForm::DoubledScheme => "doubled_bearer",
+        }
+    }
+
+    /// The form [`as_str`](Self::as_str) names; `None` for any other text.
+    #[must_use]
+    pub fn from_stored(text: &str) -> Option<BearerForm> {
+        BearerForm::ALL
+            .into_iter()
+            .find(|form| form.as_str() == text)
+    }
 }
 
 impl TokenRecord {
@@ -175,7 +226,8 @@ pub trait TokenRepository {
     /// Storage failures.
     fn list(&mut self, tenant: &TenantId) -> Result<Vec<TokenRecord>, Self::Error>;
 
-    /// Sets `last_used_at` of the token to `at`. A missing token is not an error.
+    /// Sets `last_used_at` of the token to `at` and `presented_as` to `form`, in one
+    /// write. A missing token is not an error.
     ///
     /// # Errors
     ///
@@ -185,6 +237,7 @@ pub trait TokenRepository {
         tenant: &TenantId,
         id: &TokenId,
         at: DateTime<Utc>,
+        form: BearerForm,
     ) -> Result<(), Self::Error>;
 
     /// Sets `revoked_at` to `at` unless already set, and returns the record as it is
@@ -240,8 +293,9 @@ impl<R: TokenRepository + ?Sized> TokenRepository for &mut R {
         tenant: &TenantId,
         id: &TokenId,
         at: DateTime<Utc>,
+        form: BearerForm,
     ) -> Result<(), Self::Error> {
-        (**self).touch(tenant, id, at)
+        (**self).touch(tenant, id, at, form)
     }
 
     fn revoke(

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::hash::TokenHash;
 use crate::kind::SecretKind;
-use crate::repository::{NewToken, TenantId, TokenId, TokenRecord, TokenRepository};
+use crate::repository::{BearerForm, NewToken, TenantId, TokenId, TokenRecord, TokenRepository};
 use crate::secret::{RandomnessError, SecretToken, TokenFormatError};
 
 /// The finest resolution of `last_used_at`: verification writes it only when the stored
@@ -40,6 +40,40 @@ pub fn needs_last_used_update(previous: Option<DateTime<Utc>>, now: DateTime<Utc
     match previous {
         None => true,
         Some(previous) => now.signed_duration_since(previous) >= LAST_USED_UPDATE_INTERVAL,
+    }
+}
+
+/// The SCIM token in an `Authorization` header value, and the form it came in.
+///
+/// Accepted, with the scheme in any case (RFC 6750 §2.1 and RFC 9110 §11.1 make it
+/// case-insensitive) and any run of spaces or tabs between the words:
+///
+/// - `Bearer <token>`: the standard form, whatever the token looks like (a value that is
+///   not a well-formed SCIM token is then refused by verification, as any wrong token);
+/// - `<token>` alone, and `Bearer Bearer <token>`: the forms Okta sends when the admin's
+///   paste and Okta's own `Bearer` prefix disagree. Only a value with the SCIM token
+///   prefix is taken in these two forms, so neither can be mistaken for another scheme.
+///
+/// `None` for anything else (`Basic …`, a third `Bearer`, two tokens, an empty header):
+/// the request is then unauthenticated.
+#[must_use]
+pub fn scim_bearer(header: &str) -> Option<(&str, BearerForm)> {
+    let prefix = SecretKind::ScimToken.prefix();
+    let is_scheme = |word: &str| word.eq_ignore_ascii_case("bearer");
+    let mut words = header.split_ascii_whitespace();
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some(token), None, None, None) if token.starts_with(prefix) => {
+            Some((token, BearerForm::WithoutScheme))
+        }
+        (Some(scheme), Some(token), None, None) if is_scheme(scheme) && !is_scheme(token) => {
+            Some((token, BearerForm::Standard))
+        }
+        (Some(first), Some(second), Some(token), None)
+            if is_scheme(first) && is_scheme(second) && token.starts_with(prefix) =>
+        {
+            Some((token, BearerForm::DoubledScheme))
+        }
+        _ => None,
     }
 }
 
@@ -220,8 +254,26 @@ impl<R: TokenRepository> ScimTokens<R> {
     }
 
     /// Authenticates `presented` (the bearer value, without `Bearer `) as a live SCIM
-    /// token of `tenant`, and returns its record. Writes `last_used_at` when
-    /// [`needs_last_used_update`] says so; the returned record reflects the write.
+    /// token of `tenant` sent in the standard form, and returns its record: see
+    /// [`verify_as`](Self::verify_as).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_as`](Self::verify_as).
+    pub fn verify(
+        &mut self,
+        tenant: &TenantId,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenRecord, VerifyError<R::Error>> {
+        self.verify_as(tenant, presented, BearerForm::Standard, now)
+    }
+
+    /// Authenticates `presented` (the token, as [`scim_bearer`] found it in the header)
+    /// as a live SCIM token of `tenant`, and returns its record. Writes `last_used_at`
+    /// when [`needs_last_used_update`] says so, and `presented_as` when `form` differs
+    /// from the stored one — both in the same single write, so a token used the same way
+    /// as before costs no more than it did; the returned record reflects the write.
     ///
     /// # Errors
     ///
@@ -229,10 +281,11 @@ impl<R: TokenRepository> ScimTokens<R> {
     /// token), [`VerifyError::Revoked`], or [`VerifyError::Storage`] (including a failed
     /// `last_used_at` write: the database is then unhealthy, and a server error is the
     /// honest answer).
-    pub fn verify(
+    pub fn verify_as(
         &mut self,
         tenant: &TenantId,
         presented: &str,
+        form: BearerForm,
         now: DateTime<Utc>,
     ) -> Result<TokenRecord, VerifyError<R::Error>> {
         let hash = TokenHash::of_presented(SecretKind::ScimToken, presented)
@@ -252,11 +305,12 @@ impl<R: TokenRepository> ScimTokens<R> {
         if record.is_revoked() {
             return Err(VerifyError::Revoked { id: record.id });
         }
-        if needs_last_used_update(record.last_used_at, now) {
+        if needs_last_used_update(record.last_used_at, now) || record.presented_as != form {
             self.repo
-                .touch(tenant, &record.id, now)
+                .touch(tenant, &record.id, now, form)
                 .map_err(VerifyError::Storage)?;
             record.last_used_at = Some(now);
+            record.presented_as = form;
         }
         Ok(record)
     }
@@ -597,6 +651,112 @@ mod tests {
         assert_eq!(tokens.repository().touches(), 12);
         let listed = tokens.list(&acme()).unwrap();
         assert_eq!(listed[0].last_used_at, Some(at(670)));
+    }
+
+    #[test]
+    fn the_three_forms_okta_sends_are_read() {
+        let token = SecretToken::mint(SecretKind::ScimToken)
+            .unwrap()
+            .0
+            .into_exposed_secret();
+        let t = token.as_str();
+        for (header, form) in [
+            (format!("Bearer {t}"), BearerForm::Standard),
+            (format!("bearer {t}"), BearerForm::Standard),
+            (format!("BEARER \t {t}  "), BearerForm::Standard),
+            (t.to_owned(), BearerForm::WithoutScheme),
+            (format!("  {t} "), BearerForm::WithoutScheme),
+            (format!("Bearer Bearer {t}"), BearerForm::DoubledScheme),
+            (format!("Bearer  bearer {t}"), BearerForm::DoubledScheme),
+        ] {
+            assert_eq!(scim_bearer(&header), Some((t, form)), "{header:?}");
+        }
+        // Whatever follows a single `Bearer` is the presented value; verification judges it.
+        assert_eq!(
+            scim_bearer("Bearer not-a-token"),
+            Some(("not-a-token", BearerForm::Standard))
+        );
+    }
+
+    #[test]
+    fn anything_else_is_no_token() {
+        let session = SecretToken::mint(SecretKind::Session)
+            .unwrap()
+            .0
+            .into_exposed_secret();
+        let t = SecretToken::mint(SecretKind::ScimToken)
+            .unwrap()
+            .0
+            .into_exposed_secret();
+        for header in [
+            String::new(),
+            "   ".to_owned(),
+            "Bearer".to_owned(),
+            "Bearer Bearer".to_owned(),
+            format!("Basic {t}"),
+            format!("Token {t}"),
+            // Without a scheme or doubled, only a SCIM token is taken.
+            session.clone(),
+            format!("Bearer Bearer {session}"),
+            "not-a-token".to_owned(),
+            format!("Bearer Bearer Bearer {t}"),
+            format!("Bearer {t} {t}"),
+            format!("{t} {t}"),
+            format!("Basic Bearer {t}"),
+        ] {
+            assert_eq!(scim_bearer(&header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn the_form_is_written_only_when_it_changes() {
+        let mut tokens = service();
+        let minted = tokens.mint(&acme(), "Okta", "admin", at(0)).unwrap();
+        let secret = minted.token.expose_secret();
+        let record = tokens.verify(&acme(), secret, at(1)).unwrap();
+        assert_eq!(record.presented_as, BearerForm::Standard);
+        assert_eq!(tokens.repository().touches(), 1);
+        // The same form within the minute: no write.
+        tokens.verify(&acme(), secret, at(2)).unwrap();
+        assert_eq!(tokens.repository().touches(), 1);
+        // Another form: one write at once, then none while it stays the same.
+        let record = tokens
+            .verify_as(&acme(), secret, BearerForm::DoubledScheme, at(3))
+            .unwrap();
+        assert_eq!(record.presented_as, BearerForm::DoubledScheme);
+        assert_eq!(record.last_used_at, Some(at(3)));
+        assert_eq!(tokens.repository().touches(), 2);
+        for second in 4..30 {
+            tokens
+                .verify_as(&acme(), secret, BearerForm::DoubledScheme, at(second))
+                .unwrap();
+        }
+        assert_eq!(tokens.repository().touches(), 2);
+        assert_eq!(
+            tokens.list(&acme()).unwrap()[0].presented_as,
+            BearerForm::DoubledScheme
+        );
+        // Tidied in Okta: the next standard request records it.
+        tokens.verify(&acme(), secret, at(31)).unwrap();
+        assert_eq!(tokens.repository().touches(), 3);
+        assert_eq!(
+            tokens.list(&acme()).unwrap()[0].presented_as,
+            BearerForm::Standard
+        );
+        // A refused token records nothing.
+        tokens.revoke(&acme(), &minted.record.id, at(40)).unwrap();
+        tokens
+            .verify_as(&acme(), secret, BearerForm::WithoutScheme, at(41))
+            .unwrap_err();
+        assert_eq!(tokens.repository().touches(), 3);
+    }
+
+    #[test]
+    fn stored_forms_round_trip() {
+        for form in BearerForm::ALL {
+            assert_eq!(BearerForm::from_stored(form.as_str()), Some(form));
+        }
+        assert_eq!(BearerForm::from_stored("Bearer"), None);
     }
 
     #[test]

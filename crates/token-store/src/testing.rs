@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::hash::TokenHash;
-use crate::repository::{NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository};
+use crate::repository::{
+    BearerForm, NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository,
+};
 
 /// The error of a [`MemoryTokenRepository`] set to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +115,7 @@ impl MemoryTokenRepository {
             created_by: token.created_by,
             last_used_at: None,
             revoked_at: None,
+            presented_as: BearerForm::Standard,
         };
         self.rows.push(StoredToken {
             record: record.clone(),
@@ -196,6 +199,7 @@ impl TokenRepository for MemoryTokenRepository {
         tenant: &TenantId,
         id: &TokenId,
         at: DateTime<Utc>,
+        form: BearerForm,
     ) -> Result<(), Self::Error> {
         self.check()?;
         if self.failing_touches {
@@ -204,6 +208,7 @@ impl TokenRepository for MemoryTokenRepository {
         self.touches += 1;
         if let Some(row) = self.row_mut(tenant, id) {
             row.record.last_used_at = Some(at);
+            row.record.presented_as = form;
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (it can reach its database).
+//! `/healthz` (the process answers) and `/readyz` (it can reach its database, and is not
+//! shutting down).
 
 use actix_web::{HttpResponse, web};
 use persistence::Database;
@@ -12,8 +13,17 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness: 200 when a database connection can be had and answers, else 503, so a
 /// load balancer stops sending traffic while the database is away and resumes when it
-/// returns — no restart needed.
-pub async fn readyz(db: web::Data<Database>) -> HttpResponse {
+/// returns — no restart needed. Also 503 once the process is shutting down
+/// ([`crate::Lifecycle`]), so the load balancer takes it out before it stops.
+pub async fn readyz(
+    db: web::Data<Database>,
+    lifecycle: Option<web::Data<crate::Lifecycle>>,
+) -> HttpResponse {
+    if lifecycle.is_some_and(|l| l.is_draining()) {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("application/json")
+            .body(r#"{"status":"not ready","shutting_down":true}"#);
+    }
     let db = db.get_ref().clone();
     let ready = crate::blocking(move || db.ping()).await;
     match ready {

@@ -1,17 +1,19 @@
 //! What Spark's two HTTP services (`scim-api`, `auth-gateway`) share, so each binary is
 //! only its routes: structured JSON logs, a request id on every log line and response,
-//! Prometheus metrics, the health and readiness checks, and running blocking database
-//! work off the async workers.
+//! Prometheus metrics, the health and readiness checks, stopping without losing a
+//! request ([`Lifecycle`]), and running blocking database work off the async workers.
 //!
 //! What it knows: actix-web, tracing, the metric names. What it does not know: SCIM,
 //! OIDC, HTML, or how a service turns its errors into responses.
 
 mod health;
+mod lifecycle;
 mod metrics;
 mod request_id;
 
 pub use health::{healthz, readyz};
-pub use metrics::{Metrics, RouteLabels, metrics_endpoint};
+pub use lifecycle::Lifecycle;
+pub use metrics::{Metrics, RouteLabels, method_label, metrics_endpoint, metrics_route};
 pub use request_id::{REQUEST_ID_HEADER, RequestId, observe};
 
 /// Starts JSON logging to standard output, one object per line, filtered by `RUST_LOG`

@@ -43,7 +43,7 @@ pub async fn observe(
         .filter(|v| accepted(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
-    let method = request.method().to_string();
+    let method = crate::metrics::method_label(request.method());
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %request.path());

@@ -93,6 +93,22 @@ pub fn notice(kind: &str, id: &str, text_html: &str) -> String {
     format!("<div class=\"notice {kind}\" id=\"{id}\" role=\"{role}\">{text_html}</div>")
 }
 
+/// A label of Okta's Admin Console, as the admin will find it there. Every one the pages
+/// show is in the reviewed list docs/okta-facts.md with the Okta page it comes from (a
+/// test holds the pages to it).
+pub fn okta(label: &str) -> String {
+    format!("<b class=\"okta\">{}</b>", escape(label))
+}
+
+/// A path through Okta's Admin Console: its labels, joined by arrows.
+pub fn okta_path(labels: &[&str]) -> String {
+    labels
+        .iter()
+        .map(|label| okta(label))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
 /// A read-only value with a copy button.
 pub fn copyable(id: &str, label: &str, value: &str) -> String {
     format!(

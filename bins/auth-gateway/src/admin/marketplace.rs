@@ -58,7 +58,8 @@ async fn take(
     Ok(integration)
 }
 
-/// The email that asks the Spark team to activate Okta (the guide's template).
+/// The email that asks the Spark team to activate Okta: the customer guide's template,
+/// with the workspace's URL and the admin as contact.
 fn activation_email(admin: &Admin) -> (String, String) {
     let workspace = admin.tenant.workspace.as_str();
     let name = match (&admin.employee.given_name, &admin.employee.family_name) {
@@ -90,7 +91,11 @@ fn status(integration: &OktaIntegration) -> &'static str {
     }
 }
 
-fn describe(admin: &Admin, integration: &OktaIntegration) -> serde_json::Value {
+fn describe(
+    state: &GatewayState,
+    admin: &Admin,
+    integration: &OktaIntegration,
+) -> serde_json::Value {
     let (subject, body) = activation_email(admin);
     serde_json::json!({
         "integrations": [{
@@ -104,6 +109,7 @@ fn describe(admin: &Admin, integration: &OktaIntegration) -> serde_json::Value {
                 "scim_tokens": SCIM_PAGE,
             },
             "activation_request": (!integration.is_activated()).then(|| serde_json::json!({
+                "to": state.settings.support.activation_email,
                 "subject": subject,
                 "body": body,
             })),
@@ -119,7 +125,7 @@ pub async fn api_list(
     let admin = admin(&state, &request, Format::Json).await?;
     Ok(super::json(
         StatusCode::OK,
-        &describe(&admin, &admin.integration),
+        &describe(&state, &admin, &admin.integration),
     ))
 }
 
@@ -133,7 +139,10 @@ pub async fn api_step(
     let step = Step::parse(&step).ok_or_else(|| PageError::not_found().json())?;
     admin.check_csrf(&request, None).map_err(PageError::json)?;
     let integration = take(&state, &admin, step).await.map_err(PageError::json)?;
-    Ok(super::json(StatusCode::OK, &describe(&admin, &integration)))
+    Ok(super::json(
+        StatusCode::OK,
+        &describe(&state, &admin, &integration),
+    ))
 }
 
 /// `POST /marketplace/integrations` (`action=connect|disconnect`): then back to the page.
@@ -204,7 +213,9 @@ pub async fn page(
                 "<p>Connected since <time>{}</time>. Employees can sign in with Okta once single \
                  sign-on is set up, and Okta can import employees with a SCIM token.</p>\
                  <ul><li><a href=\"{SSO_PAGE}\">Set up single sign-on (OIDC)</a></li>\
-                 <li><a href=\"{SCIM_PAGE}\">Manage SCIM tokens for provisioning</a></li></ul>\
+                 <li><a href=\"{SCIM_PAGE}\">Manage SCIM tokens for provisioning</a> — the page \
+                 also says which Okta app can import employees: the Spark app from the Okta \
+                 catalog, or a second app, since Okta adds no provisioning to an OIDC app</li></ul>\
                  <p class=\"hint\">Disconnecting switches Okta sign-in and SCIM tokens off at \
                  once; their settings are kept for when you connect again.</p>\
                  <div class=\"actions\">{}</div>",
@@ -235,20 +246,33 @@ pub async fn page(
         )
     } else {
         let (subject, body) = activation_email(&admin);
+        let to = state.settings.support.activation_email.as_deref();
+        // The address is checked by settings to be one plain address (no `?`, `&`, `,`).
         let mailto = format!(
-            "mailto:?{}",
+            "mailto:{}?{}",
+            to.unwrap_or_default(),
             url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("subject", &subject)
                 .append_pair("body", &body)
                 .finish()
                 .replace('+', "%20")
         );
+        let recipient = match to {
+            Some(address) => format!(
+                "Email it to the Spark team at <a id=\"activation-to\" href=\"mailto:{0}\">{0}</a>",
+                escape(address)
+            ),
+            None => "Send it to Spark support, through the contact your company has with \
+                     Spark"
+                .to_owned(),
+        };
         (
             "Not activated",
             format!(
                 "<p id=\"activation-needed\">Before Okta appears here as available, the Spark \
-                 team activates it for your workspace — a one-time step. Email the Spark team \
-                 with the request below; once they confirm, come back and click Connect.</p>\
+                 team activates it for your workspace — a one-time step. The request below \
+                 names your workspace's URL and you as its admin contact. {recipient}; once \
+                 the Spark team confirms, come back and click Connect.</p>\
                  <label for=\"activation-subject\">Subject</label>\
                  <div class=\"copyable\"><input type=\"text\" id=\"activation-subject\" \
                  value=\"{}\" readonly><button type=\"button\" class=\"secondary\" \

@@ -1,7 +1,7 @@
 //! The tenant admin's pages on a workspace host, each with its JSON API: the Marketplace
 //! (connect / disconnect Okta), the SSO settings (org URL, client id, write-only client
-//! secret, test connection) and the SCIM tokens (mint — shown once —, list, revoke,
-//! rotate).
+//! secret, test connection; the Okta users linked to employees, and unlinking) and the
+//! SCIM tokens (mint — shown once —, list, revoke, rotate).
 //!
 //! Every route needs a live session of an employee with the `admin` role: anonymous
 //! visitors are sent to `/login` (the JSON API answers 401), other employees get a 403.
@@ -12,6 +12,7 @@
 //! both follow the same rules. What this module does not know: how sign-in works (the
 //! session is found by [`crate::workspace::current`]) or how anything is stored.
 
+mod identities;
 mod layout;
 mod marketplace;
 mod scim_tokens;
@@ -75,6 +76,16 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             .default_service(json_only()),
     )
     .service(
+        aw::resource("/api/admin/integrations/okta/identities")
+            .get(identities::api_list)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/identities/{email}")
+            .delete(identities::api_unlink)
+            .default_service(json_only()),
+    )
+    .service(
         aw::resource(SCIM_PAGE)
             .get(scim_tokens::page)
             .post(scim_tokens::form)
@@ -132,8 +143,10 @@ impl Admin {
     }
 
     /// Okta must be connected for settings that switch something on (saving SSO
-    /// settings, testing them, minting or rotating tokens). Switching things off —
-    /// removing the SSO settings, revoking a token — is always allowed.
+    /// settings, connecting, minting or rotating tokens). Switching things off —
+    /// removing the SSO settings, revoking a token — is always allowed, and so is "Test
+    /// connection", which only asks the org for its discovery document and saves
+    /// nothing.
     pub fn require_connected(&self) -> Result<(), PageError> {
         if !self.integration.is_activated() {
             return Err(PageError::new(

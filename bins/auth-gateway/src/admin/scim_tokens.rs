@@ -1,6 +1,8 @@
-//! SCIM tokens for Okta's provisioning: the connector base URL to paste into Okta,
-//! Generate (the token is shown once, in the response to the request that minted it, and
-//! never again), the list (label, created, created by, last used) with Revoke and Rotate.
+//! SCIM tokens for Okta's provisioning: which Okta app can import (never the OIDC app) and
+//! what goes in its fields, the connector base URL to paste into Okta, Generate (the
+//! token is shown once, in the response to the request that minted it, and never again),
+//! the list (label, created, created by, last used and how Okta sent it) with Revoke and
+//! Rotate.
 //! The lifecycle rules are `token-store`'s; storage and audit are persistence's.
 
 use std::collections::HashMap;
@@ -9,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use persistence::{Database, TenantId};
 use token_store::scim::{ManageError, MintedToken, ScimTokens};
-use token_store::{TokenId, TokenRecord};
+use token_store::{BearerForm, TokenId, TokenRecord};
 
 use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, admin, layout};
 use crate::GatewayState;
@@ -163,6 +165,7 @@ fn describe(record: &TokenRecord, created_by: &str) -> serde_json::Value {
         "created_by": created_by,
         "last_used_at": record.last_used_at.map(super::rfc3339),
         "revoked_at": record.revoked_at.map(super::rfc3339),
+        "presented_as": record.presented_as.as_str(),
         "status": if record.revoked_at.is_some() { "revoked" } else { "active" },
     })
 }
@@ -300,6 +303,26 @@ enum Outcome {
     Refused(PageError),
 }
 
+/// What the token's row says about how Okta last sent it, when that was not the standard
+/// `Bearer <token>`: it works, and the admin can tidy the setting in Okta.
+fn sent_as(form: BearerForm) -> &'static str {
+    match form {
+        BearerForm::Standard => "",
+        BearerForm::WithoutScheme => {
+            " <span class=\"sent-as\" data-presented-as=\"no_scheme\" title=\"Okta sent \
+             the token without the Bearer scheme. It works; to send the standard form, put \
+             Bearer and a space before the token in the app's API token field.\">sent without \
+             Bearer</span>"
+        }
+        BearerForm::DoubledScheme => {
+            " <span class=\"sent-as\" data-presented-as=\"doubled_bearer\" title=\"Okta \
+             sent Bearer Bearer and the token: Bearer was pasted in front of a token Okta \
+             prefixes itself. It works; to tidy it, paste the token alone.\">sent with a \
+             doubled Bearer</span>"
+        }
+    }
+}
+
 async fn render(
     state: &GatewayState,
     admin: &Admin,
@@ -313,9 +336,10 @@ async fn render(
         Outcome::Minted(minted, verb) => format!(
             "<section class=\"notice ok\" id=\"new-token\" role=\"status\">\
              <h2>Token {verb}: copy it now</h2>\
-             <p><strong>This is the only time the token is shown.</strong> Paste it into Okta \
-             (Provisioning → Integration → API Token) now; Spark keeps only a fingerprint of it \
-             and cannot show it again. If you lose it, rotate it.</p>{}</section>",
+             <p><strong>This is the only time the token is shown.</strong> Paste it now into the \
+             Okta app that imports employees (see “Okta provisioning settings” below); Spark \
+             keeps only a fingerprint of it and cannot show it again. If you lose it, rotate \
+             it.</p>{}</section>",
             layout::copyable(
                 "new-token-value",
                 &format!("SCIM token “{}”", minted.record.label),
@@ -396,13 +420,14 @@ async fn render(
                 "<tr data-token-id=\"{}\"><td data-label=\"Label\">{}</td>\
                  <td data-label=\"Token\"><span class=\"code\">{}</span></td>\
                  <td data-label=\"Created\">{}</td><td data-label=\"Created by\">{}</td>\
-                 <td data-label=\"Last used\">{}</td><td data-label=\"Actions\">{actions}</td></tr>",
+                 <td data-label=\"Last used\">{}{}</td><td data-label=\"Actions\">{actions}</td></tr>",
                 escape(r.id.as_str()),
                 escape(&r.label),
                 escape(&r.hint.to_string()),
                 when(Some(r.created_at), ""),
                 escape(&t.created_by),
                 when(r.last_used_at, "Never"),
+                sent_as(r.presented_as),
             )
         })
         .collect();
@@ -423,12 +448,30 @@ async fn render(
     };
     let body = format!(
         "{connected}{notice}\
-         <section class=\"card\"><h2>Okta provisioning settings</h2>\
-         <p>In Okta, open the Spark app: Provisioning → Integration, and enter:</p>{}\
-         <ul><li>Unique identifier field for users: <span class=\"code\">userName</span></li>\
-         <li>Supported provisioning actions: Import New Users and Profile Updates (and Import \
-         User Schema)</li>\
-         <li>Authentication Mode: HTTP Header — paste a token generated below</li></ul>\
+         <section class=\"card\" id=\"provisioning-settings\"><h2>Okta provisioning settings</h2>\
+         <p>Okta cannot add SCIM provisioning to an OIDC app, so the app you sign in with \
+         imports employees only if it is the Spark app from the Okta Integration Network \
+         catalog. Otherwise a second app imports them, and the imported people must also be \
+         assigned to the OIDC app to sign in. The set-up guide says what each choice loses.</p>\
+         <ul><li><strong>The Spark app from the catalog:</strong> {}, tick {}, paste the \
+         base URL and a token generated below into {}, then {} and {}.</li>\
+         <li><strong>A SAML or SWA app made with {}:</strong> {}, {}: {}, then {}, and \
+         enter {}: the base URL below; {}: <span class=\"code\">userName</span>; {}: {} \
+         only (leave {}, {} and {} off); {}: {} and the token; then {}. Okta does not offer \
+         profile sourcing on such apps, so an employee deactivated in Spark stays active in \
+         Okta.</li>\
+         <li><strong>The {} template from {}:</strong> {}, tick {}, paste the base URL, and \
+         into {} type <span class=\"code\">Bearer</span>, a space and the token (this \
+         template sends the field as the whole header); then {}. It can source Okta \
+         profiles (so Spark's deactivations deactivate Okta users); Okta offers its test \
+         templates for development and testing.</li></ul>{}\
+         <p class=\"hint\" id=\"token-paste\">Elsewhere, paste the token exactly as shown, \
+         starting with <span class=\"code\">spark_scim_</span> and with nothing in front of \
+         it. Whether \
+         Okta then sends <span class=\"code\">Bearer</span> before it depends on the app; \
+         Spark accepts it with one <span class=\"code\">Bearer</span>, without, or with a \
+         doubled one, and the token's row below says when Okta last sent it one of the odd \
+         ways, so you can tidy the setting.</p>\
          <p class=\"hint\">Spark is the source of truth: provisioning is import-only, and Okta's \
          push actions are refused.</p></section>\
          <section class=\"card\"><h2>Generate a token</h2>\
@@ -440,6 +483,32 @@ async fn render(
          <div class=\"actions\"><button type=\"submit\" id=\"generate-token\">Generate token</button></div>\
          </form></section>\
          <section class=\"card\"><h2>Tokens</h2>{table}</section>",
+        layout::okta_path(&["Provisioning", "Configure API Integration"]),
+        layout::okta("Enable API integration"),
+        layout::okta("API token"),
+        layout::okta("Test API Credentials"),
+        layout::okta("Save"),
+        layout::okta("Create App Integration"),
+        layout::okta_path(&["General", "App Settings", "Edit"]),
+        layout::okta("Provisioning"),
+        layout::okta("SCIM"),
+        layout::okta_path(&["Provisioning", "Integration", "Edit"]),
+        layout::okta("SCIM connector base URL"),
+        layout::okta("Unique identifier field for users"),
+        layout::okta("Supported provisioning actions"),
+        layout::okta("Import New Users and Profile Updates"),
+        layout::okta("Push New Users"),
+        layout::okta("Push Profile Updates"),
+        layout::okta("Push Groups"),
+        layout::okta("Authentication Mode"),
+        layout::okta("HTTP Header"),
+        layout::okta("Test Connector Configuration"),
+        layout::okta("SCIM 2.0 Test App (Header Auth)"),
+        layout::okta("Browse App Catalog"),
+        layout::okta_path(&["Provisioning", "Configure API Integration"]),
+        layout::okta("Enable API integration"),
+        layout::okta("API token"),
+        layout::okta("Test API Credentials"),
         layout::copyable(
             "scim-base-url",
             "SCIM connector base URL",

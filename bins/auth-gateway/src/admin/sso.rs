@@ -1,18 +1,22 @@
 //! The Okta SSO settings: Org URL, Client ID and a write-only Client secret. Saving
-//! applies every rule of sign-in (https, never the `-admin` console URL, the org must
-//! answer OIDC discovery with itself as issuer) and shows each error next to its field;
-//! the secret is sealed with the key ring before it is stored and is never shown again.
-//! "Test connection" runs discovery and reports what Okta answered. The page also shows
-//! the two URLs to paste into the Okta app.
+//! applies every rule of sign-in (https, never the `-admin` console URL, a host Okta
+//! operates unless the Spark team approved the custom domain, the org must answer OIDC
+//! discovery with itself as issuer and publish signing keys) and shows each error next to
+//! its field; the secret is sealed with the key ring, bound to the org URL and client id,
+//! before it is stored and is never shown again — so changing either needs the secret
+//! again. "Test connection" runs the same checks without saving (never against a host
+//! Spark would not use) and reports what Okta answered. The page also shows the two URLs
+//! to paste into the Okta app, and the Okta users linked to employees
+//! ([`super::identities`]).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
-use oidc_client::{OrgUrl, Provider};
-use persistence::{OktaSsoConfig, OktaSsoConfigInput};
+use oidc_client::{OrgCheck, OrgUrl, Provider};
+use persistence::{LinkedIdentity, OktaSsoConfig, OktaSsoConfigInput};
 use token_store::sealed::SecretText;
 
-use super::{Admin, MARKETPLACE_PAGE, SSO_PAGE, admin, layout};
+use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, identities, layout};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -23,7 +27,8 @@ const ORG_URL: &str = "org_url";
 const CLIENT_ID: &str = "client_id";
 const CLIENT_SECRET: &str = "client_secret";
 
-/// What an admin submits; an empty or absent secret keeps the stored one.
+/// What an admin submits; an empty or absent secret keeps the stored one, as long as
+/// the org URL and client id stay the same.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submitted {
@@ -48,20 +53,21 @@ async fn load(state: &GatewayState, admin: &Admin) -> Result<Option<OktaSsoConfi
     db(state, move |db| Ok(db.okta_sso_configs().get(&tenant)?)).await
 }
 
-/// Validates, checks discovery, seals the secret and saves (audited by persistence).
+/// Validates, checks the org, seals the secret and saves (audited by persistence).
 async fn save(
     state: &GatewayState,
     admin: &Admin,
     submitted: Submitted,
 ) -> Result<OktaSsoConfig, PageError> {
     admin.require_connected()?;
-    let org = parse_org_url(state, &submitted.org_url)?;
+    let saved = load(state, admin).await?;
+    let org = trusted_org_url(state, saved.as_ref(), &submitted.org_url)?;
     let client_id = submitted.client_id.trim().to_owned();
     if client_id.is_empty() || client_id.len() > 2_000 || client_id.chars().any(char::is_control) {
         return Err(PageError::bad_request(
             codes::SSO_CLIENT_ID_MISSING,
-            "Enter the Client ID of the Spark app in Okta (Applications → Spark → General → \
-             Client Credentials).",
+            "Enter the Client ID of the Spark app in Okta: its General tab, Client Credentials \
+             section (an app added from the catalog shows it on its Sign On tab).",
         )
         .on_field(CLIENT_ID));
     }
@@ -69,30 +75,42 @@ async fn save(
         .client_secret
         .filter(|s| !s.trim().is_empty())
         .map(|s| SecretText::new(s.trim()));
-    let sealed = match secret {
-        Some(secret) => state
-            .keys
-            .seal(&secret, admin.tenant.id.as_str())
-            .map_err(|_| PageError::internal())?,
-        None => load(state, admin)
-            .await?
-            .map(|saved| saved.client_secret)
-            .ok_or_else(|| {
-                PageError::bad_request(
-                    codes::SSO_CLIENT_SECRET_MISSING,
-                    "Enter the Client secret of the Spark app in Okta (Applications → Spark → \
-                     General → Client Credentials). It is stored encrypted and never shown \
-                     again.",
-                )
-                .on_field(CLIENT_SECRET)
-            })?,
+    let context = persistence::secret_context(&admin.tenant.id, org.as_str(), &client_id);
+    let missing = |message: &'static str| {
+        PageError::bad_request(codes::SSO_CLIENT_SECRET_MISSING, message).on_field(CLIENT_SECRET)
     };
-    discover(state, &org).await?;
+    let sealed = match (secret, saved) {
+        (Some(secret), _) => state
+            .keys
+            .seal(&secret, &context)
+            .map_err(|_| PageError::internal())?,
+        // The stored secret stays only with the org and app it was entered for: it is
+        // never sent to an org URL or with a client id it was not entered with.
+        (None, Some(saved)) if saved.org_url == org.as_str() && saved.client_id == client_id => {
+            saved.client_secret
+        }
+        (None, Some(_)) => {
+            return Err(missing(
+                "You changed the Org URL or Client ID, so enter the Client secret again (the \
+                 Okta app's General tab, Client Credentials section; a catalog app: its Sign On \
+                 tab). Spark uses a secret only with the org and app it was entered for.",
+            ));
+        }
+        (None, None) => {
+            return Err(missing(
+                "Enter the Client secret of the Spark app in Okta: its General tab, Client \
+                 Credentials section (an app added from the catalog shows it on its Sign On \
+                 tab). It is stored encrypted and never shown again.",
+            ));
+        }
+    };
+    check(state, &org).await?;
     let (tenant, actor) = (admin.tenant.id.clone(), admin.actor());
     let input = OktaSsoConfigInput {
         org_url: org.as_str().to_owned(),
         client_id,
         client_secret: sealed,
+        approve_custom_domain: false,
     };
     let saved = db(state, move |db| {
         Ok(db.okta_sso_configs().upsert(&tenant, &input, &actor)?)
@@ -107,38 +125,50 @@ async fn save(
     Ok(saved)
 }
 
-/// Runs discovery against `org_url` (or the saved org URL).
+/// Checks `org_url` (or the saved org URL) the way saving does, without saving.
 async fn test(
     state: &GatewayState,
     admin: &Admin,
     org_url: Option<String>,
-) -> Result<Provider, PageError> {
+) -> Result<OrgCheck, PageError> {
+    let saved = load(state, admin).await?;
     let org_url = match org_url.filter(|u| !u.trim().is_empty()) {
         Some(url) => url,
-        None => load(state, admin)
-            .await?
-            .map(|saved| saved.org_url)
-            .ok_or_else(|| {
-                PageError::bad_request(
-                    codes::SSO_NOT_CONFIGURED,
-                    "There is nothing to test yet: enter your Okta org URL first.",
-                )
-                .on_field(ORG_URL)
-            })?,
+        None => saved.as_ref().map(|s| s.org_url.clone()).ok_or_else(|| {
+            PageError::bad_request(
+                codes::SSO_NOT_CONFIGURED,
+                "There is nothing to test yet: enter your Okta org URL first.",
+            )
+            .on_field(ORG_URL)
+        })?,
     };
-    discover(state, &parse_org_url(state, &org_url)?).await
+    let org = trusted_org_url(state, saved.as_ref(), &org_url)?;
+    check(state, &org).await
 }
 
-/// What an admin typed as the org URL, checked by every Org URL rule of sign-in; an
-/// error is about the org URL field.
-fn parse_org_url(state: &GatewayState, text: &str) -> Result<OrgUrl, PageError> {
-    OrgUrl::parse(text, state.url_policy).map_err(|e| PageError::from(e).on_field(ORG_URL))
+/// What an admin typed as the org URL, checked by every Org URL rule of sign-in: its
+/// shape, and a host Spark may use — one Okta operates, or the custom domain the Spark
+/// team approved for this workspace (`saved` carries the approval, for its own org URL
+/// only). Nothing is sent to a host that fails. An error is about the org URL field.
+fn trusted_org_url(
+    state: &GatewayState,
+    saved: Option<&OktaSsoConfig>,
+    text: &str,
+) -> Result<OrgUrl, PageError> {
+    let on_field = |e: oidc_client::OidcError| PageError::from(e).on_field(ORG_URL);
+    let org = OrgUrl::parse(text, state.url_policy).map_err(on_field)?;
+    let approved =
+        saved.is_some_and(|s| s.org_url == org.as_str() && s.custom_domain_approved_by.is_some());
+    org.check_trusted(state.url_policy, approved)
+        .map_err(on_field)?;
+    Ok(org)
 }
 
-/// OIDC discovery against the org; an error is about the org URL field.
-async fn discover(state: &GatewayState, org: &OrgUrl) -> Result<Provider, PageError> {
+/// Discovery and the signing keys of the org, in bounded time; an error is about the
+/// org URL field.
+async fn check(state: &GatewayState, org: &OrgUrl) -> Result<OrgCheck, PageError> {
     state
-        .awaiting_okta(state.oidc.discover(org))
+        .awaiting_okta(state.oidc.check_org(org))
         .await
         .map_err(|e| PageError::from(e).on_field(ORG_URL))
 }
@@ -229,15 +259,16 @@ pub async fn api_test(
 ) -> Result<HttpResponse, PageError> {
     let admin = super::api_change(&state, &request).await?;
     let asked: TestRequest = super::json_body(&body)?;
-    let provider = test(&state, &admin, asked.org_url)
+    let checked = test(&state, &admin, asked.org_url)
         .await
         .map_err(PageError::json)?;
     Ok(super::json(
         StatusCode::OK,
         &serde_json::json!({
             "ok": true,
-            "issuer": provider.issuer(),
-            "authorization_endpoint": provider.authorization_endpoint(),
+            "issuer": checked.provider.issuer(),
+            "authorization_endpoint": checked.provider.authorization_endpoint(),
+            "signing_keys": checked.signing_keys,
         }),
     ))
 }
@@ -271,7 +302,8 @@ pub async fn form(
                     saved.as_ref(),
                     Some(&typed),
                     Outcome::Refused(&error),
-                ))
+                )
+                .await)
             }
             Err(error) => Err(error),
         },
@@ -279,18 +311,27 @@ pub async fn form(
             let outcome = test(&state, &admin, Some(typed.org_url.clone())).await;
             let saved = load(&state, &admin).await?;
             let shown = match &outcome {
-                Ok(provider) => Outcome::Tested(provider),
+                Ok(checked) => Outcome::Tested(&checked.provider),
                 Err(error) => Outcome::TestFailed(error),
             };
-            Ok(render(&state, &admin, saved.as_ref(), Some(&typed), shown))
+            Ok(render(&state, &admin, saved.as_ref(), Some(&typed), shown).await)
         }
         "remove" => {
             remove(&state, &admin).await?;
             Ok(redirect("removed"))
         }
+        "unlink" => match identities::unlink(&state, &admin, take(identities::EMAIL)).await {
+            Ok(_) => Ok(redirect("unlinked")),
+            Err(error) if error.status().is_client_error() => {
+                let saved = load(&state, &admin).await?;
+                let refused = Outcome::UnlinkRefused(&error);
+                Ok(render(&state, &admin, saved.as_ref(), None, refused).await)
+            }
+            Err(error) => Err(error),
+        },
         _ => Err(PageError::bad_request(
             codes::REQUEST_INVALID,
-            "The form did not say whether to save, test or remove. Reload the page.",
+            "The form did not say whether to save, test, remove or unlink. Reload the page.",
         )),
     }
 }
@@ -314,9 +355,11 @@ pub async fn page(
     let outcome = match done.as_deref() {
         Some("saved") => Outcome::Saved,
         Some("removed") => Outcome::Removed,
+        Some("unlinked") => Outcome::Unlinked,
         _ => Outcome::Viewed,
     };
-    Ok(render(&state, &admin, saved.as_ref(), None, outcome))
+    let searched = identities::searched(&request);
+    Ok(render_for(&state, &admin, saved.as_ref(), None, outcome, searched).await)
 }
 
 /// What the admin typed (shown again after a refusal; never the secret).
@@ -333,14 +376,52 @@ enum Outcome<'a> {
     Refused(&'a PageError),
     Tested(&'a Provider),
     TestFailed(&'a PageError),
+    Unlinked,
+    UnlinkRefused(&'a PageError),
 }
 
-fn render(
+/// The page after `outcome`, with the linked Okta users.
+async fn render(
     state: &GatewayState,
     admin: &Admin,
     saved: Option<&OktaSsoConfig>,
     typed: Option<&Typed>,
     outcome: Outcome<'_>,
+) -> HttpResponse {
+    render_for(state, admin, saved, typed, outcome, None).await
+}
+
+/// [`render`], the linked Okta users narrowed to `searched`'s email.
+async fn render_for(
+    state: &GatewayState,
+    admin: &Admin,
+    saved: Option<&OktaSsoConfig>,
+    typed: Option<&Typed>,
+    outcome: Outcome<'_>,
+    searched: Option<String>,
+) -> HttpResponse {
+    match identities::list(state, admin, searched.clone()).await {
+        Ok(links) => page_html(
+            state,
+            admin,
+            saved,
+            typed,
+            outcome,
+            &links,
+            searched.as_deref(),
+        ),
+        Err(error) => actix_web::ResponseError::error_response(&error),
+    }
+}
+
+fn page_html(
+    state: &GatewayState,
+    admin: &Admin,
+    saved: Option<&OktaSsoConfig>,
+    typed: Option<&Typed>,
+    outcome: Outcome<'_>,
+    links: &[LinkedIdentity],
+    searched: Option<&str>,
 ) -> HttpResponse {
     let live = admin.integration.is_live();
     let mut status = StatusCode::OK;
@@ -359,6 +440,24 @@ fn render(
             "notice",
             "The Okta SSO settings were removed; Okta sign-in is off for this workspace.",
         )),
+        Outcome::Unlinked => notices.push_str(&layout::notice(
+            "ok",
+            "notice",
+            "Unlinked. The employee was signed out; their next Okta sign-in links the Okta \
+             user who signs in.",
+        )),
+        Outcome::UnlinkRefused(error) => {
+            status = error.status();
+            notices.push_str(&layout::notice(
+                "bad",
+                "notice",
+                &format!(
+                    "Not unlinked: {} <span class=\"code\">{}</span>",
+                    escape(error.message()),
+                    escape(error.code())
+                ),
+            ));
+        }
         Outcome::Refused(error) => {
             status = error.status();
             if error.field().is_some() {
@@ -469,8 +568,9 @@ fn render(
         )
     };
     let secret_hint = if saved.is_some() {
-        "A secret is set. Leave this empty to keep it, or paste a new one to replace it. It \
-         is stored encrypted and never shown."
+        "A secret is set. Leave this empty to keep it (only while the Org URL and Client ID \
+         stay the same), or paste a new one to replace it. It is stored encrypted and never \
+         shown."
     } else {
         "Paste the Client secret from the Okta app. It is stored encrypted and never shown \
          again."
@@ -497,25 +597,67 @@ fn render(
     };
     let body = format!(
         "{notices}{state_line}\
-         <section class=\"card\"><h2>1. In Okta: create the app</h2>\
-         <p>Create an OIDC Web Application (Applications → Create App Integration) and paste \
-         these two URLs, or install Spark from the Okta Integration Network catalog.</p>\
+         <section class=\"card\" id=\"okta-app\"><h2>1. In Okta: the OIDC app</h2>\
+         <p><strong>From the Okta Integration Network catalog:</strong> {}, add the Spark \
+         app. Its {} tab shows the Client ID and Client secret for step 2.</p>\
+         <p><strong>As a custom app:</strong></p><ol>\
+         <li>{}.</li>\
+         <li>{}: {}; {}: {}; {}.</li>\
+         <li>{}: the first URL below; {}: {}.</li>\
+         <li>{}: clear {} — with it, Okta shows no Spark tile on the End-User Dashboard \
+         and lets you assign nobody. Then {}.</li>\
+         <li>On the app's {} tab, {}; in the {} section: {}: {}; tick {}; {}: {}; {}: the \
+         second URL below. {}.</li>\
+         <li>{} tab: assign the people who use Spark.</li></ol>\
          {}{}\
-         <p class=\"hint\">Grant type: Authorization Code. Scopes: openid profile email. Login \
-         initiated by: Either Okta or App, so the Spark tile appears on the Okta dashboard.</p>\
+         <p class=\"hint\">Spark asks for the openid, profile and email scopes itself: \
+         there is no scope field to fill in. Keep the app's {} at {} (not {}) and leave \
+         {} off.</p>\
+         <p class=\"hint\" id=\"no-scim-here\">Provisioning (SCIM) cannot be added to an \
+         OIDC app in Okta: the <a href=\"{SCIM_PAGE}\">Okta SCIM tokens</a> page says which \
+         app imports employees.</p>\
          </section>\
          <section class=\"card\"><h2>2. In Spark: connect the app</h2>\
          <form method=\"post\" action=\"{SSO_PAGE}\" novalidate>{}\
          {}{}{}\
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
-         </form></section>{remove}",
+         </form></section>{remove}{}",
+        layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
+        layout::okta("Sign On"),
+        layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
+        layout::okta("Sign-in method"),
+        layout::okta("OIDC - OpenID Connect"),
+        layout::okta("Application type"),
+        layout::okta("Web Application"),
+        layout::okta("Next"),
+        layout::okta("Sign-in redirect URIs"),
+        layout::okta("Grant type"),
+        layout::okta("Authorization Code"),
+        layout::okta("Assignments"),
+        layout::okta("Enable immediate access with Federation Broker Mode"),
+        layout::okta("Save"),
+        layout::okta("General"),
+        layout::okta_path(&["General Settings", "Edit"]),
+        layout::okta("Login"),
+        layout::okta("Login initiated by"),
+        layout::okta("Either Okta or App"),
+        layout::okta("Display application icon to users"),
+        layout::okta("Login flow"),
+        layout::okta("Redirect to app to initiate login"),
+        layout::okta("Initiate login URI"),
+        layout::okta("Save"),
+        layout::okta("Assignments"),
         layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri),
         layout::copyable(
             "initiate-login-uri",
             "Initiate login URI",
             &initiate_login_uri(state)
         ),
+        layout::okta("Client authentication"),
+        layout::okta("Client secret"),
+        layout::okta("Public key / Private key"),
+        layout::okta("Require Demonstrating Proof of Possession (DPoP) header in token requests"),
         layout::csrf_field(admin),
         field(
             ORG_URL,
@@ -530,7 +672,11 @@ fn render(
             CLIENT_ID,
             "Client ID",
             "text",
-            "From the Okta app: General → Client Credentials.",
+            &format!(
+                "From the Okta app: {} (an app from the catalog: its {} tab).",
+                layout::okta_path(&["General", "Client Credentials"]),
+                layout::okta("Sign On")
+            ),
             &value(CLIENT_ID),
             "autocomplete=\"off\" spellcheck=\"false\""
         ),
@@ -542,6 +688,7 @@ fn render(
             "",
             secret_placeholder
         ),
+        identities::section(admin, links, searched),
     );
     layout::respond(
         status,

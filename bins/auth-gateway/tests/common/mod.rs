@@ -22,7 +22,8 @@ use std::net::{SocketAddr, TcpListener};
 use oidc_client::testing::TestProvider;
 use persistence::testing::TestDatabase;
 use persistence::{Actor, Change, EmployeeInput, OktaSsoConfigInput, Role, Tenant, Workspace};
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value;
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 
 pub const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -72,6 +73,25 @@ impl<'db> Gateway<'db> {
         insecure: bool,
         extra: &[(&str, String)],
     ) -> Self {
+        Self::start_running(
+            db,
+            database,
+            listener,
+            insecure,
+            extra,
+            web_runtime::Lifecycle::default(),
+        )
+    }
+
+    /// [`Gateway::start_on`] with `lifecycle`, to begin its shutdown as SIGTERM would.
+    pub fn start_running(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        listener: TcpListener,
+        insecure: bool,
+        extra: &[(&str, String)],
+        lifecycle: web_runtime::Lifecycle,
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let env: Vec<(String, String)> = [
             ("DATABASE_URL", db.database_url().to_owned()),
@@ -87,7 +107,8 @@ impl<'db> Gateway<'db> {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = auth_gateway::serve(listener, database, settings).unwrap();
+                let server =
+                    auth_gateway::serve_with(listener, database, settings, lifecycle).unwrap();
                 sender.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
@@ -101,6 +122,11 @@ impl<'db> Gateway<'db> {
         }
     }
 
+    /// The server's handle (to stop it, or begin its shutdown).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.handle.clone()
+    }
+
     /// `http://{host}.localhost:{port}{path}`.
     pub fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}.localhost:{}{path}", self.addr.port())
@@ -108,6 +134,11 @@ impl<'db> Gateway<'db> {
 
     pub fn origin(&self, host: &str) -> String {
         self.url(host, "")
+    }
+
+    /// `/metrics`, on the gateway's address itself (the public hosts do not serve it).
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.addr)
     }
 
     pub fn callback_uri(port: u16) -> String {
@@ -158,7 +189,12 @@ pub struct Op {
 impl Op {
     /// Starts `provider.js` with one client whose redirect URI is the gateway's callback.
     pub fn start(redirect_uri: &str) -> Op {
-        let provider = TestProvider::start(CLIENT_ID, CLIENT_SECRET, redirect_uri, &[]);
+        Op::start_with(redirect_uri, &[])
+    }
+
+    /// [`Op::start`] with further `provider.js` options (e.g. `--users JSON`).
+    pub fn start_with(redirect_uri: &str, extra: &[&str]) -> Op {
+        let provider = TestProvider::start(CLIENT_ID, CLIENT_SECRET, redirect_uri, extra);
         Op {
             issuer: provider.issuer.clone(),
             _provider: provider,
@@ -188,7 +224,10 @@ pub fn workspace(db: &TestDatabase, slug: &str, live: bool) -> Tenant {
 pub fn configure_sso(db: &TestDatabase, tenant: &Tenant, issuer: &str, secret: &str) {
     let ring = KeyRing::new(EncryptionKey::from_base64(KEY).unwrap());
     let sealed = ring
-        .seal(&SecretText::new(secret), tenant.id.as_str())
+        .seal(
+            &SecretText::new(secret),
+            &persistence::secret_context(&tenant.id, issuer, CLIENT_ID),
+        )
         .unwrap();
     db.okta_sso_configs()
         .upsert(
@@ -197,6 +236,7 @@ pub fn configure_sso(db: &TestDatabase, tenant: &Tenant, issuer: &str, secret: &
                 org_url: issuer.to_owned(),
                 client_id: CLIENT_ID.to_owned(),
                 client_secret: sealed,
+                approve_custom_domain: false,
             },
             &Actor::operator("test"),
         )
@@ -297,6 +337,26 @@ pub fn sign_in_at_provider(browser: &Client, op: &Op, authorize_url: &str, email
     panic!("the provider never sent the browser back (last at {next})");
 }
 
+/// Follows the gateway's redirects from `start_url` (a workspace's
+/// `/api/OktaAuth/start`, or the auth host's login or initiate URL, which bounce through
+/// the workspace host first) to the provider's authorization URL.
+pub fn authorize_url(browser: &Client, op: &Op, start_url: &str) -> String {
+    let response = browser.get(start_url).send().unwrap();
+    follow_to_provider(browser, op, &response)
+}
+
+/// Follows the gateway's redirects from `response` to the provider's authorization URL.
+pub fn follow_to_provider(browser: &Client, op: &Op, response: &Response) -> String {
+    let mut next = location(response);
+    for _ in 0..5 {
+        if next.starts_with(&op.issuer) {
+            return next;
+        }
+        next = location(&browser.get(&next).send().unwrap());
+    }
+    panic!("the gateway never sent the browser to the provider (last at {next})");
+}
+
 /// What the callback answered: the redirect to the workspace's session hand-off, or an
 /// error page.
 pub fn okta_callback(
@@ -305,8 +365,7 @@ pub fn okta_callback(
     start_url: &str,
     email: &str,
 ) -> (String, Response) {
-    let started = browser.get(start_url).send().unwrap();
-    let authorize = location(&started);
+    let authorize = authorize_url(browser, op, start_url);
     let callback_url = sign_in_at_provider(browser, op, &authorize, email);
     let response = browser.get(&callback_url).send().unwrap();
     (callback_url, response)
@@ -379,6 +438,7 @@ pub fn login_link(db: &TestDatabase, tenant: &Tenant, email: &str) -> String {
                 purpose: persistence::CodePurpose::LoginLink,
                 employee_id: employee.id,
                 return_to: None,
+                browser_binding: None,
             },
             &Actor::operator("test"),
             chrono::Utc::now(),
@@ -387,15 +447,28 @@ pub fn login_link(db: &TestDatabase, tenant: &Tenant, email: &str) -> String {
     format!("/auth/login-link?token={}", token.expose_secret())
 }
 
+/// Uses a sign-in link (a path from [`login_link`]) as a person does: opens its page,
+/// then presses its button (a same-origin form POST); returns the POST's response.
+pub fn use_login_link(browser: &Client, gw: &Gateway, workspace: &str, link: &str) -> Response {
+    let page = browser.get(gw.url(workspace, link)).send().unwrap();
+    assert_eq!(page.status(), 200, "the sign-in link's page");
+    let body = page.text().unwrap();
+    assert!(body.contains("id=\"use-login-link\""), "{body}");
+    let token = link.split_once("token=").unwrap().1;
+    browser
+        .post(gw.url(workspace, "/auth/login-link"))
+        .header("origin", gw.origin(workspace))
+        .form(&[("token", token)])
+        .send()
+        .unwrap()
+}
+
 /// Signs in with a fresh sign-in link; returns the browser and the session cookie's
 /// value.
 pub fn signed_in_browser(gw: &Gateway, tenant: &Tenant, email: &str) -> (Client, String) {
     let browser = gw.browser();
     let link = login_link(gw.db, tenant, email);
-    let response = browser
-        .get(gw.url(tenant.workspace.as_str(), &link))
-        .send()
-        .unwrap();
+    let response = use_login_link(&browser, gw, tenant.workspace.as_str(), &link);
     assert_eq!(location(&response), "/");
     (browser, session_cookie(&response))
 }
@@ -485,4 +558,73 @@ impl Drop for ScimApi {
             let _ = thread.join();
         }
     }
+}
+
+/// A signed-in admin's browser on their workspace, with its CSRF token.
+pub struct AdminBrowser<'g> {
+    pub gw: &'g Gateway<'g>,
+    pub client: Client,
+    pub csrf: String,
+    pub workspace: String,
+}
+
+impl<'g> AdminBrowser<'g> {
+    pub fn sign_in(gw: &'g Gateway<'g>, tenant: &Tenant, email: &str) -> Self {
+        let workspace = tenant.workspace.as_str().to_owned();
+        let (client, _) = signed_in_browser(gw, tenant, email);
+        let (status, body) = me(&client, gw, &workspace);
+        assert_eq!(status, 200, "{body}");
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        assert!(csrf.len() >= 43, "a 256-bit CSRF token: {csrf}");
+        AdminBrowser {
+            gw,
+            client,
+            csrf,
+            workspace,
+        }
+    }
+
+    /// A same-origin API call carrying the CSRF header, as the pages' scripts would.
+    pub fn api(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.gw.url(&self.workspace, path))
+            .header("origin", self.gw.origin(&self.workspace))
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    pub fn json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        parse(self.api(method, path).json(body).send().unwrap())
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        parse(
+            self.client
+                .get(self.gw.url(&self.workspace, path))
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// Submits a page's form the way the browser does (same origin, with the token).
+    pub fn form(&self, page: &str, fields: &[(&str, &str)]) -> Response {
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        fields.push(("csrf_token", &self.csrf));
+        self.client
+            .post(self.gw.url(&self.workspace, page))
+            .header("origin", self.gw.origin(&self.workspace))
+            .form(&fields)
+            .send()
+            .unwrap()
+    }
+}
+
+pub fn parse(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+    };
+    (status, value)
 }

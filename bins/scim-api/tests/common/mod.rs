@@ -164,6 +164,16 @@ impl<'db> Service<'db> {
         database: persistence::Database,
         extra_env: &[(&str, &str)],
     ) -> Self {
+        Self::start_clocked(db, database, extra_env, scim_api::Clock::system())
+    }
+
+    /// [`Service::start_on`] with the failure throttle on `clock`.
+    pub fn start_clocked(
+        db: &'db TestDatabase,
+        database: persistence::Database,
+        extra_env: &[(&str, &str)],
+        clock: scim_api::Clock,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env: Vec<(String, String)> = vec![
@@ -183,7 +193,11 @@ impl<'db> Service<'db> {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = scim_api::serve(listener, database, settings).unwrap();
+                let options = scim_api::ServeOptions {
+                    clock,
+                    ..scim_api::ServeOptions::default()
+                };
+                let server = scim_api::serve_with(listener, database, settings, options).unwrap();
                 sender.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
@@ -226,6 +240,20 @@ impl<'db> Service<'db> {
     }
 
     /// The value of one counter (or other sample without labels) in `/metrics`.
+    /// [`Service::metric`], or 0 when the series does not exist (yet).
+    pub fn metric_or_zero(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("http://127.0.0.1:{}/metrics", self.addr.port()))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+
     pub fn metric(&self, name: &str) -> f64 {
         let text = self
             .client

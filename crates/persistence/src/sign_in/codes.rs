@@ -66,6 +66,10 @@ pub struct NewOneTimeCode {
     pub employee_id: EmployeeId,
     /// The path on the workspace to land on, if any (already validated).
     pub return_to: Option<String>,
+    /// Hash of the binding cookie of the browser that may redeem it: required for a
+    /// session hand-off (it works only in the browser that started the sign-in); none
+    /// for a sign-in link, which is handed to a person.
+    pub browser_binding: Option<TokenHash>,
 }
 
 /// A stored one-time code.
@@ -87,6 +91,8 @@ pub struct OneTimeCode {
     pub created_at: DateTime<Utc>,
     /// When it stops being usable.
     pub expires_at: DateTime<Utc>,
+    /// Hash of the binding cookie of the browser that may redeem it, if it is bound.
+    pub browser_binding: Option<TokenHash>,
 }
 
 // Absent values are inserted as NULL rather than DEFAULT, so the INSERT's text is always
@@ -105,6 +111,7 @@ pub(super) struct CodeRow {
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
     consumed_at: Option<NaiveDateTime>,
+    browser_binding_hash: Option<String>,
 }
 
 impl CodeRow {
@@ -118,6 +125,11 @@ impl CodeRow {
             created_by: self.created_by,
             created_at: clock::utc(self.created_at),
             expires_at: clock::utc(self.expires_at),
+            browser_binding: self
+                .browser_binding_hash
+                .as_deref()
+                .map(hash_from_column)
+                .transpose()?,
         })
     }
 }
@@ -168,15 +180,21 @@ impl OneTimeCodes<'_> {
 
     /// Uses a code of `purpose` on `tenant`, once (see
     /// [`LoginTransactions::consume`](super::LoginTransactions::consume) for the
-    /// outcomes). A code of another tenant or purpose is [`Consumed::Unknown`].
+    /// outcomes), presented by the browser whose binding cookie hashes to
+    /// `browser_binding`. A code of another tenant or purpose is [`Consumed::Unknown`]; a
+    /// bound code presented by another browser is [`Consumed::WrongBrowser`] and stays
+    /// unused.
     pub fn consume(
         &self,
         tenant: &TenantId,
         purpose: CodePurpose,
         code_hash: &TokenHash,
+        browser_binding: Option<&TokenHash>,
         now: DateTime<Utc>,
     ) -> Result<Consumed<OneTimeCode>> {
-        let work = |conn: &mut DbConnection| consume_in(conn, tenant, purpose, code_hash, now);
+        let work = |conn: &mut DbConnection| {
+            consume_in(conn, tenant, purpose, code_hash, browser_binding, now)
+        };
         purpose.write(self.db, work)
     }
 
@@ -214,14 +232,23 @@ pub(crate) fn consume_in(
     tenant: &TenantId,
     purpose: CodePurpose,
     code_hash: &TokenHash,
+    browser_binding: Option<&TokenHash>,
     now: DateTime<Utc>,
 ) -> Result<Consumed<OneTimeCode>> {
     let now = stored(now);
     let hash = code_hash.to_hex();
+    let presented = browser_binding.map(TokenHash::to_hex);
     let mine = one_time_codes::table
         .filter(one_time_codes::code_hash.eq(&hash))
         .filter(one_time_codes::tenant_id.eq(tenant.as_str()))
-        .filter(one_time_codes::purpose.eq(purpose.as_str()));
+        .filter(one_time_codes::purpose.eq(purpose.as_str()))
+        // A bound code only for its browser (`= NULL` matches nothing: no cookie, no
+        // redemption).
+        .filter(
+            one_time_codes::browser_binding_hash
+                .is_null()
+                .or(one_time_codes::browser_binding_hash.eq(presented.clone())),
+        );
     // The winner gets the row back from the UPDATE itself; only a loser reads it again,
     // to say why it lost.
     let won: Option<CodeRow> = on_own_connection!(&mut *conn, |c| Prepared(
@@ -237,17 +264,21 @@ pub(crate) fn consume_in(
     if let Some(row) = won {
         return Ok(Consumed::Fresh(row.into_domain()?));
     }
-    Ok(why_unused(conn, tenant, purpose, code_hash, now)?.unwrap_or(Consumed::Expired))
+    Ok(
+        why_unused(conn, tenant, purpose, code_hash, browser_binding, now)?
+            .unwrap_or(Consumed::Expired),
+    )
 }
 
-/// Why a code could not be used just now: unknown, used before, or expired — or `None`
-/// when it is still fresh (then something else stopped it, such as an inactive
-/// employee).
+/// Why a code could not be used just now: unknown, used before, expired, or bound to
+/// another browser — or `None` when it is still usable (then something else stopped it,
+/// such as an inactive employee).
 pub(super) fn why_unused<T>(
     conn: &mut DbConnection,
     tenant: &TenantId,
     purpose: CodePurpose,
     code_hash: &TokenHash,
+    browser_binding: Option<&TokenHash>,
     now: NaiveDateTime,
 ) -> Result<Option<Consumed<T>>> {
     let row = one_time_codes::table
@@ -261,6 +292,12 @@ pub(super) fn why_unused<T>(
         None => Some(Consumed::Unknown),
         Some(row) if row.consumed_at.is_some() => Some(Consumed::AlreadyUsed),
         Some(row) if row.expires_at <= now => Some(Consumed::Expired),
+        Some(row)
+            if row.browser_binding_hash.is_some()
+                && row.browser_binding_hash != browser_binding.map(TokenHash::to_hex) =>
+        {
+            Some(Consumed::WrongBrowser)
+        }
         Some(_) => None,
     })
 }
@@ -273,6 +310,11 @@ impl CodeRow {
         now: DateTime<Utc>,
     ) -> Result<Self> {
         check_return_to(new.return_to.as_deref())?;
+        if new.purpose == CodePurpose::SessionHandoff && new.browser_binding.is_none() {
+            return Err(Error::Invalid(
+                "a session hand-off must be bound to the browser that signed in".into(),
+            ));
+        }
         let created_at = stored(now);
         Ok(CodeRow {
             code_hash: new.code_hash.to_hex(),
@@ -284,6 +326,7 @@ impl CodeRow {
             created_at,
             expires_at: created_at + new.purpose.ttl(),
             consumed_at: None,
+            browser_binding_hash: new.browser_binding.as_ref().map(TokenHash::to_hex),
         })
     }
 }
@@ -306,6 +349,7 @@ pub(crate) fn insert_handoff_in(
             "only hand-off codes are stored this way".into(),
         ));
     }
+
     let actor = Actor::employee(new.employee_id.as_str());
     let row = CodeRow::new(tenant, new, &actor, now)?;
     diesel::insert_into(one_time_codes::table)

@@ -14,7 +14,7 @@ use diesel::sql_types::{Nullable, Text, Timestamp};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
 /// The columns of a one-time code, in `codes::CodeRow`'s order (a test holds them to it).
-const CODE_COLUMNS: [&str; 9] = [
+const CODE_COLUMNS: [&str; 10] = [
     "code_hash",
     "purpose",
     "tenant_id",
@@ -24,6 +24,7 @@ const CODE_COLUMNS: [&str; 9] = [
     "created_at",
     "expires_at",
     "consumed_at",
+    "browser_binding_hash",
 ];
 
 /// A column list for SQL, each name quoted and preceded by `prefix` (a table, or nothing).
@@ -42,15 +43,18 @@ static EMPLOYEES: LazyLock<String> = LazyLock::new(|| column_list(&EMPLOYEE_COLU
 static EMPLOYEES_QUALIFIED: LazyLock<String> =
     LazyLock::new(|| column_list(&EMPLOYEE_COLUMNS, "\"employees\"."));
 
-/// Marks a fresh code of `purpose` used — only while its employee is active — and inserts
-/// the session from the code so marked; yields the code's row (none when nothing was
-/// marked). Atomic: one statement.
+/// Marks a fresh code of `purpose` used — only while its employee is active, and when it
+/// is bound to a browser only for that browser — and inserts the session from the code
+/// so marked; yields the code's row (none when nothing was marked). Atomic: one
+/// statement.
 #[derive(Debug, QueryId)]
 pub(super) struct RedeemCode {
     pub now: NaiveDateTime,
     pub code_hash: String,
     pub tenant_id: String,
     pub purpose: String,
+    /// The presenting browser's binding hash (`= NULL` matches no bound code).
+    pub browser_binding: Option<String>,
     pub token_hash: String,
     pub auth_method: String,
     pub csrf_token: String,
@@ -69,7 +73,9 @@ impl QueryFragment<Pg> for RedeemCode {
         out.push_bind_param::<Text, _>(&self.tenant_id)?;
         out.push_sql(" AND purpose = ");
         out.push_bind_param::<Text, _>(&self.purpose)?;
-        out.push_sql(" AND consumed_at IS NULL AND expires_at > ");
+        out.push_sql(" AND (browser_binding_hash IS NULL OR browser_binding_hash = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.browser_binding)?;
+        out.push_sql(") AND consumed_at IS NULL AND expires_at > ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(
             " AND EXISTS (SELECT 1 FROM employees \
@@ -111,6 +117,7 @@ impl Query for RedeemCode {
         Timestamp,
         Timestamp,
         Nullable<Timestamp>,
+        Nullable<Text>,
     );
 }
 
@@ -140,8 +147,8 @@ const EMPLOYEE_COLUMNS: [&str; 18] = [
 
 /// A sign-in by an already linked Okta identity: yields the employee it is linked to
 /// (none when the identity is not linked yet), and — only if that employee is active —
-/// records the sign-in time on the link and stores the session hand-off code. Atomic:
-/// one statement.
+/// records the sign-in time on the link and stores the session hand-off code, bound to
+/// the browser that signed in. Atomic: one statement.
 #[derive(Debug, QueryId)]
 pub(super) struct SignInLinked {
     pub tenant_id: String,
@@ -151,6 +158,7 @@ pub(super) struct SignInLinked {
     pub code_hash: String,
     pub purpose: String,
     pub return_to: Option<String>,
+    pub browser_binding: String,
     /// What `created_by` starts with; the employee's id completes it.
     pub created_by_prefix: String,
     pub expires_at: NaiveDateTime,
@@ -196,7 +204,9 @@ impl QueryFragment<Pg> for SignInLinked {
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
-        out.push_sql(", NULL FROM linked WHERE active) SELECT ");
+        out.push_sql(", NULL, ");
+        out.push_bind_param::<Text, _>(&self.browser_binding)?;
+        out.push_sql(" FROM linked WHERE active) SELECT ");
         out.push_sql(&EMPLOYEES);
         out.push_sql(" FROM linked");
         Ok(())

@@ -211,12 +211,15 @@ impl Sessions<'_> {
             return self.hand_off_in_one_statement(tenant, code_hash, start, now, policy);
         }
         let work = |conn: &mut DbConnection| {
-            let code = match super::codes::consume_in(conn, tenant, purpose, code_hash, now)? {
-                Consumed::Fresh(code) => code,
-                Consumed::Unknown => return Ok(Consumed::Unknown),
-                Consumed::AlreadyUsed => return Ok(Consumed::AlreadyUsed),
-                Consumed::Expired => return Ok(Consumed::Expired),
-            };
+            let binding = start.browser_binding.as_ref();
+            let code =
+                match super::codes::consume_in(conn, tenant, purpose, code_hash, binding, now)? {
+                    Consumed::Fresh(code) => code,
+                    Consumed::Unknown => return Ok(Consumed::Unknown),
+                    Consumed::AlreadyUsed => return Ok(Consumed::AlreadyUsed),
+                    Consumed::Expired => return Ok(Consumed::Expired),
+                    Consumed::WrongBrowser => return Ok(Consumed::WrongBrowser),
+                };
             let new = NewSession {
                 token_hash: start.token_hash,
                 employee_id: code.employee_id.clone(),
@@ -241,6 +244,7 @@ impl Sessions<'_> {
         policy: &SessionPolicy,
     ) -> Result<Consumed<(OneTimeCode, Session)>> {
         let purpose = CodePurpose::SessionHandoff;
+        let binding = start.browser_binding;
         let new = NewSession {
             token_hash: start.token_hash,
             // The code's employee, once the statement has found it.
@@ -261,6 +265,7 @@ impl Sessions<'_> {
                 code_hash: code_hash.to_hex(),
                 tenant_id: tenant.as_str().to_owned(),
                 purpose: purpose.as_str().to_owned(),
+                browser_binding: binding.as_ref().map(TokenHash::to_hex),
                 token_hash: row.token_hash.clone(),
                 auth_method: row.auth_method.clone(),
                 csrf_token: row.csrf_token.clone(),
@@ -273,7 +278,8 @@ impl Sessions<'_> {
                 row.employee_id = code.employee_id.clone();
                 return Ok(Consumed::Fresh((code.into_domain()?, row.into_domain()?)));
             }
-            match super::codes::why_unused(conn, tenant, purpose, code_hash, now)? {
+            match super::codes::why_unused(conn, tenant, purpose, code_hash, binding.as_ref(), now)?
+            {
                 Some(outcome) => Ok(outcome),
                 // Fresh, yet not used: its employee is not active.
                 None => Err(Error::NotFound(
@@ -387,6 +393,9 @@ pub struct SessionStart {
     pub auth_method: AuthMethod,
     /// The session's CSRF token.
     pub csrf_token: String,
+    /// Hash of the binding cookie the browser presents, if it has one: a code bound to a
+    /// browser starts a session only for that browser.
+    pub browser_binding: Option<TokenHash>,
 }
 
 impl std::fmt::Debug for SessionStart {

@@ -25,6 +25,9 @@ pub struct NewLoginTransaction {
     pub state_hash: TokenHash,
     /// Hash of the browser-binding cookie set on the auth host.
     pub browser_binding_hash: TokenHash,
+    /// Hash of the same browser's binding cookie on the workspace host: the session
+    /// hand-off this sign-in ends in is bound to it.
+    pub handoff_binding_hash: TokenHash,
     /// The `nonce` sent to Okta, checked against the ID token.
     pub nonce: String,
     /// The PKCE code verifier.
@@ -54,6 +57,9 @@ pub struct LoginTransaction {
     pub tenant_id: TenantId,
     /// Hash of the browser-binding cookie: compare it with the presented cookie's hash.
     pub browser_binding_hash: TokenHash,
+    /// Hash of the browser's binding cookie on the workspace host, for the hand-off
+    /// (none for a transaction stored before hand-offs were bound).
+    pub handoff_binding_hash: Option<TokenHash>,
     /// The nonce to expect in the ID token.
     pub nonce: String,
     /// The PKCE verifier for the code exchange.
@@ -97,6 +103,7 @@ struct TransactionRow {
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
     consumed_at: Option<NaiveDateTime>,
+    handoff_binding_hash: Option<String>,
 }
 
 impl TransactionRow {
@@ -105,6 +112,11 @@ impl TransactionRow {
             state_hash: hash_from_column(&self.state_hash)?,
             tenant_id: TenantId(self.tenant_id),
             browser_binding_hash: hash_from_column(&self.browser_binding_hash)?,
+            handoff_binding_hash: self
+                .handoff_binding_hash
+                .as_deref()
+                .map(hash_from_column)
+                .transpose()?,
             nonce: self.nonce,
             pkce_verifier: self.pkce_verifier,
             login_hint: self.login_hint,
@@ -149,6 +161,7 @@ impl LoginTransactions<'_> {
             created_at,
             expires_at: created_at + LOGIN_TRANSACTION_TTL,
             consumed_at: None,
+            handoff_binding_hash: Some(new.handoff_binding_hash.to_hex()),
         };
         self.db.transient_autocommit(|conn| {
             diesel::insert_into(login_transactions::table)

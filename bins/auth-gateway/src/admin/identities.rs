@@ -1,0 +1,179 @@
+//! The Okta users linked to employees, on the SSO settings page and its JSON API: who
+//! signs in as whom, and unlinking. An employee is linked to one Okta user per org at
+//! their first sign-in; another Okta user with the same email is refused
+//! (`SIGNIN_IDENTITY_CONFLICT`) until an admin removes the old link here — for an Okta
+//! account that was really replaced. Unlinking ends the employee's sessions and is
+//! audited by persistence with the admin as actor.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use persistence::{LinkedIdentity, Unlinked};
+
+use super::{Admin, SSO_PAGE, layout};
+use crate::GatewayState;
+use crate::error::{Format, PageError, codes};
+use crate::html::escape;
+use crate::web::db;
+
+/// The form field (and query parameter) naming the employee.
+pub const EMAIL: &str = "email";
+
+/// The links of the admin's workspace, only the employee with `email` when given.
+pub async fn list(
+    state: &GatewayState,
+    admin: &Admin,
+    email: Option<String>,
+) -> Result<Vec<LinkedIdentity>, PageError> {
+    let tenant = admin.tenant.id.clone();
+    db(state, move |db| {
+        Ok(db
+            .employee_identities()
+            .list(&tenant, email.as_deref().map(str::trim))?)
+    })
+    .await
+}
+
+/// Removes the links of the employee with `email` (audited; their sessions end).
+pub async fn unlink(
+    state: &GatewayState,
+    admin: &Admin,
+    email: String,
+) -> Result<Unlinked, PageError> {
+    let (tenant, actor) = (admin.tenant.id.clone(), admin.actor());
+    let unlinked = db(state, move |db| {
+        db.employee_identities()
+            .unlink(&tenant, &email, &actor)
+            .map_err(|e| match e {
+                persistence::Error::NotFound(message) => PageError::new(
+                    codes::OKTA_IDENTITY_NOT_FOUND,
+                    StatusCode::NOT_FOUND,
+                    format!("Nothing to unlink: {message}."),
+                )
+                .on_field(EMAIL),
+                other => PageError::from(other),
+            })
+    })
+    .await?;
+    tracing::info!(
+        tenant = %admin.tenant.workspace,
+        employee_id = %admin.employee.id,
+        links = unlinked.identities.len(),
+        "okta identities unlinked"
+    );
+    Ok(unlinked)
+}
+
+fn describe(link: &LinkedIdentity) -> serde_json::Value {
+    serde_json::json!({
+        "email": link.email,
+        "employee_id": link.employee_id.as_str(),
+        "active": link.active,
+        "issuer": link.issuer,
+        "subject": link.subject,
+        "linked_at": super::rfc3339(link.linked_at),
+        "last_sign_in_at": super::rfc3339(link.last_sign_in_at),
+    })
+}
+
+/// `GET /api/admin/integrations/okta/identities[?email=…]`.
+pub async fn api_list(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let admin = super::admin(&state, &request, Format::Json).await?;
+    let email = searched(&request);
+    let links = list(&state, &admin, email).await.map_err(PageError::json)?;
+    Ok(super::json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "identities": links.iter().map(describe).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// `DELETE /api/admin/integrations/okta/identities/{email}`: 200 with what was
+/// removed, or 404 (`OKTA_IDENTITY_NOT_FOUND`).
+pub async fn api_unlink(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    email: aw::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let admin = super::api_change(&state, &request).await?;
+    let unlinked = unlink(&state, &admin, email.into_inner())
+        .await
+        .map_err(PageError::json)?;
+    Ok(super::json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "email": unlinked.email,
+            "unlinked": unlinked
+                .identities
+                .iter()
+                .map(|(issuer, subject)| serde_json::json!({ "issuer": issuer, "subject": subject }))
+                .collect::<Vec<_>>(),
+            "sessions_ended": unlinked.sessions_ended,
+        }),
+    ))
+}
+
+/// The `email` a page or API request searches for, if any.
+pub fn searched(request: &HttpRequest) -> Option<String> {
+    crate::rules::params(request.query_string())
+        .ok()
+        .and_then(|mut p| p.remove(EMAIL))
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+}
+
+/// The page's section: a search by email, and the links with an Unlink button each.
+pub fn section(admin: &Admin, links: &[LinkedIdentity], searched: Option<&str>) -> String {
+    let rows: String = links
+        .iter()
+        .map(|link| {
+            format!(
+                "<tr><td>{}{}</td><td class=\"code\">{}</td><td class=\"code\">{}</td>\
+                 <td><time>{}</time></td><td><time>{}</time></td><td>{}</td></tr>",
+                escape(&link.email),
+                if link.active { "" } else { " (deactivated)" },
+                escape(&link.subject),
+                escape(&link.issuer),
+                escape(&super::rfc3339(link.linked_at)),
+                escape(&super::rfc3339(link.last_sign_in_at)),
+                layout::button_form(
+                    admin,
+                    SSO_PAGE,
+                    &[("action", "unlink"), (EMAIL, &link.email)],
+                    "danger",
+                    "Unlink"
+                ),
+            )
+        })
+        .collect();
+    let table = if links.is_empty() {
+        match searched {
+            Some(email) => format!(
+                "<p id=\"identities-empty\">No Okta user is linked to {}.</p>",
+                escape(email)
+            ),
+            None => "<p id=\"identities-empty\">No one has signed in with Okta yet.</p>".to_owned(),
+        }
+    } else {
+        format!(
+            "<table id=\"identities\"><thead><tr><th>Employee</th><th>Okta user id</th>\
+             <th>Okta org</th><th>Linked</th><th>Last sign-in</th><th></th></tr></thead>\
+             <tbody>{rows}</tbody></table>"
+        )
+    };
+    format!(
+        "<section class=\"card\" id=\"linked-okta-users\"><h2>Linked Okta users</h2>\
+         <p>At their first Okta sign-in an employee is linked to their Okta user; from then \
+         on only that Okta user signs in as them, whatever email another Okta user has. If \
+         an employee's Okta account was replaced, unlink the old one: their next sign-in \
+         links the new one. Unlinking also signs them out of Spark.</p>\
+         <form method=\"get\" action=\"{SSO_PAGE}#linked-okta-users\" class=\"search\">\
+         <label for=\"identity-email\">Employee email</label>\
+         <input type=\"email\" id=\"identity-email\" name=\"{EMAIL}\" value=\"{}\">\
+         <button type=\"submit\" class=\"secondary\">Find</button></form>{table}</section>",
+        escape(searched.unwrap_or(""))
+    )
+}

@@ -1,0 +1,260 @@
+//! Benchmarks of scim-api as a deployment:
+//!
+//! - `cargo xtask bench replicas [N]`: two scim-api processes on one PostgreSQL database
+//!   with N employees (default 100,000): Okta's import walk (pages of 100 by
+//!   `startIndex`) on one replica, then alternating between the two, as a round-robin
+//!   load balancer would send it; the walk times side by side, and each walk's last ten
+//!   pages against its first ten.
+//! - `cargo xtask bench throughput [SECONDS]`: on each backend, 10,000 employees, `wrk
+//!   -t2 -c16` for SECONDS (default 15) against `userName eq` look-ups, then against pages
+//!   of 100: requests per second, latency, the CPU time each request cost in scim-api
+//!   and in PostgreSQL's backends, and scim-api's resident memory before, during and
+//!   after. wrk (Debian's package `wrk`) runs on the same machine as the services.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::Result;
+use crate::bench::{employee_count, release_binaries, sparkctl};
+use crate::bench_scim::{
+    Client, Server, backends_of, cpu_seconds, database_name, free_port, rss_mib, start_service,
+    workspace,
+};
+
+const PAGE: u64 = 100;
+
+/// Walks every page of `host`'s users, each page on the client `pick(page)` names;
+/// returns each page's time.
+fn walk(clients: &mut [Client], pages: u64, pick: impl Fn(u64) -> usize) -> Result<Vec<Duration>> {
+    let mut times = Vec::new();
+    for page in 0..pages {
+        let client = clients
+            .get_mut(pick(page))
+            .ok_or_else(|| "no such replica".to_owned())?;
+        let started = Instant::now();
+        let (status, _) = client.get(&format!(
+            "/scim/v2/Users?startIndex={}&count={PAGE}",
+            page * PAGE + 1
+        ))?;
+        if status != 200 {
+            return Err(format!("page {page}: status {status}"));
+        }
+        times.push(started.elapsed());
+    }
+    Ok(times)
+}
+
+fn mean_ms(samples: &[Duration]) -> f64 {
+    samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / samples.len().max(1) as f64
+}
+
+fn describe(label: &str, times: &[Duration]) -> f64 {
+    let total: f64 = times.iter().map(Duration::as_secs_f64).sum();
+    let first = mean_ms(times.get(..10).unwrap_or_default());
+    let last = mean_ms(
+        times
+            .get(times.len().saturating_sub(10)..)
+            .unwrap_or_default(),
+    );
+    println!(
+        "  {label}: {} pages in {total:.2} s; first 10 pages {first:.2} ms each, last 10 {last:.2} ms each (ratio {:.2})",
+        times.len(),
+        last / first
+    );
+    total
+}
+
+/// Runs `bench replicas`.
+pub fn replicas(args: &[&str]) -> Result {
+    let count = employee_count(args, "cargo xtask bench replicas [N]")?;
+    let bin = release_binaries(&["sparkctl", "scim-api"])?;
+    let dir = std::env::temp_dir().join(format!("spark-bench-replicas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = crate::bench::on_postgres(|url| {
+        sparkctl(&bin, url, &["migrate"])?;
+        let token = workspace(&bin, url, &dir, "big", count)?;
+        let ports = [free_port()?, free_port()?];
+        let servers: Vec<Server> = ports
+            .iter()
+            .map(|port| {
+                start_service(
+                    &bin,
+                    "scim-api",
+                    url,
+                    *port,
+                    &[("SPARK__PUBLIC__SCIM_PORT", *port)],
+                )
+            })
+            .collect::<Result<_>>()?;
+        let mut clients: Vec<Client> = ports
+            .iter()
+            .map(|port| Client::connect(*port, &format!("big.localhost:{port}"), &token))
+            .collect::<Result<_>>()?;
+        let pages = (count as u64).div_ceil(PAGE);
+        println!("  {count} employees, two scim-api replicas on one database");
+        // A first walk warms both replicas and the database's cache.
+        walk(&mut clients, pages, |page| (page % 2) as usize)?;
+        let one = describe("one replica", &walk(&mut clients, pages, |_| 0)?);
+        let two = describe(
+            "two replicas, alternating",
+            &walk(&mut clients, pages, |page| (page % 2) as usize)?,
+        );
+        println!("  two replicas / one replica: {:.2}", two / one);
+        drop(servers);
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// What wrk reported: requests per second and latency percentiles.
+struct Wrk {
+    requests_per_second: f64,
+    requests: u64,
+    latency: String,
+    errors: String,
+}
+
+/// Runs wrk with a Lua script that makes each request's path with `path` (a Lua
+/// expression of the request number `n`).
+fn wrk(port: u16, host: &str, token: &str, path_lua: &str, seconds: u64) -> Result<Wrk> {
+    let script = std::env::temp_dir().join(format!("spark-wrk-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "local n = 0\n\
+             request = function()\n\
+             \x20 n = n + 1\n\
+             \x20 return wrk.format('GET', {path_lua}, {{['Host'] = '{host}', ['Authorization'] = 'Bearer {token}'}})\n\
+             end\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = Command::new("wrk")
+        .args(["-t2", "-c16", "--latency", "-d"])
+        .arg(format!("{seconds}s"))
+        .arg("-s")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .map_err(|e| format!("cannot run wrk (Debian's package `wrk`): {e}"))?;
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let percentile = |p: &str| {
+        text.lines()
+            .find(|line| line.trim().starts_with(p))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let requests = text
+        .lines()
+        .find(|line| line.contains("requests in"))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(Wrk {
+        requests_per_second: field("Requests/sec:").parse().unwrap_or(0.0),
+        requests,
+        latency: format!("p50 {}, p99 {}", percentile("50%"), percentile("99%")),
+        errors: [field("Non-2xx or 3xx responses:"), field("Socket errors:")]
+            .into_iter()
+            .filter(|e| !e.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
+fn throughput_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result {
+    const EMPLOYEES: u64 = 10_000;
+    sparkctl(bin, url, &["migrate"])?;
+    let token = workspace(bin, url, dir, "bench", EMPLOYEES as usize)?;
+    let port = free_port()?;
+    let server = start_service(
+        bin,
+        "scim-api",
+        url,
+        port,
+        &[("SPARK__PUBLIC__SCIM_PORT", port)],
+    )?;
+    let host = format!("bench.localhost:{port}");
+    let pid = server.0.id();
+    // One request of each kind, so the first measured ones find everything warm.
+    let mut client = Client::connect(port, &host, &token)?;
+    client.get("/scim/v2/Users?startIndex=1&count=100")?;
+    println!("  scim-api resident memory idle: {:.1} MiB", rss_mib(pid));
+    let database = database_name(url);
+    for (label, path) in [
+        (
+            "userName eq look-ups",
+            format!(
+                "'/scim/v2/Users?filter=userName%20eq%20%22employee' .. ((n * 7919) % {EMPLOYEES}) .. '%40bench.example%22'"
+            ),
+        ),
+        (
+            "pages of 100 users",
+            format!(
+                "'/scim/v2/Users?startIndex=' .. ((n % {}) * {PAGE} + 1) .. '&count={PAGE}'",
+                EMPLOYEES / PAGE
+            ),
+        ),
+    ] {
+        let before = (cpu_seconds(&[pid]), cpu_seconds(&backends_of(&database)));
+        let result = wrk(port, &host, &token, &path, seconds)?;
+        let service = (cpu_seconds(&[pid]) - before.0) * 1e6 / result.requests.max(1) as f64;
+        let database_cpu = match &database {
+            Some(_) => format!(
+                ", {:.0} µs in PostgreSQL",
+                (cpu_seconds(&backends_of(&database)) - before.1) * 1e6
+                    / result.requests.max(1) as f64
+            ),
+            None => String::new(),
+        };
+        println!(
+            "  {label}: {:.0}/s (wrk -t2 -c16, {seconds} s; latency {}{}); CPU per request {service:.0} µs in scim-api{database_cpu}; resident memory after: {:.1} MiB",
+            result.requests_per_second,
+            result.latency,
+            if result.errors.is_empty() {
+                String::new()
+            } else {
+                format!("; ERRORS: {}", result.errors)
+            },
+            rss_mib(pid)
+        );
+        if !result.errors.is_empty() {
+            return Err(format!("{label}: {}", result.errors));
+        }
+    }
+    drop(server);
+    Ok(())
+}
+
+/// Runs `bench throughput`.
+pub fn throughput(args: &[&str]) -> Result {
+    let seconds = match args.first() {
+        Some(n) => n
+            .parse()
+            .map_err(|_| "usage: cargo xtask bench throughput [SECONDS]".to_owned())?,
+        None => 15,
+    };
+    let bin = release_binaries(&["sparkctl", "scim-api"])?;
+    let dir = std::env::temp_dir().join(format!("spark-bench-throughput-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result =
+        crate::bench::on_both_backends(&dir, |url| throughput_backend(&bin, url, &dir, seconds));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
