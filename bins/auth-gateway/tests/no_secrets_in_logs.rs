@@ -210,6 +210,7 @@ backend_tests! {
 /// libpq also takes it: as a query parameter of `DATABASE_URL`. Neither `migrate`'s
 /// output nor `serve`'s start-up log shows it.
 #[test]
+#[ignore = "needs PostgreSQL"]
 fn a_database_password_in_the_url_query_is_redacted_on_postgres() {
     use std::io::BufRead as _;
     use std::process::{Command, Stdio};

@@ -474,6 +474,7 @@ mod the_migration_summarises_existing_departments {
     }
 
     #[test]
+    #[ignore = "needs PostgreSQL"]
     fn postgres() {
         super::the_migration_summarises_existing_departments(persistence::Backend::Postgres);
     }

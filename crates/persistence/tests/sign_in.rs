@@ -767,6 +767,7 @@ mod the_migration_removes_second_links {
     }
 
     #[test]
+    #[ignore = "needs PostgreSQL"]
     fn postgres() {
         super::the_migration_removes_second_links(persistence::Backend::Postgres);
     }
