@@ -495,38 +495,43 @@ impl ScimUserRow {
     }
 }
 
-/// `query` narrowed by a SCIM filter. The connection plans cached statements once,
-/// generically (see `connection::postgres_connection`), which suits equality tests; but a
-/// generic plan cannot know that `meta.lastModified gt` a recent instant matches a
-/// handful of rows, and scans the table. A filter with an order comparison therefore
-/// carries a literal, which makes diesel run it as a one-shot statement that PostgreSQL
-/// plans for the values it carries.
+/// `query` narrowed by a SCIM filter, kept as a prepared statement only when the filter
+/// is one of the few shapes worth it ([`worth_preparing`]).
 fn filtered(
     query: employees::BoxedQuery<'static, Db>,
     filter: &Expr,
+    order: UserOrder,
 ) -> Result<employees::BoxedQuery<'static, Db>> {
     let query = query.filter(translate(filter)?);
-    Ok(if compares_order(filter) {
-        query.filter(diesel::dsl::sql::<Bool>("TRUE"))
-    } else {
+    Ok(if worth_preparing(filter, order) {
         query
+    } else {
+        // A literal makes diesel run the statement once instead of caching it.
+        query.filter(diesel::dsl::sql::<Bool>("TRUE"))
     })
 }
 
-/// Whether a filter has a `gt`, `ge`, `lt` or `le` comparison anywhere.
-fn compares_order(expr: &Expr) -> bool {
-    match expr {
-        Expr::Compare { op, .. } => {
-            matches!(
-                op,
-                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
-            )
+/// Whether a filtered query is kept as a prepared statement on its connection: only a
+/// single equality test (Okta's look-ups by `userName`, `externalId`, `id`, `emails`) in
+/// the id order. Everything else runs as a one-shot statement, for two reasons:
+///
+/// - Bounded memory. Diesel caches a boxed query by its SQL text, so every new filter
+///   shape (`a or b`, `a or b or c`, …) would add a statement to each connection — on
+///   the client and in the PostgreSQL backend — for as long as the connection lives.
+///   With this rule the cache holds at most one statement per attribute and paging
+///   form, however many shapes clients send.
+/// - Good plans. The connection plans cached statements once, generically (see
+///   `connection::postgres_connection`), which suits equality tests; a generic plan
+///   cannot know that `meta.lastModified gt` a recent instant matches a handful of rows,
+///   and scans the table. A one-shot statement is planned for the values it carries.
+fn worth_preparing(filter: &Expr, order: UserOrder) -> bool {
+    order == UserOrder::Id
+        && match filter {
+            Expr::Compare { op, .. } => *op == CompareOp::Eq,
+            // `emails[value eq "…"]` is the same SQL as `emails.value eq "…"`.
+            Expr::ValuePath { filter, .. } => worth_preparing(filter, order),
+            _ => false,
         }
-        Expr::Present(_) => false,
-        Expr::ValuePath { filter, .. } => compares_order(filter),
-        Expr::Not(inner) => compares_order(inner),
-        Expr::And(all) | Expr::Or(all) => all.iter().any(compares_order),
-    }
 }
 
 impl Employees<'_> {
@@ -603,7 +608,7 @@ fn page_in(
         (None, _) => {
             let mut count = tenant_users(tenant);
             if let Some(filter) = filter {
-                count = filtered(count, filter)?;
+                count = filtered(count, filter, UserOrder::Id)?;
             }
             let total: i64 = count.count().get_result(conn)?;
             (u64::try_from(total).unwrap_or_default(), true)
@@ -685,7 +690,7 @@ fn users_in(
     }
     let mut page = tenant_users(tenant);
     if let Some(filter) = filter {
-        page = filtered(page, filter)?;
+        page = filtered(page, filter, order)?;
     }
     page = match order {
         UserOrder::Id => page.order(employees::id.asc()),
@@ -816,19 +821,27 @@ mod tests {
 
     /// Whether diesel keeps the query as a prepared statement (which PostgreSQL then
     /// plans generically) or runs it once (planned for its values).
-    fn cached(filter: &str) -> bool {
+    fn cached(filter: &str, order: UserOrder) -> bool {
         let filter = ValidatedFilter::parse(filter, &USER_RESOURCE).unwrap();
         let tenant = TenantId("t".into());
-        let query = filtered(tenant_users(&tenant), filter.expr()).unwrap();
+        let query = filtered(tenant_users(&tenant), filter.expr(), order).unwrap();
         QueryFragment::<Db>::is_safe_to_cache_prepared(&query, &Db::Postgresql(Pg)).unwrap()
     }
 
     #[test]
-    fn filters_with_order_comparisons_are_planned_for_their_values() {
-        assert!(cached(r#"userName eq "ada@acme.com""#));
-        assert!(cached(r#"externalId eq "x" or emails.value pr"#));
-        assert!(!cached(r#"meta.lastModified gt "2026-01-01T00:00:00Z""#));
-        assert!(!cached(r#"active eq true and not (title le "m")"#));
-        assert!(!cached(r#"emails[value eq "a" or value ge "b"]"#));
+    fn only_single_equality_tests_in_id_order_are_prepared() {
+        let id = UserOrder::Id;
+        assert!(cached(r#"userName eq "ada@acme.com""#, id));
+        assert!(cached(r#"externalId eq "x""#, id));
+        assert!(cached(r#"emails[value eq "ada@acme.com"]"#, id));
+        assert!(!cached(
+            r#"meta.lastModified gt "2026-01-01T00:00:00Z""#,
+            id
+        ));
+        assert!(!cached(r#"externalId eq "x" or emails.value pr"#, id));
+        assert!(!cached(r#"active eq true and not (title le "m")"#, id));
+        assert!(!cached(r#"emails[value eq "a" or value ge "b"]"#, id));
+        let sorted = UserOrder::By(SortKey::GivenName, SortDirection::Ascending);
+        assert!(!cached(r#"userName eq "ada@acme.com""#, sorted));
     }
 }

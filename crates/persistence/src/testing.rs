@@ -43,6 +43,18 @@ impl TestDatabase {
         test_db
     }
 
+    /// A fresh, migrated database on `backend` whose pool holds one connection, so that
+    /// a test can look at that connection's own state (its prepared statements).
+    ///
+    /// # Panics
+    /// When the database cannot be made.
+    #[allow(clippy::expect_used)]
+    pub fn with_one_connection(backend: Backend) -> Self {
+        let test_db = Self::fresh(backend, 1);
+        test_db.db().migrate().expect("migrating the test database");
+        test_db
+    }
+
     /// A fresh database on `backend` migrated up to and including the migration `last`
     /// (its folder's name), as a deployment of an earlier version left it.
     ///
@@ -64,14 +76,24 @@ impl TestDatabase {
     ///
     /// # Panics
     /// When the database cannot be made.
-    #[allow(clippy::expect_used, clippy::panic)]
     pub fn new_unmigrated(backend: Backend) -> Self {
+        Self::fresh(backend, 4)
+    }
+
+    /// A fresh, empty database whose pool holds up to `max_connections`.
+    #[allow(clippy::expect_used, clippy::panic)]
+    fn fresh(backend: Backend, max_connections: u32) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder for SQLite");
                 let path = dir.path().join("spark.db");
                 let url = format!("sqlite://{}", path.display());
-                Self::ready(DatabaseUrl::SqliteFile(path), url, Cleanup::Sqlite(dir))
+                Self::ready(
+                    DatabaseUrl::SqliteFile(path),
+                    url,
+                    Cleanup::Sqlite(dir),
+                    max_connections,
+                )
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL")
@@ -92,16 +114,17 @@ impl TestDatabase {
                     DatabaseUrl::Postgres(url.clone()),
                     url,
                     Cleanup::Postgres { admin_url, name },
+                    max_connections,
                 )
             }
         }
     }
 
-    fn ready(url: DatabaseUrl, url_string: String, cleanup: Cleanup) -> Self {
+    fn ready(url: DatabaseUrl, url_string: String, cleanup: Cleanup, max_connections: u32) -> Self {
         let db = Database::open_lazily(
             &url,
             &PoolOptions {
-                max_connections: 4,
+                max_connections,
                 ..PoolOptions::default()
             },
         );
@@ -130,6 +153,26 @@ impl TestDatabase {
             crate::DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c),
         }
         .expect("a test's SQL statement")
+    }
+
+    /// The number `sql` selects as its one column `n` (`SELECT count(*) AS n …`).
+    ///
+    /// # Panics
+    /// When the statement fails.
+    #[allow(clippy::expect_used)]
+    pub fn select_number(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Number {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db().conn().expect("a connection to the test database");
+        match &mut *conn {
+            crate::DbConnection::Sqlite(c) => diesel::sql_query(sql).get_result::<Number>(c),
+            crate::DbConnection::Postgresql(c) => diesel::sql_query(sql).get_result::<Number>(c),
+        }
+        .expect("a test's SQL query")
+        .n
     }
 
     /// The database.
