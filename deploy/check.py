@@ -266,51 +266,67 @@ def check_kubernetes(docs):
             check_env(where, c, config_maps, pod)
         check(pod.get("restartPolicy") in ("OnFailure", "Never"), f"{where}: restartPolicy OnFailure or Never")
 
-    # Ingress.
+    # Ingresses: one for the browser's paths, one for SCIM (its own, so that hashing on
+    # the Authorization header applies to SCIM only: browsers send none, and hashing them
+    # all alike would put every browser on one auth-gateway pod). Checked as one table of
+    # routes.
     ingresses = by_kind.get("Ingress", [])
-    check(len(ingresses) == 1, "one Ingress")
+    check(len(ingresses) == 2, "two Ingresses: the browser's and SCIM's")
+    routes = {}
+    where = "Ingress"
     for f, ing in ingresses:
-        where = f"{f}: Ingress {ing['metadata']['name']}"
-        routes = {}
+        name = f"{f}: Ingress {ing['metadata']['name']}"
+        annotations = ing["metadata"].get("annotations") or {}
+        served = set()
         for rule in ing["spec"].get("rules") or []:
             for p in (rule.get("http") or {}).get("paths") or []:
                 svc = p["backend"]["service"]
+                check((rule.get("host"), p["path"]) not in routes,
+                      f"{name}: {rule.get('host')}{p['path']} is routed once")
                 routes[(rule.get("host"), p["path"])] = (svc["name"], svc["port"].get("number"), p.get("pathType"))
+                served.add(svc["name"])
                 check(svc["name"] in services and svc["port"].get("number") in services.get(svc["name"], []),
-                      f"{where}: {rule.get('host')}{p['path']} -> {svc['name']}:{svc['port'].get('number')} is a Service port")
-        wildcard = [h for h, _ in routes if h and h.startswith("*.")]
-        auth = [h for h, _ in routes if h and h.startswith("auth.")]
-        check(wildcard, f"{where}: has a rule for the workspace hosts (*.domain)")
-        check(auth, f"{where}: has a rule for the auth host (auth.domain)")
-        def routed(host, path):
-            """The service a request for `path` on `host` reaches (longest match wins)."""
-            best = None
-            for (h, p), (svc, _, kind) in routes.items():
-                if h != host:
-                    continue
-                hit = (p == path) if kind == "Exact" else (
-                    path == p or path.startswith(p.rstrip("/") + "/"))
-                if hit and (best is None or len(p) > best[0]):
-                    best = (len(p), svc)
-            return best[1] if best else None
-        for host in sorted(set(wildcard)):
-            check(routes.get((host, SCIM_PREFIX), (None,))[0] == "scim-api"
-                  and routes[(host, SCIM_PREFIX)][2] == "Prefix",
-                  f"{where}: {host}{SCIM_PREFIX} (Prefix) -> scim-api")
-            for path in WORKSPACE_PAGES:
-                check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
-        for host in sorted(set(auth)):
-            for path in AUTH_HOST_PAGES:
-                check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
-            check(all(svc == "auth-gateway" for (h, _), (svc, _, _) in routes.items() if h == host),
-                  f"{where}: everything on {host} -> auth-gateway")
-        for host in sorted(set(wildcard) | set(auth)):
-            for path in list(PROBES.values()) + ["/metrics"]:
-                check(routed(host, path) is None, f"{where}: {host}{path} is not routed (operators only)")
-        others = {svc for (h, path), (svc, _, _) in routes.items() if path != SCIM_PREFIX}
-        check(others <= {"auth-gateway"}, f"{where}: every path but {SCIM_PREFIX} -> auth-gateway")
-        scim = {svc for (h, path), (svc, _, _) in routes.items() if path == SCIM_PREFIX}
-        check(scim == {"scim-api"}, f"{where}: {SCIM_PREFIX} -> scim-api only")
+                      f"{name}: {rule.get('host')}{p['path']} -> {svc['name']}:{svc['port'].get('number')} is a Service port")
+        hash_by = annotations.get("nginx.ingress.kubernetes.io/upstream-hash-by")
+        if served == {"scim-api"}:
+            check(hash_by == "$http_authorization",
+                  f"{name}: a connector's requests stay on one scim-api replica (upstream-hash-by $http_authorization)")
+        else:
+            check(served == {"auth-gateway"}, f"{name}: serves one service")
+            check(hash_by is None, f"{name}: browsers are balanced, not hashed")
+    wildcard = [h for h, _ in routes if h and h.startswith("*.")]
+    auth = [h for h, _ in routes if h and h.startswith("auth.")]
+    check(wildcard, f"{where}: has a rule for the workspace hosts (*.domain)")
+    check(auth, f"{where}: has a rule for the auth host (auth.domain)")
+    def routed(host, path):
+        """The service a request for `path` on `host` reaches (longest match wins)."""
+        best = None
+        for (h, p), (svc, _, kind) in routes.items():
+            if h != host:
+                continue
+            hit = (p == path) if kind == "Exact" else (
+                path == p or path.startswith(p.rstrip("/") + "/"))
+            if hit and (best is None or len(p) > best[0]):
+                best = (len(p), svc)
+        return best[1] if best else None
+    for host in sorted(set(wildcard)):
+        check(routes.get((host, SCIM_PREFIX), (None,))[0] == "scim-api"
+              and routes[(host, SCIM_PREFIX)][2] == "Prefix",
+              f"{where}: {host}{SCIM_PREFIX} (Prefix) -> scim-api")
+        for path in WORKSPACE_PAGES:
+            check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
+    for host in sorted(set(auth)):
+        for path in AUTH_HOST_PAGES:
+            check(routed(host, path) == "auth-gateway", f"{where}: {host}{path} -> auth-gateway")
+        check(all(svc == "auth-gateway" for (h, _), (svc, _, _) in routes.items() if h == host),
+              f"{where}: everything on {host} -> auth-gateway")
+    for host in sorted(set(wildcard) | set(auth)):
+        for path in list(PROBES.values()) + ["/metrics"]:
+            check(routed(host, path) is None, f"{where}: {host}{path} is not routed (operators only)")
+    others = {svc for (h, path), (svc, _, _) in routes.items() if path != SCIM_PREFIX}
+    check(others <= {"auth-gateway"}, f"{where}: every path but {SCIM_PREFIX} -> auth-gateway")
+    scim = {svc for (h, path), (svc, _, _) in routes.items() if path == SCIM_PREFIX}
+    check(scim == {"scim-api"}, f"{where}: {SCIM_PREFIX} -> scim-api only")
 
 
 # --- compose --------------------------------------------------------------------------------

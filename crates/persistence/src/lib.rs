@@ -55,6 +55,7 @@ pub use departments::{DepartmentSummary, department_id};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
+pub use scim_positions::WALK_SLOTS;
 pub use scim_tokens::ScimTokenStore;
 pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{

@@ -156,8 +156,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    scim_page_positions (tenant_id, walk, start_index) {
+    scim_page_positions (tenant_id, slot) {
         tenant_id -> Text,
+        slot -> Integer,
         walk -> Text,
         start_index -> BigInt,
         after_id -> Text,

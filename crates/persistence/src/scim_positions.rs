@@ -6,9 +6,12 @@
 //!
 //! A cache: on PostgreSQL the table is UNLOGGED (writing it flushes no WAL; a crash
 //! empties it), an entry is trusted for [`LIFETIME`], and a missing or stale one only
-//! makes that page use OFFSET, which gives the same rows. One row per (tenant, walk,
-//! index): the next import overwrites it, so the table holds at most one row per page
-//! of each directory.
+//! makes that page use OFFSET, which gives the same rows. A walk asks for its pages in
+//! order, so only its next position is kept: one row per walk, in one of [`WALK_SLOTS`]
+//! slots per tenant chosen by the walk. The table holds at most that many rows per
+//! tenant, whatever filters and start indexes clients send; walks that share a slot
+//! (rare: they run at once and hash alike) take turns, and a page whose position was
+//! overwritten uses OFFSET.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -22,6 +25,19 @@ use crate::tenants::TenantId;
 /// How long a position is trusted (a walk normally takes minutes).
 pub const LIFETIME: TimeDelta = TimeDelta::minutes(15);
 
+/// Positions kept per tenant: walks of one tenant at once (each filter and sort order is
+/// its own walk).
+pub const WALK_SLOTS: u32 = 16;
+
+/// The slot of `walk`: a stable hash of its text (FNV-1a), so every replica picks the
+/// same one.
+fn slot(walk: &str) -> i32 {
+    let hash = walk.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    i32::try_from(hash % WALK_SLOTS).unwrap_or_default()
+}
+
 /// The id the page at `start_index` of `walk` starts after, if a page before it was
 /// served within [`LIFETIME`].
 pub(crate) fn find(
@@ -33,6 +49,7 @@ pub(crate) fn find(
 ) -> Result<Option<String>> {
     Ok(positions::table
         .filter(positions::tenant_id.eq(tenant.as_str()))
+        .filter(positions::slot.eq(slot(walk)))
         .filter(positions::walk.eq(walk))
         .filter(positions::start_index.eq(index(start_index)))
         .filter(positions::expires_at.gt(now))
@@ -41,7 +58,8 @@ pub(crate) fn find(
         .optional()?)
 }
 
-/// Remembers that the page at `start_index` of `walk` starts after `after_id`.
+/// Remembers that the page at `start_index` of `walk` — its next one — starts after
+/// `after_id`, in place of whatever the walk's slot held.
 pub(crate) fn remember(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -54,18 +72,17 @@ pub(crate) fn remember(
     let upsert = diesel::insert_into(positions::table)
         .values((
             positions::tenant_id.eq(tenant.as_str()),
+            positions::slot.eq(slot(walk)),
             positions::walk.eq(walk),
             positions::start_index.eq(index(start_index)),
             positions::after_id.eq(after_id),
             positions::expires_at.eq(expires_at),
         ))
-        .on_conflict((
-            positions::tenant_id,
-            positions::walk,
-            positions::start_index,
-        ))
+        .on_conflict((positions::tenant_id, positions::slot))
         .do_update()
         .set((
+            positions::walk.eq(excluded(positions::walk)),
+            positions::start_index.eq(excluded(positions::start_index)),
             positions::after_id.eq(excluded(positions::after_id)),
             positions::expires_at.eq(excluded(positions::expires_at)),
         ));

@@ -569,3 +569,48 @@ fn new_filter_shapes_do_not_grow_the_prepared_statements() {
         "the look-up's statement was reused"
     );
 }
+
+backend_tests! {
+    fn walks_resume_from_shared_positions_that_cannot_grow_without_bound(db) {
+        let actor = Actor::operator("test");
+        let tenant = db.tenants().create(&Workspace::parse("acme").unwrap(), "Acme", &actor).unwrap();
+        let people: Vec<EmployeeInput> = (0..60).map(|i| person(&format!("p{i:02}@acme.com"), "", "")).collect();
+        db.employees().upsert_many(&tenant.id, &people, &actor).unwrap();
+        let page = |walk: &str, filter: Option<&str>, start_index: u64| {
+            let filter = filter.map(|f| ValidatedFilter::parse(f, &USER_RESOURCE).unwrap());
+            let start = PageStart::Index { start_index, walk: walk.to_owned() };
+            db.employees()
+                .scim_users(&tenant.id, filter.as_ref().map(ValidatedFilter::expr), UserOrder::Id, &start, 10, None)
+                .unwrap()
+        };
+        // Okta's walk: every page after the first resumes where the one before ended.
+        let mut seen = Vec::new();
+        for start_index in (1..=60).step_by(10) {
+            let users = page("okta", None, start_index);
+            assert_eq!(users.resumed, start_index > 1, "page {start_index}");
+            seen.extend(users.users.into_iter().map(|u| u.email));
+        }
+        assert_eq!(seen, people.iter().map(|p| p.email.clone()).collect::<Vec<_>>());
+        // A client that invents a walk per request (a new filter each time) leaves at most
+        // the slots' worth of rows.
+        for i in 0..200 {
+            let filter = format!(r#"userName ne "nobody{i}@acme.com""#);
+            page(&format!("invented-{i}"), Some(&filter), 1 + (i % 50));
+        }
+        let rows = db.select_number("SELECT count(*) AS n FROM scim_page_positions");
+        assert!(rows <= i64::from(persistence::WALK_SLOTS), "{rows} positions kept");
+        // The latest walk still resumes; a page asked again (a retry) is served from its
+        // offset, with the same rows.
+        let filter = r#"userName ne "nobody@acme.com""#;
+        let first = page("latest", Some(filter), 1);
+        let second = page("latest", Some(filter), 11);
+        assert!(second.resumed);
+        let again = page("latest", Some(filter), 11);
+        assert!(!again.resumed);
+        assert_eq!(
+            again.users.iter().map(|u| &u.id).collect::<Vec<_>>(),
+            second.users.iter().map(|u| &u.id).collect::<Vec<_>>()
+        );
+        assert!(first.users.last().unwrap().id < second.users[0].id);
+    }
+}
