@@ -42,6 +42,7 @@ pub struct ScimState {
     service: Arc<ServiceSettings>,
     cursors: cursor::CursorCodec,
     totals: Arc<positions::TotalCache>,
+    positions: Arc<positions::PositionCache>,
     throttle: Arc<throttle::AuthThrottle>,
     counters: Counters,
 }
@@ -56,8 +57,9 @@ struct StartLabels {
 #[derive(Clone, Default)]
 struct Counters {
     users_served: Counter,
-    /// `startIndex` pages by how they started: `remembered` (where the page before
-    /// ended, served by any replica) or `offset`.
+    /// `startIndex` pages by how they started: where the page before ended, as this
+    /// process (`memory`) or the database (`database`: another replica served it)
+    /// remembered it, or by skipping rows (`offset`).
     index_pages: Family<StartLabels, Counter>,
     auth_failures: Counter,
     auth_throttled: Counter,
@@ -111,8 +113,9 @@ impl ScimState {
         );
         metrics.register(
             "index_pages",
-            "startIndex pages of users by how they started: where the page before ended \
-             (remembered) or by skipping rows (offset)",
+            "startIndex pages of users by how they started: where the page before ended, \
+             remembered by this process (memory) or the database (database), or by \
+             skipping rows (offset)",
             counters.index_pages.clone(),
         );
         metrics.register(
@@ -147,6 +150,7 @@ impl ScimState {
             settings: Arc::new(settings),
             service: Arc::new(service),
             totals: Arc::new(positions::TotalCache::default()),
+            positions: Arc::new(positions::PositionCache::default()),
             throttle,
             counters,
         }

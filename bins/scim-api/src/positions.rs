@@ -1,54 +1,133 @@
-//! What the service remembers between the pages of an import, per process: result
-//! counts. (Where each page of a walk starts is kept in the database, shared by every
-//! replica: persistence's `PageStart::Index`.)
+//! What the service remembers between the pages of an import, per process: where each
+//! page of a walk starts, and result counts. Both are caches of what the database says
+//! (a miss costs a query, never a different answer), and both are bounded by entries and
+//! by bytes. Where a page starts is also kept in the database, for the replica that
+//! serves the next page (persistence's `PageStart::Index`); this process's memory spares
+//! a walk whose pages keep landing here that read and write.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::Hash;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-/// The most remembered counts, and the most bytes of their keys; past either the cache
-/// starts over (a count is one query away).
-const CAPACITY: usize = 10_000;
-const CAPACITY_BYTES: usize = 1 << 20;
+/// A map of at most `max_entries` entries taking at most `max_bytes` (as the caller
+/// measures each entry); when an insert would pass either, it starts over. Every entry
+/// is one query away, so forgetting them all at once costs less than tracking their
+/// ages on every hit.
+pub struct BoundedMap<K, V> {
+    inner: Mutex<Entries<K, V>>,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+struct Entries<K, V> {
+    map: HashMap<K, (V, usize)>,
+    bytes: usize,
+}
+
+impl<K: Hash + Eq, V: Clone> BoundedMap<K, V> {
+    /// An empty map with these bounds.
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            inner: Mutex::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.map.get(key).map(|(value, _)| value.clone())
+    }
+
+    /// Sets `key` to `value`, an entry of `bytes` bytes in all.
+    pub fn insert(&self, key: K, value: V, bytes: usize) {
+        let mut entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, old)) = entries.map.remove(&key) {
+            entries.bytes -= old;
+        }
+        if entries.map.len() >= self.max_entries || entries.bytes + bytes > self.max_bytes {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.map.insert(key, (value, bytes));
+        entries.bytes += bytes;
+    }
+
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
+        let entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        (entries.map.len(), entries.bytes)
+    }
+}
+
+/// How long a remembered position is trusted (a walk normally takes minutes); the same
+/// as the database's.
+const POSITION_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Remembered page boundaries: (tenant, walk, startIndex) → the id the page starts
+/// after. At most 10,000 of them and 2 MiB.
+pub struct PositionCache(BoundedMap<(String, String, u64), (String, Instant)>);
+
+impl Default for PositionCache {
+    fn default() -> Self {
+        Self(BoundedMap::new(10_000, 2 << 20))
+    }
+}
+
+impl PositionCache {
+    /// The id the page at `start_index` of `walk` starts after, if this process served
+    /// the page before it lately.
+    pub fn get(&self, tenant: &str, walk: &str, start_index: u64) -> Option<String> {
+        let key = (tenant.to_owned(), walk.to_owned(), start_index);
+        self.0
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < POSITION_LIFETIME)
+            .map(|(after, _)| after)
+    }
+
+    /// Remembers that the page at `start_index` of `walk` starts after `after_id`.
+    pub fn remember(&self, tenant: &str, walk: &str, start_index: u64, after_id: String) {
+        let bytes = tenant.len() + walk.len() + after_id.len() + 64;
+        let key = (tenant.to_owned(), walk.to_owned(), start_index);
+        self.0.insert(key, (after_id, Instant::now()), bytes);
+    }
+}
 
 /// Remembered result counts: (tenant, query) → the count at a directory version. A
 /// count is reused only while the tenant's directory version is unchanged (persistence
 /// raises it with every change to the tenant's employees), so it is never stale; this
 /// spares every page but the first of an import a count over the whole directory. Per
-/// process: another replica counts once for itself.
-#[derive(Default)]
-pub struct TotalCache {
-    entries: Mutex<Totals>,
-}
+/// process: another replica counts once for itself. At most 10,000 counts and 1 MiB.
+pub struct TotalCache(BoundedMap<(String, String), (i64, u64)>);
 
-#[derive(Default)]
-struct Totals {
-    by_query: HashMap<(String, String), (i64, u64)>,
-    key_bytes: usize,
+impl Default for TotalCache {
+    fn default() -> Self {
+        Self(BoundedMap::new(10_000, 1 << 20))
+    }
 }
 
 impl TotalCache {
     /// The count for this query at `version`, if known.
     pub fn get(&self, tenant: &str, query: &str, version: i64) -> Option<u64> {
-        let entries = self.entries.lock().ok()?;
-        match entries.by_query.get(&(tenant.to_owned(), query.to_owned())) {
-            Some((at, total)) if *at == version => Some(*total),
+        match self.0.get(&(tenant.to_owned(), query.to_owned())) {
+            Some((at, total)) if at == version => Some(total),
             _ => None,
         }
     }
 
     /// Remembers the count of this query at `version`.
     pub fn remember(&self, tenant: &str, query: &str, version: i64, total: u64) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        let bytes = tenant.len() + query.len();
-        if entries.by_query.len() >= CAPACITY || entries.key_bytes + bytes > CAPACITY_BYTES {
-            *entries = Totals::default();
-        }
-        let key = (tenant.to_owned(), query.to_owned());
-        if entries.by_query.insert(key, (version, total)).is_none() {
-            entries.key_bytes += bytes;
-        }
+        let bytes = tenant.len() + query.len() + 32;
+        self.0.insert(
+            (tenant.to_owned(), query.to_owned()),
+            (version, total),
+            bytes,
+        );
     }
 }
 
@@ -66,17 +145,30 @@ mod tests {
     }
 
     #[test]
-    fn totals_stay_bounded_by_entries_and_bytes() {
-        let totals = TotalCache::default();
-        let long = "q".repeat(4_000);
-        for i in 0..2_000 {
-            totals.remember("t", &format!("{long}{i}"), 1, 1);
-            let entries = totals.entries.lock().unwrap();
-            assert!(entries.key_bytes <= CAPACITY_BYTES, "{}", entries.key_bytes);
+    fn positions_are_per_tenant_walk_and_index() {
+        let positions = PositionCache::default();
+        positions.remember("t1", "w", 101, "id-100".into());
+        assert_eq!(positions.get("t1", "w", 101).as_deref(), Some("id-100"));
+        assert_eq!(positions.get("t1", "w", 201), None);
+        assert_eq!(positions.get("t1", "other", 101), None);
+        assert_eq!(positions.get("t2", "w", 101), None);
+    }
+
+    #[test]
+    fn a_bounded_map_stays_within_its_entries_and_bytes() {
+        let map = BoundedMap::new(100, 10_000);
+        for i in 0..1_000 {
+            map.insert(i, i, 1 + (i % 7) * 100);
+            let (entries, bytes) = map.size();
+            assert!(
+                entries <= 100 && bytes <= 10_000,
+                "{entries} entries, {bytes} bytes"
+            );
         }
-        for i in 0..(CAPACITY + 10) {
-            totals.remember("t", &i.to_string(), 1, 1);
-        }
-        assert!(totals.entries.lock().unwrap().by_query.len() <= CAPACITY);
+        map.insert(5_000, 1, 10);
+        map.insert(5_000, 2, 20);
+        assert_eq!(map.get(&5_000), Some(2));
+        let (_, bytes) = map.size();
+        assert!(bytes >= 20);
     }
 }

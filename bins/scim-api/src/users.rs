@@ -3,7 +3,7 @@
 
 use actix_web::http::header::{ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, web};
-use persistence::{PageStart, SortDirection, SortKey, UserOrder};
+use persistence::{PageStart, Resumed, SortDirection, SortKey, UserOrder};
 use scim_model::{ListResponse, ScimType, USER_RESOURCE};
 
 use crate::ScimState;
@@ -157,6 +157,7 @@ async fn respond(
             PageStart::Index {
                 start_index: *start_index,
                 walk: fingerprint.clone(),
+                known_after: state.positions.get(&tenant_id, &fingerprint, *start_index),
             },
             Some(*start_index),
         ),
@@ -209,8 +210,17 @@ async fn respond(
     let base = state.settings.scim_base_url(tenant.workspace.as_str());
     let served = page.users.len() as u64;
     state.counters.users_served.inc_by(served);
+    if let Some((next_index, after)) = page.next.clone() {
+        state
+            .positions
+            .remember(&tenant_id, &fingerprint, next_index, after);
+    }
     if start_index.is_some_and(|index| index > 1) {
-        let start = if page.resumed { "remembered" } else { "offset" };
+        let start = match page.resumed {
+            Resumed::No => "offset",
+            Resumed::FromCaller => "memory",
+            Resumed::FromDatabase => "database",
+        };
         state
             .counters
             .index_pages

@@ -57,7 +57,7 @@ pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use scim_positions::WALK_SLOTS;
 pub use scim_tokens::ScimTokenStore;
-pub use scim_users::{PageStart, SortDirection, SortKey, UserOrder, UserPage};
+pub use scim_users::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
     LinkedIdentity, LoginTransaction, LoginTransactions, NewLoginTransaction, NewOneTimeCode,

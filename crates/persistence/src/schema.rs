@@ -158,7 +158,7 @@ diesel::table! {
 diesel::table! {
     scim_page_positions (tenant_id, slot) {
         tenant_id -> Text,
-        slot -> Integer,
+        slot -> BigInt,
         walk -> Text,
         start_index -> BigInt,
         after_id -> Text,

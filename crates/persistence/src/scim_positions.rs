@@ -31,11 +31,11 @@ pub const WALK_SLOTS: u32 = 16;
 
 /// The slot of `walk`: a stable hash of its text (FNV-1a), so every replica picks the
 /// same one.
-fn slot(walk: &str) -> i32 {
+fn slot(walk: &str) -> i64 {
     let hash = walk.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
         (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
     });
-    i32::try_from(hash % WALK_SLOTS).unwrap_or_default()
+    i64::from(hash % WALK_SLOTS)
 }
 
 /// The id the page at `start_index` of `walk` starts after, if a page before it was

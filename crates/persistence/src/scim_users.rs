@@ -84,15 +84,30 @@ pub enum PageStart {
     /// The users after this id, in id order (only with [`UserOrder::Id`]).
     AfterId(String),
     /// The page at this 1-based `startIndex` of a walk in id order (`walk` names the
-    /// query: filter and order): where the page before it ended when any replica served
-    /// that page a little earlier (see `scim_positions`), else by skipping. Remembers
-    /// where the next page starts. In another order, the same as `Offset`.
+    /// query: filter and order). It continues where the page before it ended: from
+    /// `known_after` when the caller remembers that (the same process served the page
+    /// before), else from where any replica's page before it ended a little earlier (see
+    /// `scim_positions`), else by skipping. In another order, the same as `Offset`.
     Index {
         /// The 1-based index of the page's first user.
         start_index: u64,
         /// What identifies the walk's query.
         walk: String,
+        /// The id the page starts after, as the caller remembers it.
+        known_after: Option<String>,
     },
+}
+
+/// Where a `startIndex` page started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// By skipping rows (OFFSET): the first page, or nobody remembered this one.
+    No,
+    /// From the position the caller remembered.
+    FromCaller,
+    /// From the position the database kept (another replica, or this one before a
+    /// restart, served the page before).
+    FromDatabase,
 }
 
 /// One page of a user query.
@@ -103,9 +118,11 @@ pub struct UserPage {
     /// Whether `total` was counted (rather than given, or told by a page that ends the
     /// results): worth remembering.
     pub counted: bool,
-    /// Whether a `startIndex` page continued from where the page before it ended
-    /// (rather than skipping rows).
-    pub resumed: bool,
+    /// Where a `startIndex` page started.
+    pub resumed: Resumed,
+    /// Where the next page of a `startIndex` walk starts — its `startIndex` and the id
+    /// it starts after — when this page was full: for the caller to remember.
+    pub next: Option<(u64, String)>,
     /// The page, in order.
     pub users: Vec<EmployeeRecord>,
 }
@@ -550,23 +567,42 @@ impl Employees<'_> {
     ) -> Result<UserPage> {
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        if let PageStart::Index { start_index, walk } = start {
+        if let PageStart::Index {
+            start_index,
+            walk,
+            known_after,
+        } = start
+        {
             let now = clock::now();
             let offset = start_index.saturating_sub(1);
-            let remembered = match order {
-                UserOrder::Id if offset > 0 => {
-                    crate::scim_positions::find(conn, tenant, walk, *start_index, now)?
+            let (from, resumed) = match (order, known_after) {
+                (UserOrder::Id, Some(after)) => {
+                    (PageStart::AfterId(after.clone()), Resumed::FromCaller)
                 }
-                _ => None,
+                (UserOrder::Id, None) if offset > 0 => {
+                    match crate::scim_positions::find(conn, tenant, walk, *start_index, now)? {
+                        Some(after) => (PageStart::AfterId(after), Resumed::FromDatabase),
+                        None => (PageStart::Offset(offset), Resumed::No),
+                    }
+                }
+                _ => (PageStart::Offset(offset), Resumed::No),
             };
-            let resumed = remembered.is_some();
-            let from = remembered.map_or(PageStart::Offset(offset), PageStart::AfterId);
             let mut page = page_in(conn, tenant, filter, order, &from, limit, known_total)?;
             page.resumed = resumed;
-            if let (UserOrder::Id, Some(last)) = (order, page.users.last()) {
+            // Only a full page has a next one: a look-up (`userName eq`, one user in a
+            // page of 100) or a walk's last page remembers nothing.
+            let full = page.users.len() as u64 == limit;
+            if let (UserOrder::Id, Some(last), true) = (order, page.users.last(), full) {
                 let next = start_index + page.users.len() as u64;
-                // A cache: a failed write only costs the next page its keyset start.
-                let _ = crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now);
+                // The database keeps the position for whichever replica serves the next
+                // page; a walk whose pages keep landing on one process (the caller
+                // remembered this one) needs no write.
+                if resumed != Resumed::FromCaller {
+                    // A cache: a failed write only costs the next page its keyset start.
+                    let _ =
+                        crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now);
+                }
+                page.next = Some((next, last.id.clone()));
             }
             return Ok(page);
         }
@@ -617,7 +653,8 @@ fn page_in(
     Ok(UserPage {
         total,
         counted,
-        resumed: false,
+        resumed: Resumed::No,
+        next: None,
         users,
     })
 }

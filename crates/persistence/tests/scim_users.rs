@@ -12,8 +12,8 @@
 use std::collections::BTreeSet;
 
 use persistence::{
-    Actor, Change, Database, EmployeeInput, PageStart, Role, SortDirection, SortKey, Tenant,
-    UserOrder, Workspace, backend_tests,
+    Actor, Change, Database, EmployeeInput, PageStart, Resumed, Role, SortDirection, SortKey,
+    Tenant, UserOrder, Workspace, backend_tests,
 };
 use scim_filter::ValidatedFilter;
 use scim_model::USER_RESOURCE;
@@ -578,16 +578,19 @@ backend_tests! {
         db.employees().upsert_many(&tenant.id, &people, &actor).unwrap();
         let page = |walk: &str, filter: Option<&str>, start_index: u64| {
             let filter = filter.map(|f| ValidatedFilter::parse(f, &USER_RESOURCE).unwrap());
-            let start = PageStart::Index { start_index, walk: walk.to_owned() };
+            let start = PageStart::Index { start_index, walk: walk.to_owned(), known_after: None };
             db.employees()
                 .scim_users(&tenant.id, filter.as_ref().map(ValidatedFilter::expr), UserOrder::Id, &start, 10, None)
                 .unwrap()
         };
         // Okta's walk: every page after the first resumes where the one before ended.
         let mut seen = Vec::new();
+        let mut seen_ids = Vec::new();
         for start_index in (1..=60).step_by(10) {
             let users = page("okta", None, start_index);
-            assert_eq!(users.resumed, start_index > 1, "page {start_index}");
+            seen_ids.extend(users.users.iter().map(|u| u.id.clone()));
+            let expected = if start_index > 1 { Resumed::FromDatabase } else { Resumed::No };
+            assert_eq!(users.resumed, expected, "page {start_index}");
             seen.extend(users.users.into_iter().map(|u| u.email));
         }
         assert_eq!(seen, people.iter().map(|p| p.email.clone()).collect::<Vec<_>>());
@@ -604,13 +607,27 @@ backend_tests! {
         let filter = r#"userName ne "nobody@acme.com""#;
         let first = page("latest", Some(filter), 1);
         let second = page("latest", Some(filter), 11);
-        assert!(second.resumed);
+        assert_eq!(second.resumed, Resumed::FromDatabase);
         let again = page("latest", Some(filter), 11);
-        assert!(!again.resumed);
+        assert_eq!(again.resumed, Resumed::No);
         assert_eq!(
             again.users.iter().map(|u| &u.id).collect::<Vec<_>>(),
             second.users.iter().map(|u| &u.id).collect::<Vec<_>>()
         );
         assert!(first.users.last().unwrap().id < second.users[0].id);
+        // A look-up (one user, in a page that could hold ten) has no next page: it
+        // writes no position.
+        db.execute("DELETE FROM scim_page_positions");
+        let found = page("lookups", Some(r#"userName eq "p07@acme.com""#), 1);
+        assert_eq!(found.users.len(), 1);
+        assert_eq!(db.select_number("SELECT count(*) AS n FROM scim_page_positions"), 0);
+        // A page whose start the caller remembers continues from it, tells the caller
+        // where the next one starts, and writes nothing.
+        let start = PageStart::Index { start_index: 11, walk: "okta".into(), known_after: Some(seen_ids[9].clone()) };
+        let next = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 10, None).unwrap();
+        assert_eq!(next.resumed, Resumed::FromCaller);
+        assert_eq!(next.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), seen_ids[10..20]);
+        assert_eq!(next.next, Some((21, seen_ids[19].clone())));
+        assert_eq!(db.select_number("SELECT count(*) AS n FROM scim_page_positions"), 0);
     }
 }

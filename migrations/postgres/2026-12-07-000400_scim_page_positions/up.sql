@@ -1,15 +1,12 @@
 -- Where the pages of an import walk start, shared by every scim-api replica: after a
--- page of a `startIndex` walk, where its next page starts (the index, and the id it
--- starts after). A cache: UNLOGGED (no WAL, so writing it costs no flush and a crash
--- empties it — a missing entry only makes one page use OFFSET). Each tenant has a fixed
--- number of slots, each holding one walk's next position, so the table's size depends on
--- the number of tenants only, whatever filters and indexes clients send.
+-- page of a `startIndex` walk, the id its next page starts after. A cache: UNLOGGED (no
+-- WAL, so writing it costs no flush and a crash empties it — a missing entry only makes
+-- one page use OFFSET), one row per (tenant, walk, index), overwritten by the next walk.
 CREATE UNLOGGED TABLE scim_page_positions (
     tenant_id TEXT NOT NULL,
-    slot INTEGER NOT NULL,
     walk TEXT NOT NULL,
     start_index BIGINT NOT NULL,
     after_id TEXT NOT NULL,
     expires_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (tenant_id, slot)
+    PRIMARY KEY (tenant_id, walk, start_index)
 );
