@@ -7,7 +7,7 @@ use persistence::{PageStart, Resumed, SortDirection, SortKey, UserOrder};
 use scim_model::{ListResponse, ScimType, USER_RESOURCE};
 
 use crate::ScimState;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, authenticate_then};
 use crate::cursor::{CursorError, Position, query_fingerprint};
 use crate::error::{ApiError, SCIM_JSON};
 use crate::query::{self, CheckedQuery, Paging};
@@ -92,10 +92,10 @@ fn scim_json_sized(
 const USER_JSON_BYTES: usize = 1_400;
 
 async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
-    let search = query::from_query_string(&request)?;
-    let checked = query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))?;
-    respond(&state, caller.tenant, checked).await
+    let checked = query::from_query_string(&request).and_then(|search| {
+        query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))
+    });
+    respond(state, &request, checked).await
 }
 
 async fn search(
@@ -103,10 +103,13 @@ async fn search(
     request: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
-    let search = query::from_body(&query::read_body(body).await?)?;
-    let checked = query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))?;
-    respond(&state, caller.tenant, checked).await
+    let checked = match query::read_body(body).await {
+        Ok(body) => query::from_body(&body).and_then(|search| {
+            query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))
+        }),
+        Err(error) => Err(error),
+    };
+    respond(state, &request, checked).await
 }
 
 fn page_size(state: &ScimState) -> u64 {
@@ -134,12 +137,25 @@ fn order_of(checked: &CheckedQuery) -> Result<UserOrder, ApiError> {
     }
 }
 
-async fn respond(
+/// A page that was read, and what the response needs to know about how.
+struct Served {
+    page: persistence::UserPage,
+    start: PageStart,
+    start_index: Option<u64>,
+    fingerprint: String,
+    now: i64,
+    order: UserOrder,
+}
+
+/// Reads the page `checked` asks for, for `tenant`: on the blocking thread that
+/// authenticated the request, so a request makes one trip there.
+fn page_for(
     state: &ScimState,
-    tenant: persistence::Tenant,
-    checked: CheckedQuery,
-) -> Result<HttpResponse, ApiError> {
-    let order = order_of(&checked)?;
+    db: &persistence::Database,
+    tenant: &persistence::Tenant,
+    checked: &CheckedQuery,
+) -> Result<Served, ApiError> {
+    let order = order_of(checked)?;
     let filter_text = checked.filter.as_ref().map(ToString::to_string);
     let sort_text = checked.sort_by.as_ref().map(|(_, text)| text.clone());
     let fingerprint = query_fingerprint(
@@ -151,7 +167,7 @@ async fn respond(
     let now = chrono::Utc::now().timestamp();
 
     // Where the page starts, in the database's terms: a `startIndex` page continues
-    // where the walk's page before it ended, whichever replica served that one.
+    // where the walk's page before it ended, as this process or the database remembers.
     let (start, start_index) = match &checked.paging {
         Paging::Index(start_index) => (
             PageStart::Index {
@@ -182,39 +198,71 @@ async fn respond(
         }
     };
 
-    let db = state.db.clone();
-    let expr = checked.filter.as_ref().map(|f| f.expr().clone());
-    let count = checked.count;
-    let page_start = start.clone();
     let version = tenant.directory_version;
     let known_total = state.totals.get(&tenant_id, &fingerprint, version);
-    let query_tenant = tenant.id.clone();
-    let page = web_runtime::blocking(move || {
-        db.employees().scim_users(
-            &query_tenant,
-            expr.as_ref(),
-            order,
-            &page_start,
-            count,
-            known_total,
-        )
-    })
-    .await
-    .ok_or_else(ApiError::internal)??;
+    let page = db.employees().scim_users(
+        &tenant.id,
+        checked.filter.as_ref().map(|f| f.expr()),
+        order,
+        &start,
+        checked.count,
+        known_total,
+    )?;
     if page.counted {
         state
             .totals
             .remember(&tenant_id, &fingerprint, version, page.total);
     }
-
-    let base = state.settings.scim_base_url(tenant.workspace.as_str());
-    let served = page.users.len() as u64;
-    state.counters.users_served.inc_by(served);
     if let Some((next_index, after)) = page.next.clone() {
         state
             .positions
             .remember(&tenant_id, &fingerprint, next_index, after);
     }
+    Ok(Served {
+        page,
+        start,
+        start_index,
+        fingerprint,
+        now,
+        order,
+    })
+}
+
+/// Authenticates, reads the page and answers; a query that is not valid is answered
+/// only once the caller is known (an anonymous caller gets 401 whatever it sent).
+async fn respond(
+    state: web::Data<ScimState>,
+    request: &HttpRequest,
+    checked: Result<CheckedQuery, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            authenticate(&state, request).await?;
+            return Err(error);
+        }
+    };
+    let shared = state.clone();
+    let (caller, (served, checked)) = authenticate_then(&state, request, move |db, tenant| {
+        let served = page_for(&shared, db, tenant, &checked)?;
+        Ok((served, checked))
+    })
+    .await?;
+    let tenant = caller.tenant;
+    let Served {
+        page,
+        start,
+        start_index,
+        fingerprint,
+        now,
+        order,
+    } = served;
+    let tenant_id = tenant.id.to_string();
+    let count = checked.count;
+
+    let base = state.settings.scim_base_url(tenant.workspace.as_str());
+    let served = page.users.len() as u64;
+    state.counters.users_served.inc_by(served);
     if start_index.is_some_and(|index| index > 1) {
         let start = match page.resumed {
             Resumed::No => "offset",
@@ -287,27 +335,33 @@ async fn get_one(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
-    let search = query::from_query_string(&request)?;
-    let projection = query::projection(
-        &USER_RESOURCE,
-        &search.attributes,
-        &search.excluded_attributes,
-    )?;
-    let db = state.db.clone();
-    let tenant = caller.tenant;
-    let tenant_id = tenant.id.clone();
+    let projection = query::from_query_string(&request).and_then(|search| {
+        query::projection(
+            &USER_RESOURCE,
+            &search.attributes,
+            &search.excluded_attributes,
+        )
+    });
+    let projection = match projection {
+        Ok(projection) => projection,
+        Err(error) => {
+            authenticate(&state, &request).await?;
+            return Err(error);
+        }
+    };
     let id = id.into_inner();
     let wanted = id.clone();
-    let user = web_runtime::blocking(move || db.employees().scim_user(&tenant_id, &wanted))
-        .await
-        .ok_or_else(ApiError::internal)??
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "No user with id `{id}` in this workspace. Ids come from Spark; list users \
-                 (GET /Users?filter=userName eq \"…\") to find one."
-            ))
-        })?;
+    let (caller, user) = authenticate_then(&state, &request, move |db, tenant| {
+        Ok(db.employees().scim_user(&tenant.id, &wanted)?)
+    })
+    .await?;
+    let tenant = caller.tenant;
+    let user = user.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "No user with id `{id}` in this workspace. Ids come from Spark; list users \
+             (GET /Users?filter=userName eq \"…\") to find one."
+        ))
+    })?;
     let etag = scim_model::employee::weak_etag(user.version);
     let unchanged = request
         .headers()

@@ -490,6 +490,18 @@ pub(crate) fn write_transaction<T>(
 mod tests {
     use super::*;
 
+    /// The bundled SQLite is built as `.cargo/config.toml` says: without its global
+    /// memory-statistics mutex, and without per-connection mutexes.
+    #[test]
+    fn sqlite_is_built_without_global_locks() {
+        let db = crate::testing::TestDatabase::new(Backend::Sqlite);
+        let options = db.select_number(
+            "SELECT count(*) AS n FROM pragma_compile_options \
+             WHERE compile_options IN ('THREADSAFE=2', 'DEFAULT_MEMSTATUS=0')",
+        );
+        assert_eq!(options, 2, "LIBSQLITE3_FLAGS did not reach the bundled SQLite");
+    }
+
     #[test]
     fn passwords_are_redacted_wherever_the_url_carries_them() {
         for (url, shown) in [
