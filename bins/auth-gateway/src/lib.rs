@@ -270,6 +270,8 @@ pub fn serve_with(
     lifecycle: web_runtime::Lifecycle,
 ) -> Result<actix_web::dev::Server, StartupError> {
     let drain = std::time::Duration::from_secs(settings.server.drain_secs);
+    let workers = web_runtime::workers();
+    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections(), workers);
     let metrics = Metrics::new("auth_gateway");
     let auth_origin = settings.auth_origin();
     let state = GatewayState::new(db, settings, &metrics)?;
@@ -290,6 +292,8 @@ pub fn serve_with(
             .app_data(aw::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })
+    .workers(workers)
+    .worker_max_blocking_threads(blocking_threads)
     .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?

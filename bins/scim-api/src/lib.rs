@@ -206,6 +206,8 @@ pub fn serve_with(
     options: ServeOptions,
 ) -> std::io::Result<actix_web::dev::Server> {
     let drain = std::time::Duration::from_secs(settings.server.drain_secs);
+    let workers = web_runtime::workers();
+    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections(), workers);
     let metrics = Metrics::new("scim_api");
     let state = ScimState::with_clock(db, settings, &metrics, options.clock);
     let lifecycle = options.lifecycle;
@@ -220,6 +222,8 @@ pub fn serve_with(
             .app_data(web::Data::new(ready.clone()))
             .configure(configure(state.clone(), metrics.clone()))
     })
+    .workers(workers)
+    .worker_max_blocking_threads(blocking_threads)
     .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?

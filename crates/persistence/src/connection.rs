@@ -372,11 +372,14 @@ pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 fn sqlite_connection(path: &str) -> std::result::Result<DbConnection, ConnectionError> {
     let mut conn = SqliteConnection::establish(path)?;
     // Per-connection settings: SQLite forgets these when a connection closes.
-    // Reads dominate (Okta's imports): map the file into memory and give each connection
-    // a 16 MiB page cache, so a page of users is served without read() calls.
+    // Reads go through a page cache of at most 4 MiB per connection and, past it, the
+    // operating system's file cache (shared, and not the process's memory). Mapping the
+    // file instead (mmap_size) was no faster and counted every page once per connection
+    // in the process's resident memory: 88 MiB for an 11 MB database under load, against
+    // 35 MiB (figures in docs/benchmarks.md).
     let pragmas = format!(
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-         PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384;",
+         PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 0; PRAGMA cache_size = -4096;",
         SQLITE_BUSY_TIMEOUT.as_millis()
     );
     conn.batch_execute(&pragmas)
@@ -499,7 +502,10 @@ mod tests {
             "SELECT count(*) AS n FROM pragma_compile_options \
              WHERE compile_options IN ('THREADSAFE=2', 'DEFAULT_MEMSTATUS=0')",
         );
-        assert_eq!(options, 2, "LIBSQLITE3_FLAGS did not reach the bundled SQLite");
+        assert_eq!(
+            options, 2,
+            "LIBSQLITE3_FLAGS did not reach the bundled SQLite"
+        );
     }
 
     #[test]

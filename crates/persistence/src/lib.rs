@@ -161,6 +161,14 @@ impl Database {
         }
     }
 
+    /// The most connections this process opens to the database, over all its pools.
+    pub fn max_connections(&self) -> u32 {
+        match self.url.backend() {
+            Backend::Postgres => self.pool.max_size() + self.transient.max_size(),
+            Backend::Sqlite => self.pool.max_size(),
+        }
+    }
+
     /// Which backend this database runs on.
     pub fn backend(&self) -> Backend {
         self.url.backend()

@@ -56,6 +56,22 @@ where
     }
 }
 
+/// The async workers of a service: one per CPU.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// The threads that run blocking (database) work, per async worker: the database pool's
+/// connections spread over the workers, plus one. More threads could only wait for a
+/// connection, each costing a stack and an allocator heap (actix's default allows 512
+/// per process, and under load a service grew to forty threads and their memory).
+pub fn blocking_threads_per_worker(database_connections: u32, workers: usize) -> usize {
+    usize::try_from(database_connections)
+        .unwrap_or(usize::MAX)
+        .div_ceil(workers.max(1))
+        .saturating_add(1)
+}
+
 /// Runs blocking work (a database call) on actix's blocking pool. A panic or a
 /// cancelled task becomes `None`, for the caller to answer as a server error.
 pub async fn blocking<T, F>(work: F) -> Option<T>
