@@ -436,19 +436,32 @@ fn compare_time(column: TimeColumn, op: CompareOp, at: DateTime<Utc>) -> Conditi
     let floor: NaiveDateTime = at.naive_utc().trunc_subsecs(6);
     let aligned = exact == floor;
     let stored = || time_expr(column);
+    let instant = || instant_literal(floor);
     match op {
-        CompareOp::Eq if aligned => Box::new(stored().eq(floor)),
+        CompareOp::Eq if aligned => Box::new(stored().eq(instant())),
         CompareOp::Eq => constant(false),
-        CompareOp::Ne if aligned => Box::new(stored().ne(floor)),
+        CompareOp::Ne if aligned => Box::new(stored().ne(instant())),
         CompareOp::Ne => constant(true),
-        CompareOp::Gt => Box::new(stored().gt(floor)),
-        CompareOp::Ge if aligned => Box::new(stored().ge(floor)),
-        CompareOp::Ge => Box::new(stored().gt(floor)),
-        CompareOp::Lt if aligned => Box::new(stored().lt(floor)),
-        CompareOp::Lt => Box::new(stored().le(floor)),
-        CompareOp::Le => Box::new(stored().le(floor)),
+        CompareOp::Gt => Box::new(stored().gt(instant())),
+        CompareOp::Ge if aligned => Box::new(stored().ge(instant())),
+        CompareOp::Ge => Box::new(stored().gt(instant())),
+        CompareOp::Lt if aligned => Box::new(stored().lt(instant())),
+        CompareOp::Lt => Box::new(stored().le(instant())),
+        CompareOp::Le => Box::new(stored().le(instant())),
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => constant(false),
     }
+}
+
+/// An instant written into the SQL rather than bound, so that the database plans the
+/// query for it. Okta's incremental import asks for `meta.lastModified gt` its last run:
+/// planned for that instant, the `(tenant_id, updated_at)` index finds the few rows
+/// changed since; planned for "some instant" (a bound parameter, which PostgreSQL plans
+/// generically on these connections, see `connection::postgres_connection`), the
+/// planner expects a third of the directory to match and walks all of it in id order.
+/// The text is the format diesel stores on SQLite (`%F %T%.f`, compared as text there)
+/// and a timestamp literal on PostgreSQL; it holds digits and separators only.
+fn instant_literal(at: NaiveDateTime) -> diesel::expression::SqlLiteral<Timestamp> {
+    diesel::dsl::sql::<Timestamp>(&format!("'{}'", at.format("%F %T%.f")))
 }
 
 fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
@@ -537,10 +550,10 @@ fn filtered(
 ///   the client and in the PostgreSQL backend — for as long as the connection lives.
 ///   With this rule the cache holds at most one statement per attribute and paging
 ///   form, however many shapes clients send.
-/// - Good plans. The connection plans cached statements once, generically (see
-///   `connection::postgres_connection`), which suits equality tests; a generic plan
-///   cannot know that `meta.lastModified gt` a recent instant matches a handful of rows,
-///   and scans the table. A one-shot statement is planned for the values it carries.
+/// - Plans that suit. The connection plans statements generically (see
+///   `connection::postgres_connection`), which suits equality tests and costs nothing
+///   more for a one-shot statement; instants are written into the SQL, so a
+///   `meta.lastModified gt` filter is planned for its instant (see [`instant_literal`]).
 fn worth_preparing(filter: &Expr, order: UserOrder) -> bool {
     order == UserOrder::Id
         && match filter {
