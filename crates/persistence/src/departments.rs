@@ -32,9 +32,6 @@ pub fn department_id(name: &str) -> String {
     uuid::Uuid::new_v5(&DEPARTMENT_NAMESPACE, name.as_bytes()).to_string()
 }
 
-/// A member's id, display name, given name and family name.
-type MemberRow = (String, Option<String>, Option<String>, Option<String>);
-
 /// One department, without its members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepartmentSummary {
@@ -116,7 +113,7 @@ impl Employees<'_> {
             employees::family_name,
         );
         let conn = &mut *self.db.conn()?;
-        let rows: Vec<MemberRow> = match after {
+        let rows: Vec<crate::scim_users::IdAndNames> = match after {
             Some(after) => mine
                 .filter(employees::id.gt(after))
                 .order(employees::id.asc())

@@ -478,6 +478,9 @@ diesel::alias! {
 /// A manager's names: display, given, family.
 type NameRow = (Option<String>, Option<String>, Option<String>);
 
+/// An employee's id and names: display, given, family.
+pub(crate) type IdAndNames = (String, Option<String>, Option<String>, Option<String>);
+
 /// The columns of an employee a SCIM user shows.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = employees)]
@@ -814,24 +817,31 @@ fn with_managers(
     let mut manager_ids: Vec<String> = rows.iter().filter_map(|r| r.manager_id.clone()).collect();
     manager_ids.sort();
     manager_ids.dedup();
-    let names: std::collections::HashMap<String, Option<String>> = if manager_ids.is_empty() {
-        std::collections::HashMap::new()
-    } else {
+    let managers = employees::table.filter(employees::tenant_id.eq(tenant.as_str()));
+    let names = (
+        employees::id,
+        employees::display_name,
+        employees::given_name,
+        employees::family_name,
+    );
+    let found: Vec<IdAndNames> = match manager_ids.as_slice() {
+        [] => Vec::new(),
+        // A look-up's one manager: a statement both backends keep prepared (SQLite
+        // prepares `IN (?, …)` anew each time, its length varying).
+        [one] => managers
+            .filter(employees::id.eq(one))
+            .select(names)
+            .load(conn)?,
         // Not boxed, so PostgreSQL reuses the prepared statement (`= ANY($2)`).
-        employees::table
-            .filter(employees::tenant_id.eq(tenant.as_str()))
-            .filter(employees::id.eq_any(manager_ids))
-            .select((
-                employees::id,
-                employees::display_name,
-                employees::given_name,
-                employees::family_name,
-            ))
-            .load::<(String, Option<String>, Option<String>, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(id, display, given, family)| (id, display_name_of(display, given, family)))
-            .collect()
+        many => managers
+            .filter(employees::id.eq_any(many))
+            .select(names)
+            .load(conn)?,
     };
+    let names: std::collections::HashMap<String, Option<String>> = found
+        .into_iter()
+        .map(|(id, display, given, family)| (id, display_name_of(display, given, family)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|row| {
