@@ -494,13 +494,14 @@ mod tests {
     use super::*;
 
     /// The bundled SQLite is built as `.cargo/config.toml` says: without its global
-    /// memory-statistics mutex, and without per-connection mutexes.
+    /// memory-statistics mutex, without per-connection mutexes, and with plans that do
+    /// not depend on bound values (so cached statements are not re-prepared).
     #[test]
     fn sqlite_is_built_without_global_locks() {
         let db = crate::testing::TestDatabase::new(Backend::Sqlite);
         let options = db.select_number(
             "SELECT count(*) AS n FROM pragma_compile_options \
-             WHERE compile_options IN ('THREADSAFE=2', 'DEFAULT_MEMSTATUS=0')",
+             WHERE compile_options IN ('THREADSAFE=2', 'DEFAULT_MEMSTATUS=0', 'ENABLE_QPSG')",
         );
         assert_eq!(
             options, 2,
