@@ -504,7 +504,7 @@ mod tests {
              WHERE compile_options IN ('THREADSAFE=2', 'DEFAULT_MEMSTATUS=0', 'ENABLE_QPSG')",
         );
         assert_eq!(
-            options, 2,
+            options, 3,
             "LIBSQLITE3_FLAGS did not reach the bundled SQLite"
         );
     }
