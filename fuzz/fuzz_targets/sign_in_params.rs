@@ -164,12 +164,17 @@ fn check_callback(text: &str) {
             {
                 assert!(value.len() <= MAX_CALLBACK_VALUE, "{text:?}");
             }
-            match callback.code("https://acme.okta.com") {
-                Ok(code) => {
-                    assert!(!code.is_empty(), "{text:?}");
-                    assert!(callback.error.is_none(), "{text:?}");
+            for iss_required in [false, true] {
+                match callback.code_for("https://acme.okta.com", iss_required) {
+                    Ok(code) => {
+                        assert!(!code.is_empty(), "{text:?}");
+                        assert!(callback.error.is_none(), "{text:?}");
+                        if iss_required {
+                            assert!(callback.iss.is_some(), "{text:?}: no iss accepted");
+                        }
+                    }
+                    Err(error) => assert_known_code(&error, text),
                 }
-                Err(error) => assert_known_code(&error, text),
             }
         }
         Err(error) => {

@@ -84,7 +84,12 @@ impl Callback {
         self.code_for(provider.issuer(), provider.names_issuer_in_responses())
     }
 
-    fn code_for(&self, issuer: &str, iss_required: bool) -> Result<&str, OidcError> {
+    /// [`Callback::code`] for an issuer given by name: `iss_required` is whether that
+    /// issuer advertises `authorization_response_iss_parameter_supported`.
+    ///
+    /// # Errors
+    /// As [`Callback::code`].
+    pub fn code_for(&self, issuer: &str, iss_required: bool) -> Result<&str, OidcError> {
         match &self.iss {
             Some(iss) if iss != issuer => {
                 return Err(OidcError::new(
