@@ -271,7 +271,7 @@ pub fn serve_with(
 ) -> Result<actix_web::dev::Server, StartupError> {
     let drain = std::time::Duration::from_secs(settings.server.drain_secs);
     let workers = web_runtime::workers();
-    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections(), workers);
+    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections());
     let metrics = Metrics::new("auth_gateway");
     let auth_origin = settings.auth_origin();
     let state = GatewayState::new(db, settings, &metrics)?;

@@ -113,16 +113,20 @@ pub fn clear_cookie(name: &str, path: &str, secure: bool) -> String {
     set_cookie(name, "", path, 0, secure)
 }
 
-/// Runs database work on the blocking pool; a panicked or cancelled task is a 500.
+/// Runs database work on the blocking pool; work shed under overload is a 503, a
+/// panicked or cancelled task a 500.
 pub async fn db<T, F>(state: &GatewayState, work: F) -> Result<T, PageError>
 where
     F: FnOnce(&Database) -> Result<T, PageError> + Send + 'static,
     T: Send + 'static,
 {
     let db = state.db.clone();
-    web_runtime::blocking(move || work(&db))
+    web_runtime::blocking(db.acquire_timeout(), move || work(&db))
         .await
-        .ok_or_else(PageError::internal)?
+        .map_err(|why| match why {
+            web_runtime::NotDone::Shed => PageError::unavailable(),
+            web_runtime::NotDone::Failed => PageError::internal(),
+        })?
 }
 
 /// The tenants of workspace hosts, remembered: every request on a workspace host needs

@@ -168,7 +168,7 @@ where
 {
     let credentials = credentials(state, request)?;
     let db = state.db.clone();
-    let (credentials, outcome, done) = web_runtime::blocking(move || {
+    let (credentials, outcome, done) = web_runtime::blocking(db.acquire_timeout(), move || {
         let outcome = credentials.verify(&db)?;
         let done = match &outcome {
             Outcome::Allowed(tenant) => Some(work(&db, tenant)),
@@ -177,7 +177,7 @@ where
         Ok::<_, persistence::Error>((credentials, outcome, done))
     })
     .await
-    .ok_or_else(ApiError::internal)??;
+    .map_err(ApiError::not_done)??;
     let caller = credentials.settle(state, outcome)?;
     match done {
         Some(result) => Ok((caller, result?)),

@@ -146,6 +146,15 @@ impl ApiError {
         )
     }
 
+    /// The answer to blocking work that was shed (503: overloaded, as when no connection
+    /// came free in time) or failed (500).
+    pub fn not_done(why: web_runtime::NotDone) -> Self {
+        match why {
+            web_runtime::NotDone::Shed => Self::unavailable(),
+            web_runtime::NotDone::Failed => Self::internal(),
+        }
+    }
+
     /// 503 while the database is unreachable; Okta retries.
     pub fn unavailable() -> Self {
         Self::new(

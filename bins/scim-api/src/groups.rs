@@ -59,7 +59,7 @@ async fn departments(
 ) -> Result<Vec<DepartmentRecord>, ApiError> {
     let db = state.db.clone();
     let tenant_id = tenant.id.clone();
-    let records = web_runtime::blocking(move || {
+    let records = web_runtime::blocking(db.acquire_timeout(), move || {
         if with_members {
             db.employees().departments(&tenant_id)
         } else {
@@ -71,7 +71,7 @@ async fn departments(
         }
     })
     .await
-    .ok_or_else(ApiError::internal)??;
+    .map_err(ApiError::not_done)??;
     Ok(records)
 }
 
@@ -329,7 +329,7 @@ impl MemberReader {
                 department.to_owned(),
             );
             let from = after.clone();
-            let members = web_runtime::blocking(move || {
+            let members = web_runtime::blocking(db.acquire_timeout(), move || {
                 db.employees().department_members(
                     &tenant_id,
                     &name,
@@ -338,7 +338,7 @@ impl MemberReader {
                 )
             })
             .await
-            .ok_or_else(|| io::Error::other("the member read was cancelled"))?
+            .map_err(|why| io::Error::other(format!("the member read was not done: {why:?}")))?
             .map_err(|e| io::Error::other(e.to_string()))?;
             self.served.inc_by(members.len() as u64);
             for member in &members {

@@ -207,7 +207,7 @@ pub fn serve_with(
 ) -> std::io::Result<actix_web::dev::Server> {
     let drain = std::time::Duration::from_secs(settings.server.drain_secs);
     let workers = web_runtime::workers();
-    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections(), workers);
+    let blocking_threads = web_runtime::blocking_threads_per_worker(db.max_connections());
     let metrics = Metrics::new("scim_api");
     let state = ScimState::with_clock(db, settings, &metrics, options.clock);
     let lifecycle = options.lifecycle;

@@ -169,6 +169,11 @@ impl Database {
         }
     }
 
+    /// How long a caller waits for a connection before [`Error::Unavailable`].
+    pub fn acquire_timeout(&self) -> Duration {
+        self.pool.connection_timeout()
+    }
+
     /// Which backend this database runs on.
     pub fn backend(&self) -> Backend {
         self.url.backend()

@@ -25,11 +25,14 @@ pub async fn readyz(
             .body(r#"{"status":"not ready","shutting_down":true}"#);
     }
     let db = db.get_ref().clone();
-    let ready = crate::blocking(move || db.ping()).await;
+    let ready = crate::blocking(db.acquire_timeout(), move || db.ping()).await;
     match ready {
-        Some(Ok(())) => HttpResponse::Ok()
+        Ok(Ok(())) => HttpResponse::Ok()
             .content_type("application/json")
             .body(r#"{"status":"ready","database":"ok"}"#),
+        Err(crate::NotDone::Shed) => HttpResponse::ServiceUnavailable()
+            .content_type("application/json")
+            .body(r#"{"status":"not ready","overloaded":true}"#),
         _ => HttpResponse::ServiceUnavailable()
             .content_type("application/json")
             .body(r#"{"status":"not ready","database":"unreachable"}"#),

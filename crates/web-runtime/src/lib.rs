@@ -16,6 +16,8 @@ pub use lifecycle::Lifecycle;
 pub use metrics::{Metrics, RouteLabels, method_label, metrics_endpoint, metrics_route};
 pub use request_id::{REQUEST_ID_HEADER, RequestId, observe};
 
+use std::time::{Duration, Instant};
+
 /// Starts JSON logging to standard output, one object per line, filtered by `RUST_LOG`
 /// (default `info`). Each line carries the fields of the spans it is in, so the request
 /// id is on every line logged while serving a request. Safe to call more than once.
@@ -61,23 +63,45 @@ pub fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// The threads that run blocking (database) work, per async worker: the database pool's
-/// connections spread over the workers, plus one. More threads could only wait for a
-/// connection, each costing a stack and an allocator heap (actix's default allows 512
-/// per process, and under load a service grew to forty threads and their memory).
-pub fn blocking_threads_per_worker(database_connections: u32, workers: usize) -> usize {
+/// The threads that run blocking (database) work, per async worker: one per database
+/// connection, plus one. Every connection may be in use by one worker's requests, and
+/// that worker still has a thread to turn away the requests queued behind them
+/// ([`blocking`]). More threads could only wait for a connection, each costing a stack
+/// and an allocator heap (actix's default allows 512 per worker, and under load a
+/// service grew to forty threads and their memory).
+pub fn blocking_threads_per_worker(database_connections: u32) -> usize {
     usize::try_from(database_connections)
         .unwrap_or(usize::MAX)
-        .div_ceil(workers.max(1))
         .saturating_add(1)
 }
 
-/// Runs blocking work (a database call) on actix's blocking pool. A panic or a
-/// cancelled task becomes `None`, for the caller to answer as a server error.
-pub async fn blocking<T, F>(work: F) -> Option<T>
+/// Why blocking work did not finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotDone {
+    /// It waited longer than it may for a thread, and was not run: the service is
+    /// overloaded, and the caller answers 503 as it does when no database connection
+    /// came free in time.
+    Shed,
+    /// It panicked, or was cancelled: a server error.
+    Failed,
+}
+
+/// Runs blocking work (a database call) on actix's blocking pool — unless it waited
+/// there longer than `max_wait` for a thread. Threads are few ([`blocking_threads_per_worker`]),
+/// so under overload requests queue for them; shedding the ones that waited past the
+/// database's acquire timeout keeps every answer, 503s included, within that timeout
+/// plus the request's own work, instead of behind everyone else's.
+///
+/// # Errors
+/// [`NotDone::Shed`] when not run, [`NotDone::Failed`] on a panic.
+pub async fn blocking<T, F>(max_wait: Duration, work: F) -> Result<T, NotDone>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    actix_web::web::block(work).await.ok()
+    let queued = Instant::now();
+    actix_web::web::block(move || (queued.elapsed() <= max_wait).then(work))
+        .await
+        .map_err(|_| NotDone::Failed)?
+        .ok_or(NotDone::Shed)
 }
