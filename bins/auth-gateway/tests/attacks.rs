@@ -264,11 +264,46 @@ backend_tests! {
             assert!(common::set_cookies(&opened).is_empty());
             assert_eq!(error_code(opened), (403, "SIGNIN_BROWSER_MISMATCH".into()));
             assert_eq!(me(&victim, &gw, "acme").0, 401);
-            // It signs in the browser that signed in, and it alone.
-            let landed = attacker.get(&handoff).send().unwrap();
+            // A hand-off opened by the wrong browser is spent: not even the browser it
+            // was made for can use it afterwards.
+            let late = attacker.get(&handoff).send().unwrap();
+            assert_eq!(error_code(late), (400, "HANDOFF_INVALID".into()));
+            assert_eq!(me(&attacker, &gw, "acme").0, 401);
+            // Unopened elsewhere, it signs in the browser that signed in.
+            let (_, answer) = okta_callback(&attacker, &op, &start_url, "grace@acme.com");
+            let landed = attacker.get(location(&answer)).send().unwrap();
             assert_eq!(landed.status(), 302);
             assert_eq!(me(&attacker, &gw, "acme").1["email"], "grace@acme.com");
         }
+    }
+
+    /// Login CSRF the other way round: an attacker who makes a victim start a sign-in
+    /// with the attacker's own workspace-host binding (a forged
+    /// `/api/OktaAuth/login?binding=…` link) gets a hand-off for the victim that the
+    /// victim's browser cannot use — and that the attacker cannot use later either, even
+    /// if its URL leaks (history, a forwarded link).
+    fn a_forged_binding_in_a_login_link_gives_the_attacker_nothing(db) {
+        let (gw, op) = start(db, None);
+        let acme = acme_with_sso(db, &op);
+        employees(db, &acme, &[("grace@acme.com", true), ("mallory@acme.com", true)]);
+        // The attacker's own start: its redirect names the attacker's binding.
+        let attacker = gw.browser();
+        let bounce = attacker.get(gw.url("acme", "/api/OktaAuth/start")).send().unwrap();
+        let forged = location(&bounce);
+        assert!(forged.contains("/api/OktaAuth/login?") && forged.contains("binding="), "{forged}");
+        // The victim follows the forged link and signs in at Okta as themself.
+        let victim = gw.browser();
+        let (_, answer) = okta_callback(&victim, &op, &forged, "grace@acme.com");
+        let handoff = location(&answer);
+        assert!(handoff.contains("/api/OktaAuth/session?handoff="), "{handoff}");
+        let opened = victim.get(&handoff).send().unwrap();
+        assert_eq!(error_code(opened), (403, "SIGNIN_BROWSER_MISMATCH".into()));
+        assert_eq!(me(&victim, &gw, "acme").0, 401);
+        // The URL reaches the attacker: spent.
+        let stolen = attacker.get(&handoff).send().unwrap();
+        assert!(common::set_cookies(&stolen).is_empty());
+        assert_eq!(error_code(stolen), (400, "HANDOFF_INVALID".into()));
+        assert_eq!(me(&attacker, &gw, "acme").0, 401);
     }
 
     /// A client secret is used only with the org URL and client id it was entered for:

@@ -41,7 +41,8 @@ pub enum Consumed<T> {
     AlreadyUsed,
     /// It expired before it was used.
     Expired,
-    /// It is bound to another browser than the one presenting it: unused, and left so.
+    /// It is bound to another browser than the one presenting it: not used for this
+    /// browser, and used up (its URL reached someone it was not made for).
     WrongBrowser,
 }
 

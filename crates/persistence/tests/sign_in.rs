@@ -629,21 +629,32 @@ backend_tests! {
         for _ in 0..2 {
             let code = hash(SecretKind::HandoffCode);
             ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
-            // Another browser, or one without the cookie: refused, nothing started, the
-            // code left for its browser.
-            for other in [Some(hash(SecretKind::OidcState)), None] {
-                let attempt = start(other);
-                let session = attempt.token_hash;
-                assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, attempt, now(), &policy).unwrap(), Consumed::WrongBrowser);
-                assert!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().is_none());
-            }
-            assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &code, None, now()).unwrap(), Consumed::WrongBrowser);
             let (used, _) = db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(Some(browser())), now(), &policy).unwrap().fresh().unwrap();
             assert_eq!(used.employee_id, ada.id);
             assert_eq!(used.browser_binding, Some(browser()));
             // Used: a replay says so, whatever the browser.
             assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(None), now(), &policy).unwrap(), Consumed::AlreadyUsed);
         }
+        // Another browser, or one without the cookie, presenting a hand-off first: refused,
+        // nothing started, and the code used up — the browser it was made for cannot use
+        // it either, and neither can anyone the URL reaches next.
+        for (other, then) in [
+            (Some(hash(SecretKind::OidcState)), Some(browser())),
+            (None, Some(browser())),
+            (Some(hash(SecretKind::OidcState)), Some(hash(SecretKind::OidcState))),
+        ] {
+            let code = hash(SecretKind::HandoffCode);
+            ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
+            let attempt = start(other);
+            let session = attempt.token_hash;
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, attempt, now(), &policy).unwrap(), Consumed::WrongBrowser);
+            assert!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().is_none());
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(then), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+        }
+        let code = hash(SecretKind::HandoffCode);
+        ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &code, None, now()).unwrap(), Consumed::WrongBrowser);
+        assert_eq!(db.one_time_codes().consume(&acme.id, CodePurpose::SessionHandoff, &code, Some(&browser()), now()).unwrap(), Consumed::AlreadyUsed);
         // A hand-off cannot be stored unbound; a sign-in link is not bound.
         let unbound = db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose: CodePurpose::SessionHandoff, ..link_code(hash(SecretKind::HandoffCode), &ada) }, &Actor::system(), now());
         assert!(matches!(unbound, Err(Error::Invalid(_))), "{unbound:?}");

@@ -182,8 +182,8 @@ impl OneTimeCodes<'_> {
     /// [`LoginTransactions::consume`](super::LoginTransactions::consume) for the
     /// outcomes), presented by the browser whose binding cookie hashes to
     /// `browser_binding`. A code of another tenant or purpose is [`Consumed::Unknown`]; a
-    /// bound code presented by another browser is [`Consumed::WrongBrowser`] and stays
-    /// unused.
+    /// bound code presented by another browser is [`Consumed::WrongBrowser`] and is used
+    /// up (see [`why_unused`]).
     pub fn consume(
         &self,
         tenant: &TenantId,
@@ -273,6 +273,13 @@ pub(crate) fn consume_in(
 /// Why a code could not be used just now: unknown, used before, expired, or bound to
 /// another browser — or `None` when it is still usable (then something else stopped it,
 /// such as an inactive employee).
+///
+/// A bound code presented by another browser is used up there and then: its URL has
+/// reached someone it was not made for. That is a login CSRF in progress — an attacker
+/// who had a victim start a sign-in with the attacker's binding (a forged
+/// `/api/OktaAuth/login?binding=…` link) gets a hand-off the victim's browser cannot use,
+/// and must not be able to use it later if its URL leaks — or a leaked URL opened
+/// elsewhere; the browser it was made for has already used it or never will.
 pub(super) fn why_unused<T>(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -296,6 +303,11 @@ pub(super) fn why_unused<T>(
             if row.browser_binding_hash.is_some()
                 && row.browser_binding_hash != browser_binding.map(TokenHash::to_hex) =>
         {
+            diesel::update(
+                one_time_codes::table.filter(one_time_codes::code_hash.eq(&row.code_hash)),
+            )
+            .set(one_time_codes::consumed_at.eq(Some(now)))
+            .execute(conn)?;
             Some(Consumed::WrongBrowser)
         }
         Some(_) => None,
