@@ -7,9 +7,10 @@
 //!   pages against its first ten.
 //! - `cargo xtask bench throughput [SECONDS]`: on each backend, 10,000 employees, `wrk
 //!   -t2 -c16` for SECONDS (default 15) against `userName eq` look-ups, then against pages
-//!   of 100: requests per second, latency, the CPU time each request cost in scim-api
-//!   and in PostgreSQL's backends, and scim-api's resident memory before, during and
-//!   after. wrk (Debian's package `wrk`) runs on the same machine as the services.
+//!   of 100, then against look-ups with another workspace's well-formed token (each
+//!   refused with 401 after one indexed look-up; throttling is off for the run):
+//!   requests per second, latency, the CPU time each request cost in scim-api and in
+//!   PostgreSQL's backends, and scim-api's resident memory before, during and after. wrk (Debian's package `wrk`) runs on the same machine as the services.
 
 use std::path::Path;
 use std::process::Command;
@@ -113,7 +114,10 @@ struct Wrk {
     requests_per_second: f64,
     requests: u64,
     latency: String,
-    errors: String,
+    /// Answers other than 2xx or 3xx.
+    refused: u64,
+    /// Connection errors and timeouts.
+    socket_errors: String,
 }
 
 /// Runs wrk with a Lua script that makes each request's path with `path` (a Lua
@@ -170,7 +174,8 @@ fn wrk(port: u16, host: &str, token: &str, path_lua: &str, seconds: u64) -> Resu
         requests_per_second: field("Requests/sec:").parse().unwrap_or(0.0),
         requests,
         latency: format!("p50 {}, p99 {}", percentile("50%"), percentile("99%")),
-        errors: [field("Non-2xx or 3xx responses:"), field("Socket errors:")]
+        refused: field("Non-2xx or 3xx responses:").parse().unwrap_or(0),
+        socket_errors: [field("Socket errors:")]
             .into_iter()
             .filter(|e| !e.is_empty())
             .collect::<Vec<_>>()
@@ -182,13 +187,22 @@ fn throughput_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result
     const EMPLOYEES: u64 = 10_000;
     sparkctl(bin, url, &["migrate"])?;
     let token = workspace(bin, url, dir, "bench", EMPLOYEES as usize)?;
+    // Another workspace's connector, whose token is well-formed but not this workspace's:
+    // what a stranger knocking with tokens costs.
+    let strangers_token = workspace(bin, url, dir, "stranger", 10)?;
     let port = free_port()?;
+    // Failed attempts are not throttled here, so that every refusal pays the token's
+    // indexed look-up (throttled, a refusal costs no database work at all).
     let server = start_service(
         bin,
         "scim-api",
         url,
         port,
-        &[("SPARK__PUBLIC__SCIM_PORT", port)],
+        &[
+            ("SPARK__PUBLIC__SCIM_PORT", port),
+            ("SPARK__SECURITY__AUTH_FAILURES_PER_ADDRESS", 0),
+            ("SPARK__SECURITY__AUTH_FAILURES_PER_WORKSPACE", 0),
+        ],
     )?;
     let host = format!("bench.localhost:{port}");
     let pid = server.0.id();
@@ -197,23 +211,29 @@ fn throughput_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result
     client.get("/scim/v2/Users?startIndex=1&count=100")?;
     println!("  scim-api resident memory idle: {:.1} MiB", rss_mib(pid));
     let database = database_name(url);
-    for (label, path) in [
-        (
-            "userName eq look-ups",
-            format!(
-                "'/scim/v2/Users?filter=userName%20eq%20%22employee' .. ((n * 7919) % {EMPLOYEES}) .. '%40bench.example%22'"
-            ),
-        ),
+    let look_up = format!(
+        "'/scim/v2/Users?filter=userName%20eq%20%22employee' .. ((n * 7919) % {EMPLOYEES}) .. '%40bench.example%22'"
+    );
+    for (label, path, token, refused) in [
+        ("userName eq look-ups", look_up.clone(), &token, false),
         (
             "pages of 100 users",
             format!(
                 "'/scim/v2/Users?startIndex=' .. ((n % {}) * {PAGE} + 1) .. '&count={PAGE}'",
                 EMPLOYEES / PAGE
             ),
+            &token,
+            false,
+        ),
+        (
+            "look-ups with another workspace's token (401)",
+            look_up,
+            &strangers_token,
+            true,
         ),
     ] {
         let before = (cpu_seconds(&[pid]), cpu_seconds(&backends_of(&database)));
-        let result = wrk(port, &host, &token, &path, seconds)?;
+        let result = wrk(port, &host, token, &path, seconds)?;
         let service = (cpu_seconds(&[pid]) - before.0) * 1e6 / result.requests.max(1) as f64;
         let database_cpu = match &database {
             Some(_) => format!(
@@ -223,19 +243,38 @@ fn throughput_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result
             ),
             None => String::new(),
         };
+        let unexpected = if refused {
+            (result.refused != result.requests).then(|| {
+                format!(
+                    "{} of {} not refused",
+                    result.requests - result.refused,
+                    result.requests
+                )
+            })
+        } else {
+            (result.refused > 0).then(|| format!("{} refused", result.refused))
+        };
+        let errors = [
+            unexpected,
+            (!result.socket_errors.is_empty()).then(|| result.socket_errors.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ");
         println!(
             "  {label}: {:.0}/s (wrk -t2 -c16, {seconds} s; latency {}{}); CPU per request {service:.0} µs in scim-api{database_cpu}; resident memory after: {:.1} MiB",
             result.requests_per_second,
             result.latency,
-            if result.errors.is_empty() {
+            if errors.is_empty() {
                 String::new()
             } else {
-                format!("; ERRORS: {}", result.errors)
+                format!("; ERRORS: {errors}")
             },
             rss_mib(pid)
         );
-        if !result.errors.is_empty() {
-            return Err(format!("{label}: {}", result.errors));
+        if !errors.is_empty() {
+            return Err(format!("{label}: {errors}"));
         }
     }
     drop(server);

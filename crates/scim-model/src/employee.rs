@@ -201,9 +201,10 @@ impl EmployeeRecord {
                 .map(|value| PhoneNumber {
                     value,
                     kind: Some("work".to_owned()),
-                    // Okta's SCIM templates import the primary number ("Primary phone",
-                    // `phoneNumbers.^[primary==true].value` in the Profile Editor); the
-                    // work number is the only one Spark has, so it is the primary one.
+                    // Okta's SCIM attribute mappings name a phone by `primary` or by
+                    // `type` (`phoneNumbers.^[primary==true].value`,
+                    // `phoneNumbers.^[type=='work'].value`); the work number is the only
+                    // one Spark has, so it carries both, and either mapping finds it.
                     primary: Some(true),
                 })
                 .into_iter()

@@ -143,7 +143,8 @@ impl Admin {
     }
 
     /// Okta must be connected for settings that switch something on (saving SSO
-    /// settings, connecting, minting or rotating tokens). Switching things off —
+    /// settings, minting or rotating tokens; connecting itself needs only the Spark
+    /// team's activation). Switching things off —
     /// removing the SSO settings, revoking a token — is always allowed, and so is "Test
     /// connection", which only asks the org for its discovery document and saves
     /// nothing.
