@@ -70,31 +70,64 @@ impl<K: Hash + Eq, V: Clone> BoundedMap<K, V> {
 const POSITION_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// Remembered page boundaries: (tenant, walk, startIndex) → the id the page starts
-/// after. At most 10,000 of them and 2 MiB.
-pub struct PositionCache(BoundedMap<(String, String, u64), (String, Instant)>);
+/// after, at most 10,000 of them and 2 MiB; and per walk, where the next page starts
+/// after the last page this process served of it (at most 10,000 walks and 1 MiB).
+pub struct PositionCache {
+    starts: BoundedMap<(String, String, u64), (String, Instant)>,
+    heads: BoundedMap<(String, String), u64>,
+}
 
 impl Default for PositionCache {
     fn default() -> Self {
-        Self(BoundedMap::new(10_000, 2 << 20))
+        Self {
+            starts: BoundedMap::new(10_000, 2 << 20),
+            heads: BoundedMap::new(10_000, 1 << 20),
+        }
     }
 }
 
+/// What this process remembers about a page of a walk.
+pub struct Remembered {
+    /// The id the page starts after, if this process served the page before it lately.
+    pub after_id: Option<String>,
+    /// Whether the walk moved forward elsewhere since the last page of it served here:
+    /// this page starts after the next one this process would have served. (A walk only
+    /// moves forward; a page before that is a client asking at random or a retry.)
+    pub went_elsewhere: bool,
+}
+
 impl PositionCache {
-    /// The id the page at `start_index` of `walk` starts after, if this process served
-    /// the page before it lately.
-    pub fn get(&self, tenant: &str, walk: &str, start_index: u64) -> Option<String> {
+    /// What this process remembers about the page at `start_index` of `walk`.
+    pub fn get(&self, tenant: &str, walk: &str, start_index: u64) -> Remembered {
         let key = (tenant.to_owned(), walk.to_owned(), start_index);
-        self.0
+        let after_id = self
+            .starts
             .get(&key)
             .filter(|(_, at)| at.elapsed() < POSITION_LIFETIME)
-            .map(|(after, _)| after)
+            .map(|(after, _)| after);
+        let (tenant, walk, _) = key;
+        let went_elsewhere = after_id.is_some()
+            && self
+                .heads
+                .get(&(tenant, walk))
+                .is_none_or(|head| head < start_index);
+        Remembered {
+            after_id,
+            went_elsewhere,
+        }
     }
 
-    /// Remembers that the page at `start_index` of `walk` starts after `after_id`.
+    /// Remembers that the page at `start_index` of `walk` starts after `after_id`, and
+    /// that it is the next page of the walk after the last one served here.
     pub fn remember(&self, tenant: &str, walk: &str, start_index: u64, after_id: String) {
         let bytes = tenant.len() + walk.len() + after_id.len() + 64;
         let key = (tenant.to_owned(), walk.to_owned(), start_index);
-        self.0.insert(key, (after_id, Instant::now()), bytes);
+        self.starts.insert(key, (after_id, Instant::now()), bytes);
+        self.heads.insert(
+            (tenant.to_owned(), walk.to_owned()),
+            start_index,
+            tenant.len() + walk.len() + 48,
+        );
     }
 }
 
@@ -148,10 +181,35 @@ mod tests {
     fn positions_are_per_tenant_walk_and_index() {
         let positions = PositionCache::default();
         positions.remember("t1", "w", 101, "id-100".into());
-        assert_eq!(positions.get("t1", "w", 101).as_deref(), Some("id-100"));
-        assert_eq!(positions.get("t1", "w", 201), None);
-        assert_eq!(positions.get("t1", "other", 101), None);
-        assert_eq!(positions.get("t2", "w", 101), None);
+        assert_eq!(
+            positions.get("t1", "w", 101).after_id.as_deref(),
+            Some("id-100")
+        );
+        assert_eq!(positions.get("t1", "w", 201).after_id, None);
+        assert_eq!(positions.get("t1", "other", 101).after_id, None);
+        assert_eq!(positions.get("t2", "w", 101).after_id, None);
+    }
+
+    #[test]
+    fn a_walk_went_elsewhere_when_it_comes_back_further_on() {
+        let positions = PositionCache::default();
+        // An earlier walk served pages 2 and 4 here; this walk's page 1 was served here.
+        positions.remember("t1", "w", 201, "id-200".into());
+        positions.remember("t1", "w", 401, "id-400".into());
+        positions.remember("t1", "w", 101, "id-100".into());
+        // Page 2 continues here.
+        assert!(!positions.get("t1", "w", 101).went_elsewhere);
+        // Page 3 is known from the earlier walk, and page 2 was served elsewhere.
+        let page_3 = positions.get("t1", "w", 201);
+        assert_eq!(page_3.after_id.as_deref(), Some("id-200"));
+        assert!(page_3.went_elsewhere);
+        // After page 4 here, page 3 again is a retry, not the walk moving on.
+        positions.remember("t1", "w", 501, "id-500".into());
+        assert!(!positions.get("t1", "w", 201).went_elsewhere);
+        assert!(
+            !positions.get("t1", "w", 601).went_elsewhere,
+            "nothing known"
+        );
     }
 
     #[test]

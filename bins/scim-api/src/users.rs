@@ -169,14 +169,18 @@ fn page_for(
     // Where the page starts, in the database's terms: a `startIndex` page continues
     // where the walk's page before it ended, as this process or the database remembers.
     let (start, start_index) = match &checked.paging {
-        Paging::Index(start_index) => (
-            PageStart::Index {
-                start_index: *start_index,
-                walk: fingerprint.clone(),
-                known_after: state.positions.get(&tenant_id, &fingerprint, *start_index),
-            },
-            Some(*start_index),
-        ),
+        Paging::Index(start_index) => {
+            let remembered = state.positions.get(&tenant_id, &fingerprint, *start_index);
+            (
+                PageStart::Index {
+                    start_index: *start_index,
+                    walk: fingerprint.clone(),
+                    known_after: remembered.after_id,
+                    went_elsewhere: remembered.went_elsewhere,
+                },
+                Some(*start_index),
+            )
+        }
         Paging::Cursor(None) => (PageStart::Offset(0), None),
         Paging::Cursor(Some(cursor)) => {
             let position = state.cursors.decode(cursor, &tenant_id, &fingerprint, now).map_err(|e| match e {

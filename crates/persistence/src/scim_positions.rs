@@ -19,6 +19,7 @@ use diesel::upsert::excluded;
 
 use crate::connection::{DbConnection, on_own_connection};
 use crate::error::Result;
+use crate::prepared::Prepared;
 use crate::schema::scim_page_positions as positions;
 use crate::tenants::TenantId;
 
@@ -87,6 +88,38 @@ pub(crate) fn remember(
             positions::expires_at.eq(excluded(positions::expires_at)),
         ));
     on_own_connection!(conn, |c| upsert.execute(c))?;
+    Ok(())
+}
+
+/// Moves the walk's slot on to `next` (its next page starts after `after_id`) only if
+/// it holds the page at `from` — that is, if the walk's pages before this one were
+/// served by other replicas. A page served from the caller's own memory uses this: it
+/// keeps a walk that alternates between replicas going, and costs a page that is not
+/// part of a walk (clients asking for pages at random) no write.
+pub(crate) fn advance(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    walk: &str,
+    from: u64,
+    next: u64,
+    after_id: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let update = Prepared(
+        diesel::update(
+            positions::table
+                .filter(positions::tenant_id.eq(tenant.as_str()))
+                .filter(positions::slot.eq(slot(walk)))
+                .filter(positions::walk.eq(walk))
+                .filter(positions::start_index.eq(index(from))),
+        )
+        .set((
+            positions::start_index.eq(index(next)),
+            positions::after_id.eq(after_id),
+            positions::expires_at.eq(now + LIFETIME),
+        )),
+    );
+    on_own_connection!(conn, |c| update.execute(c))?;
     Ok(())
 }
 

@@ -88,6 +88,12 @@ pub enum PageStart {
     /// `known_after` when the caller remembers that (the same process served the page
     /// before), else from where any replica's page before it ended a little earlier (see
     /// `scim_positions`), else by skipping. In another order, the same as `Offset`.
+    ///
+    /// Where the next page starts is written to the database for whichever replica
+    /// serves it — unless the caller remembered this page's start: then the walk stays
+    /// with the caller, whose own memory serves the next page, and the database's
+    /// position is moved on only if the walk went on elsewhere in between
+    /// (`went_elsewhere`).
     Index {
         /// The 1-based index of the page's first user.
         start_index: u64,
@@ -95,6 +101,10 @@ pub enum PageStart {
         walk: String,
         /// The id the page starts after, as the caller remembers it.
         known_after: Option<String>,
+        /// Whether the walk moved forward on other replicas since the last page of it the
+        /// caller served: the caller's position for this page (from an earlier walk) is
+        /// still right, but the database must hear where the walk goes next.
+        went_elsewhere: bool,
     },
 }
 
@@ -587,6 +597,7 @@ impl Employees<'_> {
             start_index,
             walk,
             known_after,
+            went_elsewhere,
         } = start
         {
             let now = clock::now();
@@ -612,12 +623,23 @@ impl Employees<'_> {
                 let next = start_index + page.users.len() as u64;
                 // The database keeps the position for whichever replica serves the next
                 // page; a walk whose pages keep landing on one process (the caller
-                // remembered this one) needs no write.
-                if resumed != Resumed::FromCaller {
-                    // A cache: a failed write only costs the next page its keyset start.
-                    let _ =
-                        crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now);
-                }
+                // remembered this one) needs no write, and one that came back to the
+                // caller from other replicas moves the database's position on only if
+                // it was this page's. A cache: a failed write only costs the next page
+                // its keyset start.
+                let _ = match (resumed, went_elsewhere) {
+                    (Resumed::FromCaller, false) => Ok(()),
+                    (Resumed::FromCaller, true) => crate::scim_positions::advance(
+                        conn,
+                        tenant,
+                        walk,
+                        *start_index,
+                        next,
+                        &last.id,
+                        now,
+                    ),
+                    _ => crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now),
+                };
                 page.next = Some((next, last.id.clone()));
             }
             return Ok(page);

@@ -580,7 +580,7 @@ backend_tests! {
         db.employees().upsert_many(&tenant.id, &people, &actor).unwrap();
         let page = |walk: &str, filter: Option<&str>, start_index: u64| {
             let filter = filter.map(|f| ValidatedFilter::parse(f, &USER_RESOURCE).unwrap());
-            let start = PageStart::Index { start_index, walk: walk.to_owned(), known_after: None };
+            let start = PageStart::Index { start_index, walk: walk.to_owned(), known_after: None, went_elsewhere: false };
             db.employees()
                 .scim_users(&tenant.id, filter.as_ref().map(ValidatedFilter::expr), UserOrder::Id, &start, 10, None)
                 .unwrap()
@@ -623,14 +623,30 @@ backend_tests! {
         let found = page("lookups", Some(r#"userName eq "p07@acme.com""#), 1);
         assert_eq!(found.users.len(), 1);
         assert_eq!(db.select_number("SELECT count(*) AS n FROM scim_page_positions"), 0);
-        // A page whose start the caller remembers continues from it, tells the caller
-        // where the next one starts, and writes nothing.
-        let start = PageStart::Index { start_index: 11, walk: "okta".into(), known_after: Some(seen_ids[9].clone()) };
-        let next = db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 10, None).unwrap();
+        // A page whose start the caller remembers continues from it and tells the caller
+        // where the next one starts; it writes nothing while the walk stays with the
+        // caller.
+        let remembered = |start_index: u64, went_elsewhere| {
+            let start = PageStart::Index { start_index, walk: "okta".into(), known_after: Some(seen_ids[start_index as usize - 2].clone()), went_elsewhere };
+            db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 10, None).unwrap()
+        };
+        let next = remembered(11, false);
         assert_eq!(next.resumed, Resumed::FromCaller);
         assert_eq!(next.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), seen_ids[10..20]);
         assert_eq!(next.next, Some((21, seen_ids[19].clone())));
         assert_eq!(db.select_number("SELECT count(*) AS n FROM scim_page_positions"), 0);
+        // A walk that alternates between replicas, each of which remembers the page from
+        // an earlier walk: the page moves the shared position on, so the other replica
+        // resumes the page after it. A page that was not the walk's next moves nothing.
+        page("okta", None, 1);
+        let position = || db.select_number("SELECT start_index AS n FROM scim_page_positions WHERE walk = 'okta'");
+        assert_eq!(position(), 11);
+        assert_eq!(remembered(31, true).resumed, Resumed::FromCaller);
+        assert_eq!(position(), 11, "page 4 was not the walk's next");
+        assert_eq!(remembered(11, true).resumed, Resumed::FromCaller);
+        assert_eq!(position(), 21);
+        assert_eq!(page("okta", None, 21).resumed, Resumed::FromDatabase);
+        assert_eq!(position(), 31);
     }
 }
 
@@ -673,6 +689,7 @@ fn an_incremental_import_reads_only_what_changed() {
             start_index: 1,
             walk: "incremental".into(),
             known_after: None,
+            went_elsewhere: false,
         };
         let before = rows_read();
         let page = db
