@@ -70,11 +70,32 @@ impl<K: Hash + Eq, V: Clone> BoundedMap<K, V> {
 const POSITION_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// Remembered page boundaries: (tenant, walk, startIndex) → the id the page starts
-/// after, at most 10,000 of them and 2 MiB; and per walk, where the next page starts
-/// after the last page this process served of it (at most 10,000 walks and 1 MiB).
+/// after, at most 10,000 of them and 2 MiB; and per walk, its [`Head`] here (at most
+/// 10,000 walks and 1 MiB).
 pub struct PositionCache {
     starts: BoundedMap<(String, String, u64), (String, Instant)>,
-    heads: BoundedMap<(String, String), u64>,
+    heads: BoundedMap<(String, String), Head>,
+}
+
+/// Where a walk stands in this process.
+#[derive(Clone, Copy)]
+struct Head {
+    /// Where the next page starts after the last page of the walk this process served.
+    next: u64,
+    /// The database was found not to follow this walk (no replica walks it through
+    /// the database): pages this process remembers need not move the shared position
+    /// on. Cleared when the walk starts again or a page resumes from the database.
+    local: bool,
+}
+
+/// How a page of a walk was served, for [`PositionCache::remember`].
+pub struct Served {
+    /// Its `startIndex` was 1: the walk (re)starts.
+    pub first: bool,
+    /// It resumed from the position the database kept (another replica's).
+    pub from_database: bool,
+    /// What moving the shared position on found (persistence's `followed_elsewhere`).
+    pub followed_elsewhere: Option<bool>,
 }
 
 impl Default for PositionCache {
@@ -90,9 +111,9 @@ impl Default for PositionCache {
 pub struct Remembered {
     /// The id the page starts after, if this process served the page before it lately.
     pub after_id: Option<String>,
-    /// Whether the walk moved forward elsewhere since the last page of it served here:
-    /// this page starts after the next one this process would have served. (A walk only
-    /// moves forward; a page before that is a client asking at random or a retry.)
+    /// Whether the walk moved on elsewhere since the last page of it served here (this
+    /// page does not continue from it) while the database may be following it: then the
+    /// page moves the shared position on.
     pub went_elsewhere: bool,
 }
 
@@ -110,7 +131,7 @@ impl PositionCache {
             && self
                 .heads
                 .get(&(tenant, walk))
-                .is_none_or(|head| head < start_index);
+                .is_none_or(|head| head.next != start_index && !head.local);
         Remembered {
             after_id,
             went_elsewhere,
@@ -118,14 +139,31 @@ impl PositionCache {
     }
 
     /// Remembers that the page at `start_index` of `walk` starts after `after_id`, and
-    /// that it is the next page of the walk after the last one served here.
-    pub fn remember(&self, tenant: &str, walk: &str, start_index: u64, after_id: String) {
+    /// that it is the next page of the walk after the one just `served` here.
+    pub fn remember(
+        &self,
+        tenant: &str,
+        walk: &str,
+        start_index: u64,
+        after_id: String,
+        served: &Served,
+    ) {
         let bytes = tenant.len() + walk.len() + after_id.len() + 64;
         let key = (tenant.to_owned(), walk.to_owned(), start_index);
         self.starts.insert(key, (after_id, Instant::now()), bytes);
+        let walk_key = (tenant.to_owned(), walk.to_owned());
+        let was_local = self.heads.get(&walk_key).is_some_and(|head| head.local);
+        let local = match served.followed_elsewhere {
+            _ if served.first || served.from_database => false,
+            Some(followed) => !followed,
+            None => was_local,
+        };
         self.heads.insert(
-            (tenant.to_owned(), walk.to_owned()),
-            start_index,
+            walk_key,
+            Head {
+                next: start_index,
+                local,
+            },
             tenant.len() + walk.len() + 48,
         );
     }
@@ -177,10 +215,16 @@ mod tests {
         assert_eq!(totals.get("t1", "other", 7), None);
     }
 
+    const PLAIN: Served = Served {
+        first: false,
+        from_database: false,
+        followed_elsewhere: None,
+    };
+
     #[test]
     fn positions_are_per_tenant_walk_and_index() {
         let positions = PositionCache::default();
-        positions.remember("t1", "w", 101, "id-100".into());
+        positions.remember("t1", "w", 101, "id-100".into(), &PLAIN);
         assert_eq!(
             positions.get("t1", "w", 101).after_id.as_deref(),
             Some("id-100")
@@ -191,21 +235,42 @@ mod tests {
     }
 
     #[test]
-    fn a_walk_went_elsewhere_when_it_comes_back_further_on() {
+    fn a_remembered_page_moves_the_shared_position_on_while_the_database_follows() {
         let positions = PositionCache::default();
-        // An earlier walk served pages 2 and 4 here; this walk's page 1 was served here.
-        positions.remember("t1", "w", 201, "id-200".into());
-        positions.remember("t1", "w", 401, "id-400".into());
-        positions.remember("t1", "w", 101, "id-100".into());
-        // Page 2 continues here.
+        // An earlier walk served page 3 here; this walk's page 1 too.
+        positions.remember("t1", "w", 201, "id-200".into(), &PLAIN);
+        let first = Served {
+            first: true,
+            ..PLAIN
+        };
+        positions.remember("t1", "w", 101, "id-100".into(), &first);
+        // Page 2 continues here: nothing to share.
         assert!(!positions.get("t1", "w", 101).went_elsewhere);
-        // Page 3 is known from the earlier walk, and page 2 was served elsewhere.
+        // Page 2 went elsewhere; page 3 is known from the earlier walk: it moves the
+        // shared position on.
         let page_3 = positions.get("t1", "w", 201);
         assert_eq!(page_3.after_id.as_deref(), Some("id-200"));
         assert!(page_3.went_elsewhere);
-        // After page 4 here, page 3 again is a retry, not the walk moving on.
-        positions.remember("t1", "w", 501, "id-500".into());
+        // The database did not hold page 3's position: nobody walks this through it,
+        // so remembered pages stop trying ...
+        let not_followed = Served {
+            followed_elsewhere: Some(false),
+            ..PLAIN
+        };
+        positions.remember("t1", "w", 301, "id-300".into(), &not_followed);
+        positions.remember("t1", "w", 901, "id-900".into(), &PLAIN);
         assert!(!positions.get("t1", "w", 201).went_elsewhere);
+        // ... until a page resumes from the database.
+        let resumed = Served {
+            from_database: true,
+            ..PLAIN
+        };
+        positions.remember("t1", "w", 401, "id-400".into(), &resumed);
+        assert!(positions.get("t1", "w", 201).went_elsewhere);
+        assert!(
+            !positions.get("t1", "w", 401).went_elsewhere,
+            "continues here"
+        );
         assert!(
             !positions.get("t1", "w", 601).went_elsewhere,
             "nothing known"

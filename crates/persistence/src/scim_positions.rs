@@ -93,9 +93,9 @@ pub(crate) fn remember(
 
 /// Moves the walk's slot on to `next` (its next page starts after `after_id`) only if
 /// it holds the page at `from` — that is, if the walk's pages before this one were
-/// served by other replicas. A page served from the caller's own memory uses this: it
-/// keeps a walk that alternates between replicas going, and costs a page that is not
-/// part of a walk (clients asking for pages at random) no write.
+/// served by other replicas — and says whether it did. A page served from the caller's
+/// own memory uses this: it keeps a walk that alternates between replicas going, and
+/// writes nothing for a page that is not part of such a walk.
 pub(crate) fn advance(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -104,7 +104,7 @@ pub(crate) fn advance(
     next: u64,
     after_id: &str,
     now: NaiveDateTime,
-) -> Result<()> {
+) -> Result<bool> {
     let update = Prepared(
         diesel::update(
             positions::table
@@ -119,8 +119,8 @@ pub(crate) fn advance(
             positions::expires_at.eq(now + LIFETIME),
         )),
     );
-    on_own_connection!(conn, |c| update.execute(c))?;
-    Ok(())
+    let moved = on_own_connection!(conn, |c| update.execute(c))?;
+    Ok(moved > 0)
 }
 
 fn index(start_index: u64) -> i64 {

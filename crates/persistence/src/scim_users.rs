@@ -133,6 +133,11 @@ pub struct UserPage {
     /// Where the next page of a `startIndex` walk starts — its `startIndex` and the id
     /// it starts after — when this page was full: for the caller to remember.
     pub next: Option<(u64, String)>,
+    /// For a page the caller remembered after the walk went elsewhere
+    /// (`went_elsewhere`): whether the database's position was this page's and now
+    /// points at the next — the walk goes through other replicas. `Some(false)`: no
+    /// replica is walking it through the database, so the caller need not try again.
+    pub followed_elsewhere: Option<bool>,
     /// The page, in order.
     pub users: Vec<EmployeeRecord>,
 }
@@ -627,19 +632,26 @@ impl Employees<'_> {
                 // caller from other replicas moves the database's position on only if
                 // it was this page's. A cache: a failed write only costs the next page
                 // its keyset start.
-                let _ = match (resumed, went_elsewhere) {
-                    (Resumed::FromCaller, false) => Ok(()),
-                    (Resumed::FromCaller, true) => crate::scim_positions::advance(
-                        conn,
-                        tenant,
-                        walk,
-                        *start_index,
-                        next,
-                        &last.id,
-                        now,
-                    ),
-                    _ => crate::scim_positions::remember(conn, tenant, walk, next, &last.id, now),
-                };
+                match (resumed, went_elsewhere) {
+                    (Resumed::FromCaller, false) => {}
+                    (Resumed::FromCaller, true) => {
+                        page.followed_elsewhere = crate::scim_positions::advance(
+                            conn,
+                            tenant,
+                            walk,
+                            *start_index,
+                            next,
+                            &last.id,
+                            now,
+                        )
+                        .ok();
+                    }
+                    _ => {
+                        let _ = crate::scim_positions::remember(
+                            conn, tenant, walk, next, &last.id, now,
+                        );
+                    }
+                }
                 page.next = Some((next, last.id.clone()));
             }
             return Ok(page);
@@ -693,6 +705,7 @@ fn page_in(
         counted,
         resumed: Resumed::No,
         next: None,
+        followed_elsewhere: None,
         users,
     })
 }

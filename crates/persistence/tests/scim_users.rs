@@ -631,7 +631,7 @@ backend_tests! {
             db.employees().scim_users(&tenant.id, None, UserOrder::Id, &start, 10, None).unwrap()
         };
         let next = remembered(11, false);
-        assert_eq!(next.resumed, Resumed::FromCaller);
+        assert_eq!((next.resumed, next.followed_elsewhere), (Resumed::FromCaller, None));
         assert_eq!(next.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), seen_ids[10..20]);
         assert_eq!(next.next, Some((21, seen_ids[19].clone())));
         assert_eq!(db.select_number("SELECT count(*) AS n FROM scim_page_positions"), 0);
@@ -641,9 +641,11 @@ backend_tests! {
         page("okta", None, 1);
         let position = || db.select_number("SELECT start_index AS n FROM scim_page_positions WHERE walk = 'okta'");
         assert_eq!(position(), 11);
-        assert_eq!(remembered(31, true).resumed, Resumed::FromCaller);
+        let at_random = remembered(31, true);
+        assert_eq!((at_random.resumed, at_random.followed_elsewhere), (Resumed::FromCaller, Some(false)));
         assert_eq!(position(), 11, "page 4 was not the walk's next");
-        assert_eq!(remembered(11, true).resumed, Resumed::FromCaller);
+        let came_back = remembered(11, true);
+        assert_eq!((came_back.resumed, came_back.followed_elsewhere), (Resumed::FromCaller, Some(true)));
         assert_eq!(position(), 21);
         assert_eq!(page("okta", None, 21).resumed, Resumed::FromDatabase);
         assert_eq!(position(), 31);
