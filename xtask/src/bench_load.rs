@@ -33,13 +33,15 @@ fn session_cookie(bin: &Path, url: &str, port: u16, host: &str) -> Result<String
         url,
         &["login-link", "loadtest", "employee0@bench.example"],
     )?;
-    let (origin, token) = link
+    let (_, token) = link
         .split_once("/auth/login-link?token=")
         .ok_or_else(|| format!("unexpected sign-in link {link}"))?;
-    // The link's page posts it from the workspace's own origin (a GET signs nobody in).
+    // The link's page posts it from the workspace's own origin (a GET signs nobody in):
+    // the gateway's, whose port the link (made without it) does not know.
+    let origin = format!("http://{host}");
     let mut client = Client::with_credential(port, host, "X-Load: 1")?;
     let (status, headers) =
-        client.post_form("/auth/login-link", origin, &format!("token={token}"))?;
+        client.post_form("/auth/login-link", &origin, &format!("token={token}"))?;
     if status != 302 {
         return Err(format!("sign-in link: status {status}"));
     }

@@ -228,10 +228,13 @@ pub fn start_service(
     port: u16,
     env: &[(&str, u16)],
 ) -> Result<Server> {
+    // `BENCH_POOL=N` runs the service with N pooled connections (default 8), to compare
+    // pool sizes.
+    let pool = std::env::var("BENCH_POOL").unwrap_or_else(|_| "8".to_owned());
     let child = Command::new(bin.join(name))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
-        .env("SPARK__DATABASE__MAX_CONNECTIONS", "8")
+        .env("SPARK__DATABASE__MAX_CONNECTIONS", pool)
         .env("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true")
         .envs(env.iter().map(|(k, v)| (*k, v.to_string())))
         .env("RUST_LOG", "warn")
