@@ -65,6 +65,25 @@ pub fn sparkctl(bin: &Path, url: &str, args: &[&str]) -> Result<String> {
     }
 }
 
+/// Runs `bench` with a new scratch folder for its files (`spark-bench-NAME-PID` in the
+/// system's temporary folder), removed afterwards whatever the outcome.
+pub fn in_scratch_dir(name: &str, bench: impl FnOnce(&Path) -> Result) -> Result {
+    let dir = std::env::temp_dir().join(format!("spark-bench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = bench(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// The duration of a timed bench task: its one optional argument, in seconds.
+pub fn seconds(args: &[&str], default: u64, usage: &str) -> Result<u64> {
+    match args {
+        [] => Ok(default),
+        [n] => n.parse().map_err(|_| format!("usage: {usage}")),
+        _ => Err(format!("usage: {usage}")),
+    }
+}
+
 /// The employee count of a bench task: its one optional argument (default 100,000;
 /// `_` separators allowed).
 pub fn employee_count(args: &[&str], usage: &str) -> Result<usize> {
@@ -176,18 +195,16 @@ fn time_backend(bin: &Path, url: &str, files: &[String; 2], count: usize) -> Res
 pub fn import(args: &[&str]) -> Result {
     let count = employee_count(args, "cargo xtask bench import [N]")?;
     let bin = release_binaries(&["sparkctl"])?;
-    let dir = std::env::temp_dir().join(format!("spark-bench-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let files = [0, 1].map(|revision| {
-        let file = dir.join(format!("employees-{revision}.csv"));
-        let written = std::fs::write(&file, generate_csv(count, revision));
-        written.map(|()| file.to_string_lossy().into_owned())
-    });
-    let [Ok(first), Ok(second)] = files else {
-        return Err("cannot write the benchmark files".into());
-    };
-    let files = [first, second];
-    let result = on_both_backends(&dir, |url| time_backend(&bin, url, &files, count));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_scratch_dir("import", |dir| {
+        let files = [0, 1].map(|revision| {
+            let file = dir.join(format!("employees-{revision}.csv"));
+            let written = std::fs::write(&file, generate_csv(count, revision));
+            written.map(|()| file.to_string_lossy().into_owned())
+        });
+        let [Ok(first), Ok(second)] = files else {
+            return Err("cannot write the benchmark files".into());
+        };
+        let files = [first, second];
+        on_both_backends(dir, |url| time_backend(&bin, url, &files, count))
+    })
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::Result;
-use crate::bench::{on_both_backends, release_binaries, sparkctl};
+use crate::bench::{in_scratch_dir, on_both_backends, release_binaries, seconds, sparkctl};
 use crate::bench_scim::{Client, Server, free_port, rss_mib, start_service, workspace};
 
 const EMPLOYEES: usize = 10_000;
@@ -176,16 +176,9 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result {
 
 /// Runs the load benchmark.
 pub fn load(args: &[&str]) -> Result {
-    let seconds = match args.first() {
-        Some(n) => n
-            .parse()
-            .map_err(|_| "usage: cargo xtask bench load [SECONDS]".to_owned())?,
-        None => 60,
-    };
+    let seconds = seconds(args, 60, "cargo xtask bench load [SECONDS]")?;
     let bin = release_binaries(&["sparkctl", "scim-api", "auth-gateway"])?;
-    let dir = std::env::temp_dir().join(format!("spark-bench-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = on_both_backends(&dir, |url| bench_backend(&bin, url, &dir, seconds));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_scratch_dir("load", |dir| {
+        on_both_backends(dir, |url| bench_backend(&bin, url, dir, seconds))
+    })
 }

@@ -17,13 +17,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::Result;
-use crate::bench::{employee_count, release_binaries, sparkctl};
+use crate::bench::{employee_count, in_scratch_dir, release_binaries, seconds, sparkctl};
 use crate::bench_scim::{
-    Client, Server, backends_of, cpu_seconds, database_name, free_port, rss_mib, start_service,
-    workspace,
+    Client, PAGE, Server, backends_of, cpu_seconds, database_name, describe_walk, free_port,
+    rss_mib, start_service, workspace,
 };
-
-const PAGE: u64 = 100;
 
 /// Walks every page of `host`'s users, each page on the client `pick(page)` names;
 /// returns each page's time.
@@ -46,67 +44,48 @@ fn walk(clients: &mut [Client], pages: u64, pick: impl Fn(u64) -> usize) -> Resu
     Ok(times)
 }
 
-fn mean_ms(samples: &[Duration]) -> f64 {
-    samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / samples.len().max(1) as f64
-}
-
-fn describe(label: &str, times: &[Duration]) -> f64 {
-    let total: f64 = times.iter().map(Duration::as_secs_f64).sum();
-    let first = mean_ms(times.get(..10).unwrap_or_default());
-    let last = mean_ms(
-        times
-            .get(times.len().saturating_sub(10)..)
-            .unwrap_or_default(),
-    );
-    println!(
-        "  {label}: {} pages in {total:.2} s; first 10 pages {first:.2} ms each, last 10 {last:.2} ms each (ratio {:.2})",
-        times.len(),
-        last / first
-    );
-    total
-}
-
 /// Runs `bench replicas`.
 pub fn replicas(args: &[&str]) -> Result {
     let count = employee_count(args, "cargo xtask bench replicas [N]")?;
     let bin = release_binaries(&["sparkctl", "scim-api"])?;
-    let dir = std::env::temp_dir().join(format!("spark-bench-replicas-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = crate::bench::on_postgres(|url| {
-        sparkctl(&bin, url, &["migrate"])?;
-        let token = workspace(&bin, url, &dir, "big", count)?;
-        let ports = [free_port()?, free_port()?];
-        let servers: Vec<Server> = ports
-            .iter()
-            .map(|port| {
-                start_service(
-                    &bin,
-                    "scim-api",
-                    url,
-                    *port,
-                    &[("SPARK__PUBLIC__SCIM_PORT", *port)],
-                )
-            })
-            .collect::<Result<_>>()?;
-        let mut clients: Vec<Client> = ports
-            .iter()
-            .map(|port| Client::connect(*port, &format!("big.localhost:{port}"), &token))
-            .collect::<Result<_>>()?;
-        let pages = (count as u64).div_ceil(PAGE);
-        println!("  {count} employees, two scim-api replicas on one database");
-        // A first walk warms both replicas and the database's cache.
-        walk(&mut clients, pages, |page| (page % 2) as usize)?;
-        let one = describe("one replica", &walk(&mut clients, pages, |_| 0)?);
-        let two = describe(
-            "two replicas, alternating",
-            &walk(&mut clients, pages, |page| (page % 2) as usize)?,
-        );
-        println!("  two replicas / one replica: {:.2}", two / one);
-        drop(servers);
-        Ok(())
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_scratch_dir("replicas", |dir| {
+        crate::bench::on_postgres(|url| replicas_backend(&bin, url, dir, count))
+    })
+}
+
+/// `bench replicas` on the PostgreSQL database at `url`.
+fn replicas_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
+    sparkctl(bin, url, &["migrate"])?;
+    let token = workspace(bin, url, dir, "big", count)?;
+    let ports = [free_port()?, free_port()?];
+    let servers: Vec<Server> = ports
+        .iter()
+        .map(|port| {
+            start_service(
+                bin,
+                "scim-api",
+                url,
+                *port,
+                &[("SPARK__PUBLIC__SCIM_PORT", *port)],
+            )
+        })
+        .collect::<Result<_>>()?;
+    let mut clients: Vec<Client> = ports
+        .iter()
+        .map(|port| Client::connect(*port, &format!("big.localhost:{port}"), &token))
+        .collect::<Result<_>>()?;
+    let pages = (count as u64).div_ceil(PAGE);
+    println!("  {count} employees, two scim-api replicas on one database");
+    // A first walk warms both replicas and the database's cache.
+    walk(&mut clients, pages, |page| (page % 2) as usize)?;
+    let one = describe_walk("one replica", &walk(&mut clients, pages, |_| 0)?);
+    let two = describe_walk(
+        "two replicas, alternating",
+        &walk(&mut clients, pages, |page| (page % 2) as usize)?,
+    );
+    println!("  two replicas / one replica: {:.2}", two / one);
+    drop(servers);
+    Ok(())
 }
 
 /// What wrk reported: requests per second and latency percentiles.
@@ -283,17 +262,9 @@ fn throughput_backend(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result
 
 /// Runs `bench throughput`.
 pub fn throughput(args: &[&str]) -> Result {
-    let seconds = match args.first() {
-        Some(n) => n
-            .parse()
-            .map_err(|_| "usage: cargo xtask bench throughput [SECONDS]".to_owned())?,
-        None => 15,
-    };
+    let seconds = seconds(args, 15, "cargo xtask bench throughput [SECONDS]")?;
     let bin = release_binaries(&["sparkctl", "scim-api"])?;
-    let dir = std::env::temp_dir().join(format!("spark-bench-throughput-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result =
-        crate::bench::on_both_backends(&dir, |url| throughput_backend(&bin, url, &dir, seconds));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_scratch_dir("throughput", |dir| {
+        crate::bench::on_both_backends(dir, |url| throughput_backend(&bin, url, dir, seconds))
+    })
 }

@@ -22,9 +22,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::Result;
-use crate::bench::{employee_count, on_both_backends, release_binaries, sparkctl};
+use crate::bench::{employee_count, in_scratch_dir, on_both_backends, release_binaries, sparkctl};
 
-const PAGE: u64 = 100;
+pub const PAGE: u64 = 100;
 const CLIENTS: usize = 4;
 const THROUGHPUT_SECONDS: u64 = 10;
 
@@ -255,6 +255,24 @@ fn mean_ms(samples: &[Duration]) -> f64 {
     samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / samples.len().max(1) as f64
 }
 
+/// Prints what a walk's pages took (`times`, one per page, in order): in all, and the
+/// first ten pages against the last ten; returns the total in seconds.
+pub fn describe_walk(label: &str, times: &[Duration]) -> f64 {
+    let total: f64 = times.iter().map(Duration::as_secs_f64).sum();
+    let first = mean_ms(times.get(..10).unwrap_or_default());
+    let last = mean_ms(
+        times
+            .get(times.len().saturating_sub(10)..)
+            .unwrap_or_default(),
+    );
+    println!(
+        "  {label}: {} pages of {PAGE} in {total:.2} s; first 10 pages {first:.2} ms each, last 10 {last:.2} ms each (ratio {:.2})",
+        times.len(),
+        last / first
+    );
+    total
+}
+
 fn median_us(mut samples: Vec<Duration>) -> f64 {
     samples.sort();
     samples
@@ -273,23 +291,11 @@ fn bench_backend(bin: &Path, url: &str, dir: &Path, count: usize) -> Result {
     // 1. The import walk.
     let mut client = Client::connect(port, &big, &big_token)?;
     let pages = (count as u64).div_ceil(PAGE);
-    let started = Instant::now();
     let mut times = Vec::new();
     for page in 0..pages {
         times.push(client.page(page * PAGE + 1)?);
     }
-    let walk = started.elapsed();
-    let first = mean_ms(times.get(..10).unwrap_or_default());
-    let last = mean_ms(
-        times
-            .get(times.len().saturating_sub(10)..)
-            .unwrap_or_default(),
-    );
-    println!(
-        "  import walk: {pages} pages of {PAGE} in {:.2} s; first 10 pages {first:.2} ms each, last 10 {last:.2} ms each (ratio {:.2})",
-        walk.as_secs_f64(),
-        last / first
-    );
+    describe_walk("import walk", &times);
 
     // 2. userName look-ups, small tenant vs big tenant.
     for (label, host, token, size) in [
@@ -564,12 +570,10 @@ pub fn cpu_seconds(pids: &[u32]) -> f64 {
 pub fn scim(args: &[&str]) -> Result {
     let count = employee_count(args, "cargo xtask bench scim [N]")?;
     let bin = release_binaries(&["sparkctl", "scim-api"])?;
-    let dir = std::env::temp_dir().join(format!("spark-bench-scim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = on_both_backends(&dir, |url| {
-        sparkctl(&bin, url, &["migrate"])?;
-        bench_backend(&bin, url, &dir, count)
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    in_scratch_dir("scim", |dir| {
+        on_both_backends(dir, |url| {
+            sparkctl(&bin, url, &["migrate"])?;
+            bench_backend(&bin, url, dir, count)
+        })
+    })
 }
