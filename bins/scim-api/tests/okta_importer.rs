@@ -65,7 +65,7 @@ backend_tests! {
             assert_eq!(scim(service.get("acme", path, &token)).0, 200, "{path}");
         }
         // Metrics see the route, not the spelling.
-        let metrics = service.client.get(format!("http://127.0.0.1:{}/metrics", service.addr.port())).send().unwrap().text().unwrap();
+        let metrics = service.metrics_text();
         assert!(metrics.contains("route=\"/scim/v2/Users\",method=\"GET\",status=\"200\"} 2"), "{metrics}");
         // A path that names no endpoint is still a SCIM 404, slashes or not.
         assert_error(service.get("acme", "/scim/v2//Nope/", &token), 404);

@@ -379,7 +379,7 @@ backend_tests! {
         assert_eq!(ready.status().as_u16(), 200);
         service.get("acme", "/scim/v2/Users", &token);
         service.get("acme", "/scim/v2/Users", "bad");
-        let metrics = service.client.get(format!("http://127.0.0.1:{}/metrics", service.addr.port())).send().unwrap().text().unwrap();
+        let metrics = service.metrics_text();
         assert!(metrics.contains("scim_api_http_requests_total{route=\"/scim/v2/Users\",method=\"GET\",status=\"200\"} 1"), "{metrics}");
         assert!(metrics.contains("scim_api_token_authentication_failures_total 1"), "{metrics}");
     }
@@ -392,7 +392,7 @@ backend_tests! {
             let method = Method::from_bytes(format!("PROBE{i}").as_bytes()).unwrap();
             service.request(method, "acme", &format!("/scim/v2/x{i}")).bearer_auth(&token).send().unwrap();
         }
-        let metrics = service.client.get(format!("http://127.0.0.1:{}/metrics", service.addr.port())).send().unwrap().text().unwrap();
+        let metrics = service.metrics_text();
         assert!(!metrics.contains("PROBE") && !metrics.contains("/scim/v2/x"), "{metrics}");
         assert!(metrics.contains("method=\"OTHER\""), "{metrics}");
         // A workspace host has no metrics: the SCIM service's own 404.

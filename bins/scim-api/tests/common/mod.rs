@@ -239,34 +239,33 @@ impl<'db> Service<'db> {
             .unwrap()
     }
 
-    /// The value of one counter (or other sample without labels) in `/metrics`.
-    /// [`Service::metric`], or 0 when the series does not exist (yet).
-    pub fn metric_or_zero(&self, name: &str) -> f64 {
-        let text = self
-            .client
+    /// The service's `/metrics`, as text.
+    pub fn metrics_text(&self) -> String {
+        self.client
             .get(format!("http://127.0.0.1:{}/metrics", self.addr.port()))
             .send()
             .unwrap()
             .text()
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .map_or(0.0, |v| v.trim().parse().unwrap())
+            .unwrap()
     }
 
-    pub fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("http://127.0.0.1:{}/metrics", self.addr.port()))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
-            .trim()
-            .parse()
-            .unwrap()
+    /// [`Service::metric`], or 0 when the series does not exist (yet).
+    pub fn metric_or_zero(&self, name: &str) -> f64 {
+        sample(&self.metrics_text(), name).unwrap_or(0.0)
     }
+
+    /// The value of one counter (or other sample without labels) in `/metrics`.
+    pub fn metric(&self, name: &str) -> f64 {
+        let text = self.metrics_text();
+        sample(&text, name).unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+    }
+}
+
+/// The value of sample `name` (with its labels written out, if any) in the Prometheus
+/// text `metrics`, if present.
+fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .map(|value| value.trim().parse().unwrap())
 }
