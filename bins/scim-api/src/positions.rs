@@ -89,7 +89,7 @@ struct Head {
 }
 
 /// How a page of a walk was served, for [`PositionCache::remember`].
-pub struct Served {
+pub struct WalkStep {
     /// Its `startIndex` was 1: the walk (re)starts.
     pub first: bool,
     /// It resumed from the position the database kept (another replica's).
@@ -139,22 +139,22 @@ impl PositionCache {
     }
 
     /// Remembers that the page at `start_index` of `walk` starts after `after_id`, and
-    /// that it is the next page of the walk after the one just `served` here.
+    /// that it is the next page of the walk after the `step` just served here.
     pub fn remember(
         &self,
         tenant: &str,
         walk: &str,
         start_index: u64,
         after_id: String,
-        served: &Served,
+        step: &WalkStep,
     ) {
         let bytes = tenant.len() + walk.len() + after_id.len() + 64;
         let key = (tenant.to_owned(), walk.to_owned(), start_index);
         self.starts.insert(key, (after_id, Instant::now()), bytes);
         let walk_key = (tenant.to_owned(), walk.to_owned());
         let was_local = self.heads.get(&walk_key).is_some_and(|head| head.local);
-        let local = match served.followed_elsewhere {
-            _ if served.first || served.from_database => false,
+        let local = match step.followed_elsewhere {
+            _ if step.first || step.from_database => false,
             Some(followed) => !followed,
             None => was_local,
         };
@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(totals.get("t1", "other", 7), None);
     }
 
-    const PLAIN: Served = Served {
+    const PLAIN: WalkStep = WalkStep {
         first: false,
         from_database: false,
         followed_elsewhere: None,
@@ -239,7 +239,7 @@ mod tests {
         let positions = PositionCache::default();
         // An earlier walk served page 3 here; this walk's page 1 too.
         positions.remember("t1", "w", 201, "id-200".into(), &PLAIN);
-        let first = Served {
+        let first = WalkStep {
             first: true,
             ..PLAIN
         };
@@ -253,7 +253,7 @@ mod tests {
         assert!(page_3.went_elsewhere);
         // The database did not hold page 3's position: nobody walks this through it,
         // so remembered pages stop trying ...
-        let not_followed = Served {
+        let not_followed = WalkStep {
             followed_elsewhere: Some(false),
             ..PLAIN
         };
@@ -261,7 +261,7 @@ mod tests {
         positions.remember("t1", "w", 901, "id-900".into(), &PLAIN);
         assert!(!positions.get("t1", "w", 201).went_elsewhere);
         // ... until a page resumes from the database.
-        let resumed = Served {
+        let resumed = WalkStep {
             from_database: true,
             ..PLAIN
         };

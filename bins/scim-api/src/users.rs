@@ -218,14 +218,14 @@ fn page_for(
             .remember(&tenant_id, &fingerprint, version, page.total);
     }
     if let Some((next_index, after)) = page.next.clone() {
-        let served = crate::positions::Served {
+        let step = crate::positions::WalkStep {
             first: start_index == Some(1),
             from_database: page.resumed == Resumed::FromDatabase,
             followed_elsewhere: page.followed_elsewhere,
         };
         state
             .positions
-            .remember(&tenant_id, &fingerprint, next_index, after, &served);
+            .remember(&tenant_id, &fingerprint, next_index, after, &step);
     }
     Ok(Served {
         page,
