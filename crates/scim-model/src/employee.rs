@@ -201,10 +201,11 @@ impl EmployeeRecord {
                 .map(|value| PhoneNumber {
                     value,
                     kind: Some("work".to_owned()),
-                    // Okta's SCIM attribute mappings name a phone by `primary` or by
-                    // `type` (`phoneNumbers.^[primary==true].value`,
-                    // `phoneNumbers.^[type=='work'].value`); the work number is the only
-                    // one Spark has, so it carries both, and either mapping finds it.
+                    // Okta's app attribute for the primary phone reads only the number
+                    // marked primary (`phoneNumbers.^[primary==true].value`: Okta's
+                    // "Connect your SCIM API service to Okta", cited in
+                    // docs/okta-setup.md); the work number is the only one Spark has, so
+                    // it is the primary one.
                     primary: Some(true),
                 })
                 .into_iter()
