@@ -24,8 +24,18 @@
 //   denied@acme.com      not assigned to the app: the callback gets access_denied
 //                        "User is not assigned to the client application."
 // Any other email is refused with the form again (HTTP 401).
+//
+// Okta Universal Logout: the org signs each request to an app's logout endpoint with its
+// ID-token key (Okta, "Build Universal Logout for your app"). A test asks for such tokens:
+//   POST /test/universal-logout-tokens  {"aud": ENDPOINT, "count": N, ...overrides}
+//     -> {"tokens": [JWT, ...]}
+// Header typ global-token-revocation+jwt, RS256, this org's kid; claims jti (unique),
+// iss (this issuer), sub (the client id), aud, exp (+5 min), nbf (-5 min), iat, as Okta
+// sends them. Overrides for refusal tests: any claim ("exp": seconds, or null to leave it
+// out), "typ", and "key": "foreign" to sign with a key the org does not publish (under
+// the org's own kid).
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -74,6 +84,41 @@ function claimsOf(user) {
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `k-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
+
+const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+function base64url(value) {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+// One Universal Logout token, signed like Okta signs it (see the header comment).
+function logoutToken(issuer, request) {
+  const now = Math.floor(Date.now() / 1000);
+  const { aud, key, typ, count, ...overrides } = request;
+  const header = { typ: typ === undefined ? 'global-token-revocation+jwt' : typ, alg: 'RS256', kid: signingKey.kid };
+  const claims = {
+    jti: randomUUID(),
+    iss: issuer,
+    sub: args['client-id'],
+    aud,
+    exp: now + 300,
+    nbf: now - 300,
+    iat: now,
+    ...overrides,
+  };
+  for (const [name, value] of Object.entries(claims)) {
+    if (value === null) delete claims[name];
+  }
+  const input = `${base64url(header)}.${base64url(claims)}`;
+  const signature = createSign('RSA-SHA256').update(input).sign(key === 'foreign' ? foreignKey : privateKey);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+async function readJson(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
 
 const configuration = {
   clients: [
@@ -158,6 +203,16 @@ server.listen(Number(args.port), '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, configuration);
+
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== '/test/universal-logout-tokens') return next();
+    if (ctx.method !== 'POST') ctx.throw(405);
+    const request = await readJson(ctx.req);
+    const count = Math.min(Math.max(Number(request.count) || 1, 1), 100000);
+    ctx.type = 'json';
+    ctx.body = { tokens: Array.from({ length: count }, () => logoutToken(issuer, request)) };
+    return undefined;
+  });
 
   provider.use(async (ctx, next) => {
     const match = ctx.path.match(/^\/interaction\/([^/]+)(\/login)?$/);

@@ -83,6 +83,19 @@ error_codes! {
     SCIM_TOKEN_REVOKED,
     /// Unlinking an Okta identity of an employee who has none (or no such employee).
     OKTA_IDENTITY_NOT_FOUND,
+    /// A Universal Logout request without an `Authorization: Bearer` token.
+    LOGOUT_TOKEN_MISSING,
+    /// A Universal Logout request from an Okta org (and app) no workspace signs in with.
+    LOGOUT_ISSUER_UNKNOWN,
+    /// A Universal Logout request whose token (`jti`) was used before.
+    LOGOUT_TOKEN_REPLAYED,
+    /// A Universal Logout request naming a user of another issuer than the org that
+    /// signed it.
+    LOGOUT_SUBJECT_FORBIDDEN,
+    /// A Universal Logout request naming no employee of the org's workspaces.
+    LOGOUT_SUBJECT_UNKNOWN,
+    /// More Universal Logout requests from one Okta org than the throttle allows.
+    LOGOUT_THROTTLED,
     /// The route exists, but not for this HTTP method.
     METHOD_NOT_ALLOWED,
     /// No such page on this host.
@@ -313,6 +326,10 @@ fn oidc_status(code: ErrorCode) -> StatusCode {
         | C::OktaOrgUrlAdmin
         | C::OktaInvalidGrant
         | C::IdTokenNonceMismatch => StatusCode::BAD_REQUEST,
+        C::LogoutTokenInvalid | C::LogoutTokenExpired | C::LogoutTokenAudienceMismatch => {
+            StatusCode::UNAUTHORIZED
+        }
+        C::LogoutRequestInvalid => StatusCode::BAD_REQUEST,
         C::OidcConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_GATEWAY,
     }

@@ -35,6 +35,7 @@ mod error;
 mod html;
 mod rules;
 mod sign_in;
+mod universal_logout;
 mod web;
 mod workspace;
 
@@ -81,6 +82,13 @@ pub struct OutcomeLabels {
     pub code: String,
 }
 
+/// Labels of a counter by outcome code.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    /// The outcome's code (`SIGNED_OUT` or an error code).
+    pub code: String,
+}
+
 /// What every handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct GatewayState {
@@ -96,6 +104,11 @@ pub struct GatewayState {
     redirect_uri: String,
     auth_origin: String,
     sign_ins: Family<OutcomeLabels, Counter>,
+    /// `{auth_origin}/api/OktaAuth/universal-logout`: the `aud` of Okta's logout tokens.
+    universal_logout_uri: String,
+    /// Universal Logout outcomes by code.
+    universal_logouts: Family<CodeLabel, Counter>,
+    logout_throttle: Arc<universal_logout::LogoutThrottle>,
     /// Seconds spent awaiting the OIDC client's calls that talk to Okta (discovery, the
     /// code exchange with ID-token verification and JWKS, userinfo).
     okta_wait: Counter<f64, AtomicU64>,
@@ -153,6 +166,12 @@ impl GatewayState {
             "Sign-in attempts by method and outcome code (SUCCESS or the error code)",
             sign_ins.clone(),
         );
+        let universal_logouts = Family::<CodeLabel, Counter>::default();
+        metrics.register(
+            "universal_logouts",
+            "Okta Universal Logout requests by outcome code (SIGNED_OUT or the error code)",
+            universal_logouts.clone(),
+        );
         let okta_wait = Counter::<f64, AtomicU64>::default();
         metrics.register(
             "okta_wait_seconds",
@@ -169,6 +188,11 @@ impl GatewayState {
             session_policy: SessionPolicy::default(),
             auth_host: format!("auth.{}", settings.public.base_domain.to_ascii_lowercase()),
             redirect_uri: format!("{auth_origin}/api/OktaAuth/callback"),
+            universal_logout_uri: format!("{auth_origin}{}", universal_logout::PATH),
+            universal_logouts,
+            logout_throttle: Arc::new(universal_logout::LogoutThrottle::new(
+                settings.security.universal_logouts_per_second,
+            )),
             auth_origin,
             settings: Arc::new(settings),
             sign_ins,
@@ -182,6 +206,15 @@ impl GatewayState {
         self.sign_ins
             .get_or_create(&OutcomeLabels {
                 method: method.to_owned(),
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one Universal Logout outcome.
+    fn count_universal_logout(&self, code: &str) {
+        self.universal_logouts
+            .get_or_create(&CodeLabel {
                 code: code.to_owned(),
             })
             .inc();
@@ -236,6 +269,7 @@ pub fn configure(state: GatewayState, metrics: Metrics) -> impl FnOnce(&mut aw::
             .route("/readyz", aw::get().to(web_runtime::readyz))
             .route("/metrics", metrics_route)
             .configure(sign_in::routes)
+            .configure(universal_logout::routes)
             .configure(workspace::routes)
             .configure(admin::routes)
             .default_service(aw::to(not_found));
@@ -309,10 +343,11 @@ pub fn oversize_bodies<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> 
     ErrorHandlers::new().handler(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
         |response: actix_web::dev::ServiceResponse<B>| {
-            // The JSON API (admin, `/api/me`) answers JSON; the browser's sign-in routes
-            // under `/api/OktaAuth/` answer pages.
+            // The JSON API (admin, `/api/me`) and Okta's Universal Logout answer JSON; the
+            // browser's sign-in routes under `/api/OktaAuth/` answer pages.
             let path = response.request().path();
-            let format = if path.starts_with("/api/") && !path.starts_with("/api/OktaAuth/") {
+            let json_api = path.starts_with("/api/") && !path.starts_with("/api/OktaAuth/");
+            let format = if json_api || path == universal_logout::PATH {
                 Format::Json
             } else {
                 Format::Html
@@ -328,7 +363,8 @@ pub fn oversize_bodies<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> 
     )
 }
 
-/// How often expired login transactions, one-time codes and sessions are deleted.
+/// How often expired login transactions, one-time codes, sessions and Universal Logout
+/// token ids are deleted.
 pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Deletes what has expired (every replica may do it; the deletes are idempotent).
@@ -339,15 +375,17 @@ async fn purge_expired(state: &GatewayState) {
         let transactions = db.login_transactions().purge_expired(now)?;
         let codes = db.one_time_codes().purge_expired(now)?;
         let sessions = db.sessions().purge_expired(now, &policy)?;
-        Ok((transactions, codes, sessions))
+        let logout_tokens = db.universal_logouts().purge_expired(now)?;
+        Ok((transactions, codes, sessions, logout_tokens))
     })
     .await;
     match result {
-        Ok((transactions, codes, sessions)) => {
+        Ok((transactions, codes, sessions, logout_tokens)) => {
             tracing::info!(
                 transactions,
                 codes,
                 sessions,
+                logout_tokens,
                 "expired sign-in records purged"
             );
         }

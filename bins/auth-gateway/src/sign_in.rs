@@ -165,7 +165,7 @@ fn trusted_org(state: &GatewayState, config: &OktaSsoConfig) -> Result<OrgUrl, P
 }
 
 /// The workspace's tenant and SSO configuration, when its Okta sign-in is live.
-fn live_target(
+pub(crate) fn live_target(
     db: &Database,
     tenant: Option<Tenant>,
     workspace: &str,

@@ -496,18 +496,39 @@ impl OidcClient {
         token: &CoreIdToken,
         nonce: &str,
     ) -> Result<IdClaims, OidcError> {
-        let issuer = provider.issuer().to_owned();
-        let keys = match self.jwks.get(&issuer) {
+        self.with_signing_keys(provider, |keys| {
+            self.verify_with(provider, client_id, token, nonce, keys)
+        })
+        .await
+        .map_err(VerifyFailure::into_error)
+    }
+
+    /// Runs `check` with the provider's signing keys: the cached ones, fetched when there
+    /// are none; when `check` finds the signing key unknown, once more with keys fetched
+    /// afresh — at most once per [`ClientOptions::jwks_refetch_interval`] per issuer, so a
+    /// forged `kid` cannot make every request refetch.
+    pub(crate) async fn with_signing_keys<T>(
+        &self,
+        provider: &Provider,
+        check: impl Fn(CoreJsonWebKeySet) -> Result<T, VerifyFailure>,
+    ) -> Result<T, VerifyFailure> {
+        let issuer = provider.issuer();
+        let keys = match self.jwks.get(issuer) {
             Some(keys) => keys,
-            None => self.fetch_jwks(provider).await?,
+            None => self
+                .fetch_jwks(provider)
+                .await
+                .map_err(VerifyFailure::Other)?,
         };
-        match self.verify_with(provider, client_id, token, nonce, keys) {
-            Err(VerifyFailure::UnknownKey) if self.jwks.may_refetch(&issuer, Instant::now()) => {
-                let keys = self.fetch_jwks(provider).await?;
-                self.verify_with(provider, client_id, token, nonce, keys)
-                    .map_err(VerifyFailure::into_error)
+        match check(keys) {
+            Err(VerifyFailure::UnknownKey) if self.jwks.may_refetch(issuer, Instant::now()) => {
+                let keys = self
+                    .fetch_jwks(provider)
+                    .await
+                    .map_err(VerifyFailure::Other)?;
+                check(keys)
             }
-            other => other.map_err(VerifyFailure::into_error),
+            other => other,
         }
     }
 
@@ -719,7 +740,7 @@ fn finish(claims: IdClaims) -> Result<VerifiedSignIn, OidcError> {
 }
 
 /// Why verification failed; an unknown key may be cured by refetching the keys.
-enum VerifyFailure {
+pub(crate) enum VerifyFailure {
     UnknownKey,
     Other(OidcError),
 }

@@ -62,6 +62,17 @@ pub enum ErrorCode {
     EmailNotVerified,
     /// The userinfo endpoint failed.
     OktaUserinfoFailed,
+    /// A Universal Logout request's token is not a JWT Okta signed for Spark: malformed,
+    /// another type or algorithm, a key the org does not publish, a bad signature, or
+    /// a claim missing.
+    LogoutTokenInvalid,
+    /// A Universal Logout request's token has expired, is not yet valid, or claims a
+    /// lifetime far longer than Okta gives one.
+    LogoutTokenExpired,
+    /// A Universal Logout request's token is for another endpoint (`aud`).
+    LogoutTokenAudienceMismatch,
+    /// A Universal Logout request's body is not a subject identifier Spark understands.
+    LogoutRequestInvalid,
     /// A third-party-initiated login request is malformed (no `iss`, bad values).
     InitiateLoginInvalid,
     /// This software's own configuration or environment is at fault (redirect URI,
@@ -71,7 +82,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::OktaOrgUrlInvalid,
         ErrorCode::OktaOrgUrlInsecure,
         ErrorCode::OktaOrgUrlAdmin,
@@ -96,6 +107,10 @@ impl ErrorCode {
         ErrorCode::EmailMissing,
         ErrorCode::EmailNotVerified,
         ErrorCode::OktaUserinfoFailed,
+        ErrorCode::LogoutTokenInvalid,
+        ErrorCode::LogoutTokenExpired,
+        ErrorCode::LogoutTokenAudienceMismatch,
+        ErrorCode::LogoutRequestInvalid,
         ErrorCode::InitiateLoginInvalid,
         ErrorCode::OidcConfigInvalid,
     ];
@@ -127,6 +142,10 @@ impl ErrorCode {
             ErrorCode::EmailMissing => "EMAIL_MISSING",
             ErrorCode::EmailNotVerified => "EMAIL_NOT_VERIFIED",
             ErrorCode::OktaUserinfoFailed => "OKTA_USERINFO_FAILED",
+            ErrorCode::LogoutTokenInvalid => "LOGOUT_TOKEN_INVALID",
+            ErrorCode::LogoutTokenExpired => "LOGOUT_TOKEN_EXPIRED",
+            ErrorCode::LogoutTokenAudienceMismatch => "LOGOUT_TOKEN_AUDIENCE_MISMATCH",
+            ErrorCode::LogoutRequestInvalid => "LOGOUT_REQUEST_INVALID",
             ErrorCode::InitiateLoginInvalid => "INITIATE_LOGIN_INVALID",
             ErrorCode::OidcConfigInvalid => "OIDC_CONFIG_INVALID",
         }
@@ -166,6 +185,10 @@ pub const ERROR_CODES: [&str; ErrorCode::ALL.len()] = [
     "EMAIL_MISSING",
     "EMAIL_NOT_VERIFIED",
     "OKTA_USERINFO_FAILED",
+    "LOGOUT_TOKEN_INVALID",
+    "LOGOUT_TOKEN_EXPIRED",
+    "LOGOUT_TOKEN_AUDIENCE_MISMATCH",
+    "LOGOUT_REQUEST_INVALID",
     "INITIATE_LOGIN_INVALID",
     "OIDC_CONFIG_INVALID",
 ];

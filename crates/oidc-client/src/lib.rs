@@ -23,6 +23,11 @@
 //!   `nonce`; never `alg: none`), the email rules (from userinfo when the ID token has
 //!   none; `email_verified: false` refused).
 //! - **Third-party-initiated login** ([`InitiateLogin`], OIDC Core §4).
+//! - **Universal Logout** ([`LogoutToken`], [`OidcClient::verify_logout_token`],
+//!   [`LogoutSubjectId`]): the request Okta sends an app's Global Token Revocation
+//!   endpoint — a JWT the org signs with its ID-token keys (`typ`
+//!   `global-token-revocation+jwt`, `aud` the endpoint, a `jti`), and a body naming the
+//!   user by `iss_sub` or `email`.
 //! - **Error codes** ([`ErrorCode`], [`ERROR_CODES`]): every failure has a stable code and
 //!   a message for the Okta admin who can fix it.
 //!
@@ -52,6 +57,7 @@ mod initiate;
 mod org_url;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod universal_logout;
 
 pub use callback::Callback;
 pub use client::{
@@ -60,3 +66,7 @@ pub use client::{
 pub use error::{ERROR_CODES, ErrorCode, OidcError};
 pub use initiate::InitiateLogin;
 pub use org_url::{OKTA_DOMAINS, OrgUrl, UrlPolicy};
+pub use universal_logout::{
+    LOGOUT_TOKEN_TYPE, LogoutSubjectId, LogoutToken, MAX_LOGOUT_BODY_BYTES, MAX_LOGOUT_TOKEN_BYTES,
+    MAX_LOGOUT_TOKEN_LIFETIME, VerifiedLogoutToken,
+};

@@ -12,7 +12,7 @@ use crate::schema::audit_events;
 use crate::tenants::TenantId;
 
 /// Who made a change, as the audit log records it: `operator:NAME` for the Spark team's
-/// CLI, `employee:ID` for a signed-in admin, `system` for the software itself.
+/// CLI, `employee:ID` for a signed-in admin, `okta` for an Okta org's request, `system` for the software itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor(String);
 
@@ -25,6 +25,12 @@ impl Actor {
     /// A signed-in employee (a tenant admin).
     pub fn employee(id: &str) -> Self {
         Self(format!("employee:{id}"))
+    }
+
+    /// An Okta org acting through Spark's API (Universal Logout), named in the event's
+    /// details.
+    pub fn okta() -> Self {
+        Self("okta".into())
     }
 
     /// The software acting on its own (seeding, expiry).

@@ -60,9 +60,10 @@ pub use scim_tokens::ScimTokenStore;
 pub use scim_users::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
-    LinkedIdentity, LoginTransaction, LoginTransactions, NewLoginTransaction, NewOneTimeCode,
-    NewSession, OneTimeCode, OneTimeCodes, Session, SessionPolicy, SessionStart, Sessions,
-    SignInMatch, SignedInSession, Unlinked,
+    LinkedIdentity, LoginTransaction, LoginTransactions, LogoutOrder, LogoutOutcome, LogoutSubject,
+    NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes, Session,
+    SessionPolicy, SessionStart, Sessions, SignInMatch, SignedInSession, UniversalLogouts,
+    Unlinked,
 };
 pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs, secret_context};
 pub use tenants::{Tenant, TenantId, Tenants, Workspace};
@@ -269,6 +270,11 @@ impl Database {
     /// Okta identities (issuer, subject) linked to employees.
     pub fn employee_identities(&self) -> EmployeeIdentities<'_> {
         EmployeeIdentities { db: self }
+    }
+
+    /// Okta Universal Logout: signing an employee out at the request of their Okta org.
+    pub fn universal_logouts(&self) -> UniversalLogouts<'_> {
+        UniversalLogouts { db: self }
     }
 
     /// The audit log.

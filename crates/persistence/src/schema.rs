@@ -142,6 +142,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    universal_logout_tokens (issuer, token_id) {
+        issuer -> Text,
+        token_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(okta_integrations -> tenants (tenant_id));
 diesel::joinable!(employees -> tenants (tenant_id));
 diesel::table! {
@@ -189,4 +197,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     one_time_codes,
     audit_events,
+    universal_logout_tokens,
 );

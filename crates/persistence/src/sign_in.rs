@@ -15,6 +15,7 @@ mod identities;
 mod one_statement;
 mod sessions;
 mod transactions;
+mod universal_logout;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use token_store::TokenHash;
@@ -29,6 +30,7 @@ pub use sessions::{
 pub use transactions::{
     LOGIN_TRANSACTION_TTL, LoginTransaction, LoginTransactions, NewLoginTransaction,
 };
+pub use universal_logout::{LogoutOrder, LogoutOutcome, LogoutSubject, UniversalLogouts};
 
 /// What consuming a single-use record (a login transaction, a one-time code) found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,9 @@ use std::sync::LazyLock;
 
 use persistence::{
     Actor, AuthMethod, Change, CodePurpose, Consumed, Database, Employee, EmployeeInput, Error,
-    HandOff, NewLoginTransaction, NewOneTimeCode, NewSession, OktaSsoConfigInput, SessionPolicy,
-    SessionStart, SignInMatch, Tenant, Workspace, backend_tests, secret_context,
+    HandOff, LogoutOrder, LogoutOutcome, LogoutSubject, NewLoginTransaction, NewOneTimeCode,
+    NewSession, OktaSsoConfigInput, SessionPolicy, SessionStart, SignInMatch, Tenant, Workspace,
+    backend_tests, secret_context,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -118,6 +119,95 @@ fn link_code(code: TokenHash, employee: &Employee) -> NewOneTimeCode {
 }
 
 backend_tests! {
+    fn universal_logout_ends_only_the_named_employees_access_in_the_given_workspaces(db) {
+        let iss = "https://acme.okta.com";
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let grace = employee(db, &acme, "grace@acme.com");
+        // Another workspace (signing in with another org) has an employee with Ada's email.
+        let globex_ada = employee(db, &globex, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let session = |tenant: &Tenant, who: &Employee| {
+            let token = hash(SecretKind::Session);
+            db.sessions().create(&tenant.id, new_session(token, who), now(), &policy).unwrap();
+            token
+        };
+        let alive = |tenant: &Tenant, token: &TokenHash| {
+            db.sessions().find(&tenant.id, token, now(), &policy).unwrap().is_some()
+        };
+        let ada_session = session(&acme, &ada);
+        let ada_phone = session(&acme, &ada);
+        let grace_session = session(&acme, &grace);
+        let globex_session = session(&globex, &globex_ada);
+        let ada_link = hash(SecretKind::SignInLink);
+        db.one_time_codes().create(&acme.id, link_code(ada_link, &ada), &operator(), now()).unwrap();
+        db.employee_identities().link(&acme.id, iss, "00u-ada", &ada.id, now()).unwrap();
+        db.employee_identities().link(&globex.id, iss, "00u-ada", &globex_ada.id, now()).unwrap();
+
+        let logouts = db.universal_logouts();
+        let acme_only = [acme.id.clone()];
+        let expires = now() + TimeDelta::minutes(5);
+        let order = |token_id: &'static str, subject| LogoutOrder {
+            issuer: iss,
+            token_id,
+            token_expires_at: expires,
+            workspaces: &acme_only,
+            subject,
+        };
+
+        let done = logouts.sign_out(&order("jti-1", LogoutSubject::OktaUser("00u-ada"))).unwrap();
+        assert_eq!(done, LogoutOutcome::SignedOut {
+            employees: vec![(acme.id.clone(), "ada@acme.com".into())],
+            sessions_ended: 2,
+        });
+        assert!(!alive(&acme, &ada_session) && !alive(&acme, &ada_phone), "both of Ada's sessions ended");
+        assert!(alive(&acme, &grace_session), "Grace is not named");
+        assert!(alive(&globex, &globex_session), "a workspace not passed is not reached, even with the same link");
+        assert!(
+            matches!(db.one_time_codes().consume(&acme.id, CodePurpose::LoginLink, &ada_link, None, now()).unwrap(), Consumed::Unknown),
+            "Ada's unused sign-in link ended too"
+        );
+        let event = db.audit().recent(&acme.id, 1).unwrap().remove(0);
+        assert_eq!((event.actor.as_str(), event.action.as_str()), ("okta", "okta.universal_logout"));
+        assert_eq!(event.target.as_deref(), Some("ada@acme.com"));
+        assert_eq!(event.details["issuer"], iss);
+        assert_eq!(event.details["subject_format"], "iss_sub");
+        assert_eq!(event.details["sessions_ended"], 2);
+
+        // The same token again: nothing happens, even to a session made since.
+        let ada_again = session(&acme, &ada);
+        let replay = logouts.sign_out(&order("jti-1", LogoutSubject::OktaUser("00u-ada"))).unwrap();
+        assert_eq!(replay, LogoutOutcome::TokenReplayed);
+        assert!(alive(&acme, &ada_again), "a replayed token ends nothing");
+
+        // By email, case-insensitively; the employee signs in again at once afterwards.
+        let by_email = logouts.sign_out(&order("jti-2", LogoutSubject::Email(" ADA@Acme.com "))).unwrap();
+        assert!(matches!(by_email, LogoutOutcome::SignedOut { sessions_ended: 1, .. }), "{by_email:?}");
+        assert!(!alive(&acme, &ada_again));
+        let ada_later = session(&acme, &ada);
+        assert!(alive(&acme, &ada_later), "signing in again works at once");
+
+        // Unknown subjects change nothing but use the token.
+        assert_eq!(logouts.sign_out(&order("jti-3", LogoutSubject::OktaUser("00u-nobody"))).unwrap(), LogoutOutcome::NoSuchEmployee);
+        assert_eq!(logouts.sign_out(&order("jti-4", LogoutSubject::Email("nobody@acme.com"))).unwrap(), LogoutOutcome::NoSuchEmployee);
+        assert_eq!(logouts.sign_out(&order("jti-3", LogoutSubject::Email("ada@acme.com"))).unwrap(), LogoutOutcome::TokenReplayed);
+        assert!(alive(&acme, &ada_later));
+        // An Okta user of another issuer, even with the same subject, is not this issuer's.
+        let other_issuer = LogoutOrder { issuer: "https://other.okta.com", ..order("jti-5", LogoutSubject::OktaUser("00u-ada")) };
+        assert_eq!(logouts.sign_out(&other_issuer).unwrap(), LogoutOutcome::NoSuchEmployee);
+        assert!(alive(&acme, &ada_later));
+
+        // A deactivated employee is found by email too (their sessions are already gone).
+        db.employees().set_active(&acme.id, "grace@acme.com", false, &operator()).unwrap();
+        let inactive = logouts.sign_out(&order("jti-6", LogoutSubject::Email("grace@acme.com"))).unwrap();
+        assert!(matches!(inactive, LogoutOutcome::SignedOut { sessions_ended: 0, .. }), "{inactive:?}");
+
+        // Token ids are forgotten once their tokens expired, not before.
+        assert_eq!(logouts.purge_expired(now()).unwrap(), 0);
+        assert_eq!(logouts.purge_expired(expires + TimeDelta::seconds(1)).unwrap(), 6);
+    }
+
     fn sso_configs_are_saved_replaced_found_by_org_url_and_deleted(db) {
         let acme = tenant(db, "acme");
         let globex = tenant(db, "globex");

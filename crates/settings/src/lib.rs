@@ -120,6 +120,10 @@ pub struct SecuritySettings {
     /// outermost trusted proxy saw). Set it only when the services are reachable
     /// solely through those proxies, or clients choose their own address.
     pub trusted_proxy_hops: u32,
+    /// auth-gateway: Universal Logout requests one Okta org may make per second (after
+    /// their signature verified), with bursts of ten seconds' worth; more are answered
+    /// 429. 0: no limit.
+    pub universal_logouts_per_second: u32,
 }
 
 /// `[secrets]`.
@@ -182,6 +186,7 @@ auth_failures_per_address = 20
 auth_failures_per_workspace = 100
 auth_failure_window_secs = 60
 trusted_proxy_hops = 0
+universal_logouts_per_second = 100
 
 [secrets]
 
@@ -447,6 +452,7 @@ mod tests {
         assert_eq!(s.security.auth_failures_per_workspace, 100);
         assert_eq!(s.security.auth_failure_window_secs, 60);
         assert_eq!(s.security.trusted_proxy_hops, 0);
+        assert_eq!(s.security.universal_logouts_per_second, 100);
         let s = Settings::from_sources(
             None,
             &env(&[

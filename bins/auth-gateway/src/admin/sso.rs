@@ -622,7 +622,7 @@ fn page_html(
          {}{}{}\
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
-         </form></section>{remove}{}",
+         </form></section>         <section class=\"card\" id=\"universal-logout\"><h2>3. In Okta: Universal Logout          (optional)</h2>         <p>When Okta signs a user out — an Okta admin deactivates or suspends them, or          Okta sees a risk — Okta can end their Spark sessions at once too. On the app's {}          tab, in the {} section, click {}; under {} select {}; {}: the URL below; leave the          authentication at {}; choose {} (it names the Okta user who signs in to Spark; {}          names whoever has the email in Spark); {}.</p>         {}         <p class=\"hint\">Okta offers this for custom OIDC apps as an Early Access feature:          if the section is missing, an Okta super admin turns it on in Okta's self-service          features first. Only this org's requests for this app (its Client ID) reach this          workspace; the employee can sign in again at once if Okta lets them.</p>         </section>{remove}{}",
         layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
         layout::okta("Sign On"),
         layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
@@ -687,6 +687,21 @@ fn page_html(
             secret_hint,
             "",
             secret_placeholder
+        ),
+        layout::okta("Authentication"),
+        layout::okta("Logout"),
+        layout::okta("Edit"),
+        layout::okta("Global Token Revocation"),
+        layout::okta("Okta system or admin initiates logout"),
+        layout::okta("Logout endpoint URL"),
+        layout::okta("Signed JWT"),
+        layout::okta("Issuer and Subject Identifier"),
+        layout::okta("Email Identifier"),
+        layout::okta("Save"),
+        layout::copyable(
+            "universal-logout-uri",
+            "Logout endpoint URL",
+            &state.universal_logout_uri
         ),
         identities::section(admin, links, searched),
     );

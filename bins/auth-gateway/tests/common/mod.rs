@@ -202,6 +202,60 @@ impl Op {
     }
 }
 
+impl Op {
+    /// `count` Universal Logout tokens the org signs as Okta does, for the endpoint `aud`,
+    /// with `overrides` (claims, `typ`, `"key": "foreign"`: see provider.js).
+    pub fn logout_tokens(&self, aud: &str, count: usize, overrides: Value) -> Vec<String> {
+        let mut request = serde_json::json!({ "aud": aud, "count": count });
+        if let (Some(request), Value::Object(overrides)) = (request.as_object_mut(), overrides) {
+            request.extend(overrides);
+        }
+        let answer: Value = Client::new()
+            .post(format!("{}/test/universal-logout-tokens", self.issuer))
+            .json(&request)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        answer["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// One Universal Logout token for the gateway's endpoint, with `overrides`.
+    pub fn logout_token(&self, gw: &Gateway, overrides: Value) -> String {
+        let aud = gw.url("auth", "/api/OktaAuth/universal-logout");
+        self.logout_tokens(&aud, 1, overrides).remove(0)
+    }
+}
+
+/// Posts a Universal Logout request to the gateway as Okta does: the bearer token (none
+/// when `token` is `None`) and the JSON `body`; the status and JSON answer.
+pub fn universal_logout(gw: &Gateway, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut request = gw
+        .bare_client()
+        .post(gw.url("auth", "/api/OktaAuth/universal-logout"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    parse(request.send().unwrap())
+}
+
+/// A Universal Logout body naming the Okta user `sub` of `iss`.
+pub fn iss_sub(iss: &str, sub: &str) -> String {
+    serde_json::json!({"subject": {"format": "iss_sub", "iss": iss, "sub": sub}}).to_string()
+}
+
+/// A Universal Logout body naming an email.
+pub fn email_subject(email: &str) -> String {
+    serde_json::json!({"subject": {"format": "email", "email": email}}).to_string()
+}
+
 /// A workspace with the Okta integration activated and connected (when `live`).
 pub fn workspace(db: &TestDatabase, slug: &str, live: bool) -> Tenant {
     let actor = Actor::operator("test");

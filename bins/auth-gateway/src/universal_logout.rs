@@ -1,0 +1,331 @@
+//! `POST /api/OktaAuth/universal-logout` on the auth host: Okta Universal Logout (Okta's
+//! Global Token Revocation profile). An Okta org asks Spark to sign one of its users out;
+//! every session and one-time code of the employee that user is ends at once.
+//!
+//! The checks, in the order Okta's guide gives them (authentication first, then the
+//! body, then the user), each refusal with the status the guide and the draft name:
+//!
+//! 1. `Authorization: Bearer <JWT>` — missing: 401.
+//! 2. The JWT's issuer must be the org URL of a workspace whose Okta sign-in is live and
+//!    trusted (an org on Okta's domains or a custom domain the Spark team approved), and
+//!    its `sub` that workspace's Client ID — else 401. Only those workspaces are reached:
+//!    a token of org A never touches a workspace that signs in with org B.
+//! 3. Signature with the org's keys, `aud` = this endpoint, `exp`/`nbf`/`iat` with the
+//!    sign-in's leeway, a `jti` — else 401 (oidc-client).
+//! 4. A throttle per org (after verification, so nobody else can spend an org's budget):
+//!    429 with `Retry-After`.
+//! 5. The body: one subject, `iss_sub` (whose `iss` must be the token's issuer: else 403)
+//!    or `email` — else 400.
+//! 6. In one transaction: the `jti` is recorded (a second use: 401), the employee is
+//!    found in those workspaces (none: 404), their sessions and codes end, and each is
+//!    audited with actor `okta`. 204.
+//!
+//! Sessions are checked in the database on every request, so the employee is signed out
+//! on every replica when the 204 leaves.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web as aw};
+use oidc_client::{LogoutSubjectId, LogoutToken, OrgUrl, VerifiedLogoutToken};
+use persistence::{LogoutOrder, LogoutOutcome, LogoutSubject, TenantId};
+
+use crate::error::{PageError, codes};
+use crate::web::{db, require_auth_host};
+use crate::{GatewayState, sign_in};
+
+/// The endpoint's path on the auth host.
+pub const PATH: &str = "/api/OktaAuth/universal-logout";
+
+pub fn routes(cfg: &mut aw::ServiceConfig) {
+    cfg.route(PATH, aw::post().to(universal_logout));
+}
+
+/// The handler: the outcome counted by code, a 401 with `WWW-Authenticate` (RFC 6750
+/// §3), a 429 with `Retry-After`.
+async fn universal_logout(
+    state: aw::Data<GatewayState>,
+    request: HttpRequest,
+    body: aw::Bytes,
+) -> HttpResponse {
+    let outcome = sign_out(&state, &request, &body).await;
+    let code = match &outcome {
+        Ok(()) => "SIGNED_OUT",
+        Err(Refusal::Error(error)) => error.code(),
+        Err(Refusal::Throttled(_)) => codes::LOGOUT_THROTTLED,
+    };
+    state.count_universal_logout(code);
+    match outcome {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(Refusal::Throttled(wait)) => {
+            let mut response = throttled().error_response();
+            response.headers_mut().insert(
+                RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(wait.as_secs().max(1)),
+            );
+            response
+        }
+        Err(Refusal::Error(error)) => {
+            let mut response = error.error_response();
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    actix_web::http::header::HeaderValue::from_static(
+                        "Bearer error=\"invalid_token\"",
+                    ),
+                );
+            }
+            response
+        }
+    }
+}
+
+enum Refusal {
+    Error(PageError),
+    Throttled(Duration),
+}
+
+impl<E: Into<PageError>> From<E> for Refusal {
+    fn from(error: E) -> Self {
+        Refusal::Error(error.into().json())
+    }
+}
+
+fn refused(code: &'static str, status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal::Error(PageError::new(code, status, message).json())
+}
+
+fn throttled() -> PageError {
+    PageError::new(
+        codes::LOGOUT_THROTTLED,
+        StatusCode::TOO_MANY_REQUESTS,
+        "This Okta org sends more Universal Logout requests than Spark accepts at once; \
+         retry after the time in Retry-After.",
+    )
+    .json()
+}
+
+async fn sign_out(state: &GatewayState, request: &HttpRequest, body: &[u8]) -> Result<(), Refusal> {
+    require_auth_host(state, request)?;
+    let compact = bearer(request).ok_or_else(|| {
+        refused(
+            codes::LOGOUT_TOKEN_MISSING,
+            StatusCode::UNAUTHORIZED,
+            "The request has no `Authorization: Bearer` token. Okta signs every Universal \
+             Logout request; in the Okta app, set the Logout endpoint authentication to \
+             Signed JWT.",
+        )
+    })?;
+    let token = LogoutToken::parse(compact)?;
+    let (org, workspaces) = requesting_org(state, &token).await?;
+    let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
+    let verified = state
+        .awaiting_okta(state.oidc.verify_logout_token(
+            &provider,
+            &token,
+            &state.universal_logout_uri,
+        ))
+        .await?;
+    if let Some(wait) = state.logout_throttle.take(&verified.issuer, Instant::now()) {
+        return Err(Refusal::Throttled(wait));
+    }
+    let subject = LogoutSubjectId::from_json(body)?;
+    if let LogoutSubjectId::IssSub { iss, .. } = &subject {
+        let same_org = OrgUrl::parse(iss, state.url_policy).is_ok_and(|o| o == org);
+        if !same_org {
+            return Err(refused(
+                codes::LOGOUT_SUBJECT_FORBIDDEN,
+                StatusCode::FORBIDDEN,
+                format!(
+                    "The subject's issuer `{iss}` is not the org that signed the request \
+                     ({org}); an Okta org signs out only its own users."
+                ),
+            ));
+        }
+    }
+    carry_out(state, verified, workspaces, subject).await
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme case-insensitively, RFC 7235
+/// §2.1).
+fn bearer(request: &HttpRequest) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The org a token claims to come from, and the workspaces whose live, trusted Okta
+/// sign-in is that org's app named by the token's `sub` (its client id). None: 401.
+async fn requesting_org(
+    state: &GatewayState,
+    token: &LogoutToken,
+) -> Result<(OrgUrl, Vec<TenantId>), Refusal> {
+    let unknown = || {
+        refused(
+            codes::LOGOUT_ISSUER_UNKNOWN,
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "No Spark workspace signs in with the Okta org {} and the app {}. The request \
+                 must come from the org and app in the workspace's SSO settings.",
+                token.issuer(),
+                token.client_id()
+            ),
+        )
+    };
+    let org = OrgUrl::parse(token.issuer(), state.url_policy).map_err(|_| unknown())?;
+    if org.as_str() != token.issuer() {
+        return Err(unknown());
+    }
+    let issuer = org.as_str().to_owned();
+    let client_id = token.client_id().to_owned();
+    let url_policy = state.url_policy;
+    let workspaces = db(state, move |db| {
+        let mut served = Vec::new();
+        for tenant in db.okta_sso_configs().tenants_with_org_url(&issuer)? {
+            let workspace = tenant.workspace.to_string();
+            let Ok((tenant, config)) = sign_in::live_target(db, Some(tenant), &workspace) else {
+                continue;
+            };
+            let trusted = OrgUrl::parse(&config.org_url, url_policy).is_ok_and(|o| {
+                o.check_trusted(url_policy, config.custom_domain_approved_by.is_some())
+                    .is_ok()
+            });
+            if trusted && config.client_id == client_id {
+                served.push(tenant.id);
+            }
+        }
+        Ok(served)
+    })
+    .await?;
+    if workspaces.is_empty() {
+        return Err(unknown());
+    }
+    Ok((org, workspaces))
+}
+
+/// Step 6: the one transaction, and its outcome as a response.
+async fn carry_out(
+    state: &GatewayState,
+    verified: VerifiedLogoutToken,
+    workspaces: Vec<TenantId>,
+    subject: LogoutSubjectId,
+) -> Result<(), Refusal> {
+    let format = subject.format();
+    let outcome = db(state, move |db| {
+        let named = match &subject {
+            LogoutSubjectId::IssSub { sub, .. } => LogoutSubject::OktaUser(sub),
+            LogoutSubjectId::Email(email) => LogoutSubject::Email(email),
+        };
+        let order = LogoutOrder {
+            issuer: &verified.issuer,
+            token_id: &verified.token_id,
+            token_expires_at: verified.expires_at,
+            workspaces: &workspaces,
+            subject: named,
+        };
+        Ok(db.universal_logouts().sign_out(&order)?)
+    })
+    .await?;
+    match outcome {
+        LogoutOutcome::SignedOut {
+            employees,
+            sessions_ended,
+        } => {
+            tracing::info!(
+                employees = employees.len(),
+                sessions_ended,
+                subject_format = format,
+                "signed out by Okta Universal Logout"
+            );
+            Ok(())
+        }
+        LogoutOutcome::NoSuchEmployee => Err(refused(
+            codes::LOGOUT_SUBJECT_UNKNOWN,
+            StatusCode::NOT_FOUND,
+            format!(
+                "No employee of the workspaces that sign in with this org is named by the \
+                 {format} subject (an `iss_sub` subject names an employee once they have \
+                 signed in to Spark with Okta)."
+            ),
+        )),
+        LogoutOutcome::TokenReplayed => Err(refused(
+            codes::LOGOUT_TOKEN_REPLAYED,
+            StatusCode::UNAUTHORIZED,
+            "This request's token (its `jti`) was used before; Okta signs each request \
+             with a new one.",
+        )),
+    }
+}
+
+/// Universal Logout requests per Okta org: a token bucket of `per_second` refilled each
+/// second, holding ten seconds' worth. Only verified orgs are counted, so the map holds
+/// at most the configured orgs; it is cleared should it ever pass [`Self::MAX_ORGS`].
+pub struct LogoutThrottle {
+    per_second: u32,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl LogoutThrottle {
+    const MAX_ORGS: usize = 10_000;
+    const BURST_SECONDS: f64 = 10.0;
+
+    /// A throttle of `per_second` requests per org (0: none).
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            per_second,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request of `org`'s budget at `now`; how long to wait when there is none.
+    pub fn take(&self, org: &str, now: Instant) -> Option<Duration> {
+        if self.per_second == 0 {
+            return None;
+        }
+        let rate = f64::from(self.per_second);
+        let capacity = rate * Self::BURST_SECONDS;
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if buckets.len() >= Self::MAX_ORGS && !buckets.contains_key(org) {
+            buckets.clear();
+        }
+        let (tokens, at) = buckets.entry(org.to_owned()).or_insert((capacity, now));
+        let refilled = rate * now.saturating_duration_since(*at).as_secs_f64();
+        *tokens = (*tokens + refilled).min(capacity);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f64((1.0 - *tokens) / rate))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_org_has_its_own_budget_refilled_over_time() {
+        let throttle = LogoutThrottle::new(2);
+        let t0 = Instant::now();
+        for _ in 0..20 {
+            assert_eq!(
+                throttle.take("https://a.okta.com", t0),
+                None,
+                "a burst of 10 s"
+            );
+        }
+        let wait = throttle.take("https://a.okta.com", t0).unwrap();
+        assert!(wait <= Duration::from_millis(500), "{wait:?}");
+        assert_eq!(throttle.take("https://b.okta.com", t0), None, "per org");
+        let later = t0 + Duration::from_millis(500);
+        assert_eq!(throttle.take("https://a.okta.com", later), None, "refilled");
+        assert!(throttle.take("https://a.okta.com", later).is_some());
+        assert_eq!(LogoutThrottle::new(0).take("x", t0), None, "0: no limit");
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE universal_logout_tokens;
