@@ -14,7 +14,7 @@
 use crate::{Result, cargo, command, run, target_dir, workspace_root};
 
 /// The targets in fuzz/fuzz_targets.
-const TARGETS: &[&str] = &["filter", "scim_query", "sign_in_params"];
+const TARGETS: &[&str] = &["filter", "scim_query", "sign_in_params", "universal_logout"];
 
 /// Seconds for one named target when none are given.
 const DEFAULT_SECONDS: u64 = 60;

@@ -74,7 +74,8 @@ usage: cargo xtask <task>
   tidy                  check the crate layering rules
   fuzz [TARGET|all] [SECONDS]
                         run one fuzz target (default 60 s), or all of them (no target or
-                        `all`: default 30 s each); targets: filter, scim_query, sign_in_params
+                        `all`: default 30 s each); targets: filter, scim_query, sign_in_params,
+                        universal_logout
   bench import [N]      time importing N employees (default 100000) on both backends
   bench scim [N]        Okta's import against scim-api with N employees (default 100000)
   bench load [SECONDS]  both services at saturation for SECONDS (default 60): errors, memory

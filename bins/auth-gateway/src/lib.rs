@@ -6,9 +6,11 @@
 //!
 //! On the auth host `auth.{base_domain}` (the one redirect URI every Okta app names):
 //! `GET /api/OktaAuth/login?workspace=…` starts a sign-in, `GET|POST
-//! /api/OktaAuth/initiate?iss=…` is the Okta dashboard tile's entry (OIDC Core §4), and
-//! `GET /api/OktaAuth/callback` finishes it. The callback hands the sign-in to the
-//! workspace host with a 30-second one-time code, so the session cookie is host-only on
+//! /api/OktaAuth/initiate?iss=…` is the Okta dashboard tile's entry (OIDC Core §4),
+//! `GET /api/OktaAuth/callback` finishes it, and `POST /api/OktaAuth/universal-logout` is
+//! where an Okta org signs one of its users out of Spark (Universal Logout). The callback
+//! hands the sign-in to the workspace host with a 30-second one-time code, so the session
+//! cookie is host-only on
 //! `{workspace}.{base_domain}`: `GET /api/OktaAuth/session?handoff=…` sets it. A
 //! workspace host also serves `/login`, `/auth/login-link?token=…`, `/api/me`, `POST
 //! /logout` and `/`, and the tenant admin's pages with their JSON APIs: the Marketplace
