@@ -34,6 +34,19 @@
 // sends them. Overrides for refusal tests: any claim ("exp": seconds, or null to leave it
 // out), "typ", and "key": "foreign" to sign with a key the org does not publish (under
 // the org's own kid).
+//
+// Spark as an Okta API service app (real-time sign-out), with --service-client JSON:
+// {"client_id": ID, "jwks": {"keys": [Spark's public key]}, "scope": SCOPES} — a client of
+// the client credentials grant only, authenticated by private_key_jwt (RS256), allowed
+// SCOPES (default okta.universalLogout.manage), as Okta's service apps are.
+// And a stand-in for Okta's Global Token Revocation API (Okta's own cannot run here):
+//   POST /oauth2/v1/global-token-revocation  {"sub_id": {"format": "opaque", "id": …}}
+// It checks the bearer token the way Okta does — a token this org issued (its own store)
+// to the service client by the client credentials grant, with the scope
+// okta.universalLogout.manage — and records every call. A test reads and steers it:
+//   GET  /test/revocations           -> {"calls": [{"id", "status", "client_id"}, …]}
+//   POST /test/revocation-endpoint   {"status": 503, "retry_after": 1}: answer that (a
+//                                    status of 204 restores normal service)
 
 import { createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -49,6 +62,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     'claims-in-userinfo-only': { type: 'boolean', default: false },
     users: { type: 'string' },
+    'service-client': { type: 'string' },
   },
 });
 
@@ -120,8 +134,23 @@ async function readJson(req) {
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
+const UNIVERSAL_LOGOUT_SCOPE = 'okta.universalLogout.manage';
+const serviceClient = args['service-client'] ? JSON.parse(args['service-client']) : undefined;
+const revocationCalls = [];
+let revocationEndpoint = { status: 204 };
+
 const configuration = {
   clients: [
+    ...(serviceClient ? [{
+      client_id: serviceClient.client_id,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: serviceClient.jwks,
+      scope: serviceClient.scope === undefined ? UNIVERSAL_LOGOUT_SCOPE : serviceClient.scope,
+    }] : []),
     {
       client_id: args['client-id'],
       client_secret: args['client-secret'],
@@ -139,7 +168,7 @@ const configuration = {
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name'],
   },
-  scopes: ['openid', 'profile', 'email'],
+  scopes: ['openid', 'profile', 'email', UNIVERSAL_LOGOUT_SCOPE, 'okta.users.read'],
   responseTypes: ['code'],
   pkce: { required: () => true },
   // Okta puts the requested claims in the ID token; --claims-in-userinfo-only shows the
@@ -148,6 +177,7 @@ const configuration = {
   features: {
     devInteractions: { enabled: false },
     userinfo: { enabled: true },
+    clientCredentials: { enabled: true },
   },
   interactions: {
     url: (ctx, interaction) => `/interaction/${interaction.uid}`,
@@ -203,6 +233,49 @@ server.listen(Number(args.port), '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, configuration);
+
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/test/revocations' && ctx.method === 'GET') {
+      ctx.type = 'json';
+      ctx.body = { calls: revocationCalls };
+      return undefined;
+    }
+    if (ctx.path === '/test/revocation-endpoint' && ctx.method === 'POST') {
+      revocationEndpoint = await readJson(ctx.req);
+      ctx.status = 204;
+      return undefined;
+    }
+    if (ctx.path !== '/oauth2/v1/global-token-revocation') return next();
+    if (ctx.method !== 'POST') ctx.throw(405);
+    const body = await readJson(ctx.req);
+    const bearer = (ctx.get('authorization').match(/^Bearer (.+)$/i) || [])[1];
+    const token = bearer && await provider.ClientCredentials.find(bearer);
+    const call = { id: body.sub_id && body.sub_id.id, format: body.sub_id && body.sub_id.format, client_id: token ? token.clientId : null };
+    revocationCalls.push(call);
+    ctx.type = 'json';
+    if (!token) {
+      call.status = 401;
+      ctx.status = 401;
+      ctx.body = { errorCode: 'E0000011', errorSummary: 'Invalid token provided' };
+    } else if (!serviceClient || token.clientId !== serviceClient.client_id
+      || !(token.scope || '').split(' ').includes(UNIVERSAL_LOGOUT_SCOPE)) {
+      call.status = 403;
+      ctx.status = 403;
+      ctx.body = { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' };
+    } else if (call.format !== 'opaque' || !call.id) {
+      call.status = 400;
+      ctx.status = 400;
+      ctx.body = { errorCode: 'E0000001', errorSummary: 'Api validation failed: sub_id' };
+    } else {
+      call.status = revocationEndpoint.status || 204;
+      ctx.status = call.status;
+      if (revocationEndpoint.retry_after !== undefined) ctx.set('Retry-After', String(revocationEndpoint.retry_after));
+      if (call.status === 204) ctx.body = null;
+      else if (call.status === 429) ctx.body = { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' };
+      else ctx.body = { errorCode: 'E0000009', errorSummary: 'Internal Server Error' };
+    }
+    return undefined;
+  });
 
   provider.use(async (ctx, next) => {
     if (ctx.path !== '/test/universal-logout-tokens') return next();

@@ -136,7 +136,11 @@ fn main() {
         assert_eq!(response.status(), 204, "{}", response.text().unwrap());
     };
     for (target, _) in work.iter().take(5) {
-        let alive = client.get(&me).header("cookie", &target.cookie).send().unwrap();
+        let alive = client
+            .get(&me)
+            .header("cookie", &target.cookie)
+            .send()
+            .unwrap();
         assert_eq!(alive.status(), 200, "every session is alive before");
     }
     let (mut answered, mut dead) = (Vec::new(), Vec::new());
@@ -144,7 +148,11 @@ fn main() {
         let sent = Instant::now();
         sign_out(&client, target, token);
         answered.push(sent.elapsed());
-        let after = client.get(&me).header("cookie", &target.cookie).send().unwrap();
+        let after = client
+            .get(&me)
+            .header("cookie", &target.cookie)
+            .send()
+            .unwrap();
         assert_eq!(after.status(), 401);
         dead.push(sent.elapsed());
     }

@@ -96,6 +96,8 @@ error_codes! {
     LOGOUT_SUBJECT_UNKNOWN,
     /// More Universal Logout requests from one Okta org than the throttle allows.
     LOGOUT_THROTTLED,
+    /// Real-time sign-out is not (fully) set up: no SSO settings, no key, or no client id.
+    REAL_TIME_SIGN_OUT_NOT_SET_UP,
     /// The route exists, but not for this HTTP method.
     METHOD_NOT_ALLOWED,
     /// No such page on this host.
@@ -330,6 +332,9 @@ fn oidc_status(code: ErrorCode) -> StatusCode {
             StatusCode::UNAUTHORIZED
         }
         C::LogoutRequestInvalid => StatusCode::BAD_REQUEST,
+        C::OktaServiceClientInvalid
+        | C::OktaServiceScopeNotGranted
+        | C::OktaServiceDpopRequired => StatusCode::CONFLICT,
         C::OidcConfigInvalid => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_GATEWAY,
     }

@@ -35,6 +35,7 @@ mod admin;
 mod csrf;
 mod error;
 mod html;
+mod revocation_worker;
 mod rules;
 mod sign_in;
 mod universal_logout;
@@ -50,6 +51,7 @@ use persistence::{Database, SessionPolicy};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use settings::Settings;
 use token_store::sealed::{EncryptionKey, KeyRing};
 use web_runtime::Metrics;
@@ -111,6 +113,12 @@ pub struct GatewayState {
     /// Universal Logout outcomes by code.
     universal_logouts: Family<CodeLabel, Counter>,
     logout_throttle: Arc<universal_logout::LogoutThrottle>,
+    /// Service-app tokens for sending Okta revocations, by workspace.
+    service_tokens: revocation_worker::TokenCache,
+    /// Okta revocation attempts by outcome.
+    revocations: Family<CodeLabel, Counter>,
+    /// Revocations that keep failing, all workspaces together.
+    revocations_failing: Gauge,
     /// Seconds spent awaiting the OIDC client's calls that talk to Okta (discovery, the
     /// code exchange with ID-token verification and JWKS, userinfo).
     okta_wait: Counter<f64, AtomicU64>,
@@ -174,6 +182,19 @@ impl GatewayState {
             "Okta Universal Logout requests by outcome code (SIGNED_OUT or the error code)",
             universal_logouts.clone(),
         );
+        let revocations = Family::<CodeLabel, Counter>::default();
+        metrics.register(
+            "okta_revocations",
+            "Attempts to revoke a deactivated employee's Okta user, by outcome (sent, \
+             user_gone, failed)",
+            revocations.clone(),
+        );
+        let revocations_failing = Gauge::default();
+        metrics.register(
+            "okta_revocations_failing",
+            "Okta revocations still queued after a failed attempt (all workspaces)",
+            revocations_failing.clone(),
+        );
         let okta_wait = Counter::<f64, AtomicU64>::default();
         metrics.register(
             "okta_wait_seconds",
@@ -195,6 +216,9 @@ impl GatewayState {
             logout_throttle: Arc::new(universal_logout::LogoutThrottle::new(
                 settings.security.universal_logouts_per_second,
             )),
+            service_tokens: revocation_worker::TokenCache::default(),
+            revocations,
+            revocations_failing,
             auth_origin,
             settings: Arc::new(settings),
             sign_ins,
@@ -218,6 +242,15 @@ impl GatewayState {
         self.universal_logouts
             .get_or_create(&CodeLabel {
                 code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one Okta revocation attempt's outcome.
+    fn count_revocation(&self, outcome: &str) {
+        self.revocations
+            .get_or_create(&CodeLabel {
+                code: outcome.to_owned(),
             })
             .inc();
     }
@@ -319,6 +352,7 @@ pub fn serve_with(
             purge_expired(&purger).await;
         }
     });
+    actix_web::rt::spawn(revocation_worker::run(state.clone()));
     let ready = lifecycle.clone();
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
@@ -365,8 +399,11 @@ pub fn oversize_bodies<B: 'static>() -> actix_web::middleware::ErrorHandlers<B> 
     )
 }
 
+/// How long a revocation sent to Okta stays listed (the audit log keeps it for good).
+const REVOCATIONS_KEPT_DAYS: i64 = 30;
+
 /// How often expired login transactions, one-time codes, sessions and Universal Logout
-/// token ids are deleted.
+/// token ids are deleted, and revocations sent long ago.
 pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Deletes what has expired (every replica may do it; the deletes are idempotent).
@@ -378,16 +415,20 @@ async fn purge_expired(state: &GatewayState) {
         let codes = db.one_time_codes().purge_expired(now)?;
         let sessions = db.sessions().purge_expired(now, &policy)?;
         let logout_tokens = db.universal_logouts().purge_expired(now)?;
-        Ok((transactions, codes, sessions, logout_tokens))
+        let revocations = db
+            .okta_revocations()
+            .purge_done(now - chrono::TimeDelta::days(REVOCATIONS_KEPT_DAYS))?;
+        Ok((transactions, codes, sessions, logout_tokens, revocations))
     })
     .await;
     match result {
-        Ok((transactions, codes, sessions, logout_tokens)) => {
+        Ok((transactions, codes, sessions, logout_tokens, revocations)) => {
             tracing::info!(
                 transactions,
                 codes,
                 sessions,
                 logout_tokens,
+                revocations,
                 "expired sign-in records purged"
             );
         }

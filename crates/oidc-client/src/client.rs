@@ -93,6 +93,11 @@ impl Provider {
         self.metadata.authorization_endpoint().as_str()
     }
 
+    /// The token endpoint, if the provider has one (discovery requires it).
+    pub fn token_endpoint(&self) -> Option<&str> {
+        self.metadata.token_endpoint().map(|url| url.as_str())
+    }
+
     /// Whether the provider says it names itself (`iss`) in every authorization response
     /// (RFC 9207), so that a response without `iss` is not its own.
     pub fn names_issuer_in_responses(&self) -> bool {
@@ -195,6 +200,11 @@ impl OidcClient {
     /// The options this client was built with.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// The HTTP client: no redirects followed, the configured timeouts.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Fetches `{org}/.well-known/openid-configuration` and checks it: the `issuer` must
@@ -650,7 +660,7 @@ impl OidcClient {
 
     /// A response's body, refused as soon as it is longer than
     /// [`ClientOptions::max_document_bytes`].
-    async fn read_bounded(
+    pub(crate) async fn read_bounded(
         &self,
         mut response: reqwest::Response,
         url: &str,

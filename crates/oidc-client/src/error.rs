@@ -73,6 +73,15 @@ pub enum ErrorCode {
     LogoutTokenAudienceMismatch,
     /// A Universal Logout request's body is not a subject identifier Spark understands.
     LogoutRequestInvalid,
+    /// Okta refused the service app's token request: unknown client id, or Spark's key
+    /// is not one of the app's public keys.
+    OktaServiceClientInvalid,
+    /// The service app has not been granted the Okta API scope Spark asks for.
+    OktaServiceScopeNotGranted,
+    /// The service app requires DPoP-bound tokens, which Spark does not send.
+    OktaServiceDpopRequired,
+    /// The service app's token request failed in another way.
+    OktaServiceTokenError,
     /// A third-party-initiated login request is malformed (no `iss`, bad values).
     InitiateLoginInvalid,
     /// This software's own configuration or environment is at fault (redirect URI,
@@ -82,7 +91,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::OktaOrgUrlInvalid,
         ErrorCode::OktaOrgUrlInsecure,
         ErrorCode::OktaOrgUrlAdmin,
@@ -111,6 +120,10 @@ impl ErrorCode {
         ErrorCode::LogoutTokenExpired,
         ErrorCode::LogoutTokenAudienceMismatch,
         ErrorCode::LogoutRequestInvalid,
+        ErrorCode::OktaServiceClientInvalid,
+        ErrorCode::OktaServiceScopeNotGranted,
+        ErrorCode::OktaServiceDpopRequired,
+        ErrorCode::OktaServiceTokenError,
         ErrorCode::InitiateLoginInvalid,
         ErrorCode::OidcConfigInvalid,
     ];
@@ -146,6 +159,10 @@ impl ErrorCode {
             ErrorCode::LogoutTokenExpired => "LOGOUT_TOKEN_EXPIRED",
             ErrorCode::LogoutTokenAudienceMismatch => "LOGOUT_TOKEN_AUDIENCE_MISMATCH",
             ErrorCode::LogoutRequestInvalid => "LOGOUT_REQUEST_INVALID",
+            ErrorCode::OktaServiceClientInvalid => "OKTA_SERVICE_CLIENT_INVALID",
+            ErrorCode::OktaServiceScopeNotGranted => "OKTA_SERVICE_SCOPE_NOT_GRANTED",
+            ErrorCode::OktaServiceDpopRequired => "OKTA_SERVICE_DPOP_REQUIRED",
+            ErrorCode::OktaServiceTokenError => "OKTA_SERVICE_TOKEN_ERROR",
             ErrorCode::InitiateLoginInvalid => "INITIATE_LOGIN_INVALID",
             ErrorCode::OidcConfigInvalid => "OIDC_CONFIG_INVALID",
         }
@@ -189,6 +206,10 @@ pub const ERROR_CODES: [&str; ErrorCode::ALL.len()] = [
     "LOGOUT_TOKEN_EXPIRED",
     "LOGOUT_TOKEN_AUDIENCE_MISMATCH",
     "LOGOUT_REQUEST_INVALID",
+    "OKTA_SERVICE_CLIENT_INVALID",
+    "OKTA_SERVICE_SCOPE_NOT_GRANTED",
+    "OKTA_SERVICE_DPOP_REQUIRED",
+    "OKTA_SERVICE_TOKEN_ERROR",
     "INITIATE_LOGIN_INVALID",
     "OIDC_CONFIG_INVALID",
 ];

@@ -28,6 +28,10 @@
 //!   endpoint — a JWT the org signs with its ID-token keys (`typ`
 //!   `global-token-revocation+jwt`, `aud` the endpoint, a `jti`), and a body naming the
 //!   user by `iss_sub` or `email`.
+//! - **Real-time sign-out** ([`ServiceKey`], [`OidcClient::service_token`],
+//!   [`OidcClient::revoke_okta_user`]): Spark as an Okta API service app — its key pair,
+//!   the client credentials grant with `private_key_jwt`, and Okta's Global Token
+//!   Revocation API for a deactivated employee's Okta user.
 //! - **Error codes** ([`ErrorCode`], [`ERROR_CODES`]): every failure has a stable code and
 //!   a message for the Okta admin who can fix it.
 //!
@@ -55,6 +59,7 @@ mod client;
 mod error;
 mod initiate;
 mod org_url;
+mod service_app;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod universal_logout;
@@ -66,6 +71,10 @@ pub use client::{
 pub use error::{ERROR_CODES, ErrorCode, OidcError};
 pub use initiate::InitiateLogin;
 pub use org_url::{OKTA_DOMAINS, OrgUrl, UrlPolicy};
+pub use service_app::{
+    GLOBAL_TOKEN_REVOCATION_PATH, RevocationAnswer, ServiceKey, ServiceToken,
+    UNIVERSAL_LOGOUT_SCOPE,
+};
 pub use universal_logout::{
     LOGOUT_TOKEN_TYPE, LogoutSubjectId, LogoutToken, MAX_LOGOUT_BODY_BYTES, MAX_LOGOUT_TOKEN_BYTES,
     MAX_LOGOUT_TOKEN_LIFETIME, VerifiedLogoutToken,

@@ -5,10 +5,15 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 
 /// Now, truncated to microseconds, as the naive UTC value the columns hold.
 pub(crate) fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    stored(Utc::now())
 }
 
 /// A stored value as a UTC instant.
 pub(crate) fn utc(value: NaiveDateTime) -> DateTime<Utc> {
     value.and_utc()
+}
+
+/// An instant as the columns hold it (UTC, microseconds).
+pub(crate) fn stored(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc().trunc_subsecs(6)
 }

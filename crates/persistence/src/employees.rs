@@ -428,7 +428,7 @@ impl Employees<'_> {
                 .set(&updated)
                 .execute(conn)?;
             if !active {
-                end_access(conn, std::slice::from_ref(&updated.id))?;
+                end_employment(conn, tenant, std::slice::from_ref(&updated.id))?;
             }
             crate::tenants::bump_directory_version(conn, tenant)?;
             let action = if active {
@@ -489,6 +489,18 @@ fn update_rows(conn: &mut DbConnection, rows: &[EmployeeRow]) -> Result<()> {
         on_own_connection!(&mut *conn, |c| upsert.execute(c))?;
     }
     Ok(())
+}
+
+/// What deactivating employees does besides the flag, by any path and in the same
+/// transaction: their sessions and one-time codes end, and the revocation of their Okta
+/// users is queued (when the workspace set real-time sign-out up).
+fn end_employment(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    employee_ids: &[String],
+) -> Result<()> {
+    end_access(conn, employee_ids)?;
+    crate::okta_revocations::queue_for_deactivated(conn, tenant, employee_ids)
 }
 
 /// Ends every session and unused one-time code of these employees; returns how many
@@ -696,7 +708,7 @@ fn upsert_in(
 
     insert_rows(conn, &inserts)?;
     update_rows(conn, &updates)?;
-    end_access(conn, &deactivated)?;
+    end_employment(conn, tenant, &deactivated)?;
     departments.apply(conn, tenant, now)?;
     Ok(ImportSummary {
         created: inserts.len(),

@@ -30,6 +30,7 @@ mod employees;
 mod error;
 mod integration;
 mod migrations;
+mod okta_revocations;
 mod prepared;
 mod schema;
 #[cfg(test)]
@@ -55,6 +56,10 @@ pub use departments::{DepartmentSummary, department_id};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
+pub use okta_revocations::{
+    AttemptOutcome, MAX_LISTED_REVOCATIONS, OktaRevocation, OktaRevocations, OktaServiceApp,
+    OktaServiceApps, RevocationStatus, service_key_context,
+};
 pub use scim_positions::WALK_SLOTS;
 pub use scim_tokens::ScimTokenStore;
 pub use scim_users::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
@@ -275,6 +280,16 @@ impl Database {
     /// Okta Universal Logout: signing an employee out at the request of their Okta org.
     pub fn universal_logouts(&self) -> UniversalLogouts<'_> {
         UniversalLogouts { db: self }
+    }
+
+    /// The workspaces' Okta API service apps (real-time sign-out).
+    pub fn okta_service_apps(&self) -> OktaServiceApps<'_> {
+        OktaServiceApps { db: self }
+    }
+
+    /// The queue of Okta revocations that deactivations leave (real-time sign-out).
+    pub fn okta_revocations(&self) -> OktaRevocations<'_> {
+        OktaRevocations { db: self }
     }
 
     /// The audit log.

@@ -150,6 +150,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    okta_service_apps (tenant_id) {
+        tenant_id -> Text,
+        client_id -> Nullable<Text>,
+        key_id -> Text,
+        private_key_ciphertext -> Binary,
+        private_key_key_id -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    okta_revocations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        employee_id -> Text,
+        email -> Text,
+        issuer -> Text,
+        okta_user_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(okta_integrations -> tenants (tenant_id));
 diesel::joinable!(employees -> tenants (tenant_id));
 diesel::table! {
@@ -198,4 +230,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_codes,
     audit_events,
     universal_logout_tokens,
+    okta_service_apps,
+    okta_revocations,
 );

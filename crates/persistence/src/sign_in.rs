@@ -17,7 +17,6 @@ mod sessions;
 mod transactions;
 mod universal_logout;
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use token_store::TokenHash;
 
 use crate::error::{Error, Result};
@@ -69,10 +68,7 @@ impl<T> Consumed<T> {
     }
 }
 
-/// An instant as the columns hold it (UTC, microseconds).
-fn stored(at: DateTime<Utc>) -> NaiveDateTime {
-    at.naive_utc().trunc_subsecs(6)
-}
+use crate::clock::stored;
 
 /// A hash read back from a column.
 fn hash_from_column(hex: &str) -> Result<TokenHash> {

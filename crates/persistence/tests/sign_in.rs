@@ -13,10 +13,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::LazyLock;
 
 use persistence::{
-    Actor, AuthMethod, Change, CodePurpose, Consumed, Database, Employee, EmployeeInput, Error,
-    HandOff, LogoutOrder, LogoutOutcome, LogoutSubject, NewLoginTransaction, NewOneTimeCode,
-    NewSession, OktaSsoConfigInput, SessionPolicy, SessionStart, SignInMatch, Tenant, Workspace,
-    backend_tests, secret_context,
+    Actor, AttemptOutcome, AuthMethod, Change, CodePurpose, Consumed, Database, Employee,
+    EmployeeInput, Error, HandOff, LogoutOrder, LogoutOutcome, LogoutSubject, NewLoginTransaction,
+    NewOneTimeCode, NewSession, OktaSsoConfigInput, RevocationStatus, SessionPolicy, SessionStart,
+    SignInMatch, Tenant, Workspace, backend_tests, secret_context, service_key_context,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -119,6 +119,87 @@ fn link_code(code: TokenHash, employee: &Employee) -> NewOneTimeCode {
 }
 
 backend_tests! {
+    fn a_deactivation_queues_one_okta_revocation_per_linked_user_in_its_own_transaction(db) {
+        let org = "https://acme.okta.com";
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let grace = employee(db, &acme, "grace@acme.com");
+        employee(db, &acme, "linus@acme.com");
+        db.employee_identities().link(&acme.id, org, "00u-ada", &ada.id, now()).unwrap();
+        db.employee_identities().link(&acme.id, org, "00u-grace", &grace.id, now()).unwrap();
+        // A link to another org (the workspace's SSO moved since) is not this org's user.
+        db.employee_identities().link(&acme.id, "https://old.okta.com", "00u-old", &ada.id, now()).unwrap();
+        let queue = db.okta_revocations();
+
+        // Without real-time sign-out set up, a deactivation queues nothing.
+        db.employees().set_active(&acme.id, "linus@acme.com", false, &operator()).unwrap();
+        assert!(queue.list(&acme.id).unwrap().is_empty());
+        db.employees().set_active(&acme.id, "linus@acme.com", true, &operator()).unwrap();
+
+        db.okta_sso_configs().upsert(&acme.id, &sso_input(&acme, org, "s"), &operator()).unwrap();
+        let sealed = ring().seal(&SecretText::new("-----PEM-----"), &service_key_context(&acme.id, "kid-1")).unwrap();
+        db.okta_service_apps().set_key(&acme.id, "kid-1", &sealed, r#"{"kty":"RSA"}"#, &operator()).unwrap();
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        assert!(queue.list(&acme.id).unwrap().is_empty(), "no client id yet: not set up");
+        db.employees().set_active(&acme.id, "ada@acme.com", true, &operator()).unwrap();
+        let app = db.okta_service_apps().set_client_id(&acme.id, " 0oa-service ", &operator()).unwrap();
+        assert_eq!(app.client_id.as_deref(), Some("0oa-service"));
+        assert_eq!(app.private_key, sealed);
+
+        // Both paths: the CLI/library call, and an import that deactivates.
+        db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
+        let import = [
+            EmployeeInput { email: "grace@acme.com".into(), active: Change::Set(false), ..EmployeeInput::default() },
+            EmployeeInput { email: "linus@acme.com".into(), active: Change::Set(false), ..EmployeeInput::default() },
+        ];
+        db.employees().upsert_many(&acme.id, &import, &operator()).unwrap();
+        let queued = queue.list(&acme.id).unwrap();
+        let mut users: Vec<&str> = queued.iter().map(|r| r.okta_user_id.as_str()).collect();
+        users.sort_unstable();
+        assert_eq!(users, ["00u-ada", "00u-grace"], "one per linked user of the org; Linus never signed in");
+        assert!(queued.iter().all(|r| r.status == RevocationStatus::Pending && r.issuer == org && r.attempts == 0));
+        let events = db.audit().recent(&acme.id, 20).unwrap();
+        let impossible = events.iter().find(|e| e.action == "okta.revocation_impossible").unwrap();
+        assert_eq!(impossible.target.as_deref(), Some("linus@acme.com"));
+        assert_eq!(events.iter().filter(|e| e.action == "okta.revocation_queued").count(), 2);
+
+        // Claimed once: a second worker finds nothing until the lease ends.
+        let t0 = now();
+        let claimed = queue.claim_due(t0, TimeDelta::seconds(30), 10).unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(queue.claim_due(t0, TimeDelta::seconds(30), 10).unwrap().is_empty(), "leased");
+        let ada_rev = claimed.iter().find(|r| r.okta_user_id == "00u-ada").unwrap();
+        let grace_rev = claimed.iter().find(|r| r.okta_user_id == "00u-grace").unwrap();
+        queue.record(&ada_rev.id, &AttemptOutcome::Sent, t0).unwrap();
+        let retry_at = t0 + TimeDelta::seconds(8);
+        queue.record(&grace_rev.id, &AttemptOutcome::Failed { why: "Okta answered HTTP 503".into(), retry_at }, t0).unwrap();
+        assert_eq!(queue.failing().unwrap(), 1);
+        assert!(queue.claim_due(t0 + TimeDelta::seconds(5), TimeDelta::seconds(30), 10).unwrap().is_empty(), "not due yet");
+        let again = queue.claim_due(retry_at, TimeDelta::seconds(30), 10).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 1);
+        assert!(again[0].is_failing());
+        // A lease that ran out (its worker died) is claimed by another.
+        let later = retry_at + TimeDelta::seconds(31);
+        let reclaimed = queue.claim_due(later, TimeDelta::seconds(30), 10).unwrap();
+        assert_eq!(reclaimed.len(), 1);
+        queue.record(&grace_rev.id, &AttemptOutcome::UserGone, later).unwrap();
+        queue.record(&grace_rev.id, &AttemptOutcome::Sent, later).unwrap();
+        let done = queue.list(&acme.id).unwrap();
+        assert!(done.iter().any(|r| r.okta_user_id == "00u-grace" && r.status == RevocationStatus::UserGone), "a late second answer changes nothing");
+        assert!(done.iter().any(|r| r.okta_user_id == "00u-ada" && r.status == RevocationStatus::Sent));
+        assert_eq!(queue.failing().unwrap(), 0);
+        let actions: Vec<String> = db.audit().recent(&acme.id, 5).unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.contains(&"okta.revocation_sent".to_owned()) && actions.contains(&"okta.revocation_failed".to_owned()) && actions.contains(&"okta.revocation_user_gone".to_owned()), "{actions:?}");
+        assert!(queue.claim_due(later + TimeDelta::hours(1), TimeDelta::seconds(30), 10).unwrap().is_empty());
+        assert_eq!(queue.purge_done(later + TimeDelta::seconds(1)).unwrap(), 2);
+
+        // Another workspace sees none of it.
+        let globex = tenant(db, "globex");
+        assert!(queue.list(&globex.id).unwrap().is_empty());
+        assert!(db.okta_service_apps().get(&globex.id).unwrap().is_none());
+    }
+
     fn universal_logout_ends_only_the_named_employees_access_in_the_given_workspaces(db) {
         let iss = "https://acme.okta.com";
         let acme = tenant(db, "acme");

@@ -1,6 +1,7 @@
 //! The tenant admin's pages on a workspace host, each with its JSON API: the Marketplace
 //! (connect / disconnect Okta), the SSO settings (org URL, client id, write-only client
-//! secret, test connection; the Okta users linked to employees, and unlinking) and the
+//! secret, test connection; the Okta users linked to employees, and unlinking; real-time
+//! sign-out as an Okta API service app, and the sign-outs sent to Okta) and the
 //! SCIM tokens (mint — shown once —, list, revoke, rotate).
 //!
 //! Every route needs a live session of an employee with the `admin` role: anonymous
@@ -15,6 +16,7 @@
 mod identities;
 mod layout;
 mod marketplace;
+mod real_time_sign_out;
 mod scim_tokens;
 mod sso;
 
@@ -83,6 +85,23 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
     .service(
         aw::resource("/api/admin/integrations/okta/identities/{email}")
             .delete(identities::api_unlink)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/real-time-sign-out")
+            .get(real_time_sign_out::api_get)
+            .put(real_time_sign_out::api_put)
+            .delete(real_time_sign_out::api_delete)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/real-time-sign-out/key")
+            .post(real_time_sign_out::api_key)
+            .default_service(json_only()),
+    )
+    .service(
+        aw::resource("/api/admin/integrations/okta/real-time-sign-out/test")
+            .post(real_time_sign_out::api_test)
             .default_service(json_only()),
     )
     .service(

@@ -16,7 +16,9 @@ use oidc_client::{OrgCheck, OrgUrl, Provider};
 use persistence::{LinkedIdentity, OktaSsoConfig, OktaSsoConfigInput};
 use token_store::sealed::SecretText;
 
-use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, identities, layout};
+use super::{
+    Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, identities, layout, real_time_sign_out,
+};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -320,6 +322,46 @@ pub async fn form(
             remove(&state, &admin).await?;
             Ok(redirect("removed"))
         }
+        "sign_out_key" => {
+            real_time_sign_out::make_key(&state, &admin).await?;
+            Ok(redirect("key_made"))
+        }
+        "sign_out_client" => {
+            match real_time_sign_out::set_client_id(
+                &state,
+                &admin,
+                take(real_time_sign_out::SERVICE_CLIENT_ID),
+            )
+            .await
+            {
+                Ok(_) => Ok(redirect("service_app_saved")),
+                Err(error) if error.status().is_client_error() => {
+                    let saved = load(&state, &admin).await?;
+                    Ok(render(
+                        &state,
+                        &admin,
+                        saved.as_ref(),
+                        None,
+                        Outcome::SignOutRefused(&error),
+                    )
+                    .await)
+                }
+                Err(error) => Err(error),
+            }
+        }
+        "sign_out_test" => {
+            let outcome = real_time_sign_out::test(&state, &admin).await;
+            let saved = load(&state, &admin).await?;
+            let shown = match &outcome {
+                Ok(_) => Outcome::SignOutTested,
+                Err(error) => Outcome::SignOutTestFailed(error),
+            };
+            Ok(render(&state, &admin, saved.as_ref(), None, shown).await)
+        }
+        "sign_out_remove" => {
+            real_time_sign_out::remove(&state, &admin).await?;
+            Ok(redirect("sign_out_removed"))
+        }
         "unlink" => match identities::unlink(&state, &admin, take(identities::EMAIL)).await {
             Ok(_) => Ok(redirect("unlinked")),
             Err(error) if error.status().is_client_error() => {
@@ -331,7 +373,7 @@ pub async fn form(
         },
         _ => Err(PageError::bad_request(
             codes::REQUEST_INVALID,
-            "The form did not say whether to save, test, remove or unlink. Reload the page.",
+            "The form did not say what to do. Reload the page.",
         )),
     }
 }
@@ -356,6 +398,9 @@ pub async fn page(
         Some("saved") => Outcome::Saved,
         Some("removed") => Outcome::Removed,
         Some("unlinked") => Outcome::Unlinked,
+        Some("key_made") => Outcome::KeyMade,
+        Some("service_app_saved") => Outcome::ServiceAppSaved,
+        Some("sign_out_removed") => Outcome::SignOutRemoved,
         _ => Outcome::Viewed,
     };
     let searched = identities::searched(&request);
@@ -378,6 +423,12 @@ enum Outcome<'a> {
     TestFailed(&'a PageError),
     Unlinked,
     UnlinkRefused(&'a PageError),
+    KeyMade,
+    ServiceAppSaved,
+    SignOutRefused(&'a PageError),
+    SignOutTested,
+    SignOutTestFailed(&'a PageError),
+    SignOutRemoved,
 }
 
 /// The page after `outcome`, with the linked Okta users.
@@ -400,8 +451,13 @@ async fn render_for(
     outcome: Outcome<'_>,
     searched: Option<String>,
 ) -> HttpResponse {
-    match identities::list(state, admin, searched.clone()).await {
-        Ok(links) => page_html(
+    let shown = async {
+        let links = identities::list(state, admin, searched.clone()).await?;
+        let sign_out = real_time_sign_out::status(state, admin).await?;
+        Ok::<_, PageError>((links, sign_out))
+    };
+    match shown.await {
+        Ok((links, sign_out)) => page_html(
             state,
             admin,
             saved,
@@ -409,6 +465,7 @@ async fn render_for(
             outcome,
             &links,
             searched.as_deref(),
+            &sign_out,
         ),
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
@@ -422,6 +479,7 @@ fn page_html(
     outcome: Outcome<'_>,
     links: &[LinkedIdentity],
     searched: Option<&str>,
+    sign_out: &real_time_sign_out::Status,
 ) -> HttpResponse {
     let live = admin.integration.is_live();
     let mut status = StatusCode::OK;
@@ -487,6 +545,52 @@ fn page_html(
                 } else {
                     ""
                 }
+            ),
+        )),
+        Outcome::KeyMade => notices.push_str(&layout::notice(
+            "ok",
+            "notice",
+            "Spark made a new key. Add its public key (below) to the service app in Okta; \
+             remove an older Spark key there once this one works.",
+        )),
+        Outcome::ServiceAppSaved => notices.push_str(&layout::notice(
+            "ok",
+            "notice",
+            "Saved. Click Test to check that Okta gives Spark a token.",
+        )),
+        Outcome::SignOutRemoved => notices.push_str(&layout::notice(
+            "warn",
+            "notice",
+            "Real-time sign-out is off: deactivations reach Okta at its next import.",
+        )),
+        Outcome::SignOutTested => notices.push_str(&layout::notice(
+            "ok",
+            "sign-out-test-result",
+            "Real-time sign-out works: Okta gave Spark a token with the scope \
+             okta.universalLogout.manage.",
+        )),
+        Outcome::SignOutRefused(error) => {
+            status = error.status();
+            if error.field().is_some() {
+                field_error = Some(error);
+            }
+            notices.push_str(&layout::notice(
+                "bad",
+                "notice",
+                &format!(
+                    "Not saved: {} <span class=\"code\">{}</span>",
+                    escape(error.message()),
+                    escape(error.code())
+                ),
+            ));
+        }
+        Outcome::SignOutTestFailed(error) => notices.push_str(&layout::notice(
+            "bad",
+            "sign-out-test-result",
+            &format!(
+                "Real-time sign-out does not work yet: {} <span class=\"code\">{}</span>",
+                escape(error.message()),
+                escape(error.code())
             ),
         )),
         Outcome::TestFailed(error) => {
@@ -622,7 +726,20 @@ fn page_html(
          {}{}{}\
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
          <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
-         </form></section>         <section class=\"card\" id=\"universal-logout\"><h2>3. In Okta: Universal Logout          (optional)</h2>         <p>When Okta signs a user out — an Okta admin deactivates or suspends them, or          Okta sees a risk — Okta can end their Spark sessions at once too. On the app's {}          tab, in the {} section, click {}; under {} select {}; {}: the URL below; leave the          authentication at {}; choose {} (it names the Okta user who signs in to Spark; {}          names whoever has the email in Spark); {}.</p>         {}         <p class=\"hint\">Okta offers this for custom OIDC apps as an Early Access feature:          if the section is missing, an Okta super admin turns it on in Okta's self-service          features first. Only this org's requests for this app (its Client ID) reach this          workspace; the employee can sign in again at once if Okta lets them.</p>         </section>{remove}{}",
+         </form></section>\
+         <section class=\"card\" id=\"universal-logout\"><h2>3. In Okta: Universal Logout \
+         (optional)</h2>\
+         <p>When Okta signs a user out — an Okta admin deactivates or suspends them, or \
+         Okta sees a risk — Okta can end their Spark sessions at once too. On the app's {} \
+         tab, in the {} section, click {}; under {} select {}; {}: the URL below; leave the \
+         authentication at {}; choose {} (it names the Okta user who signs in to Spark; {} \
+         names whoever has the email in Spark); {}.</p>\
+         {} \
+         <p class=\"hint\">Okta offers this for custom OIDC apps as an Early Access feature: \
+         if the section is missing, an Okta super admin turns it on in Okta's self-service \
+         features first. Only this org's requests for this app (its Client ID) reach this \
+         workspace; the employee can sign in again at once if Okta lets them.</p>\
+         </section>{}{remove}{}",
         layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
         layout::okta("Sign On"),
         layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
@@ -704,6 +821,7 @@ fn page_html(
             &state.universal_logout_uri
         ),
         identities::section(admin, links, searched),
+        real_time_sign_out::section(admin, sign_out, field_error),
     );
     layout::respond(
         status,

@@ -1,0 +1,2 @@
+DROP TABLE okta_revocations;
+DROP TABLE okta_service_apps;
