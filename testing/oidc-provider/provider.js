@@ -99,7 +99,8 @@ function claimsOf(user) {
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `k-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
 
-const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+// Made when a test first asks for a token signed by it.
+let foreignKey;
 
 function base64url(value) {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -124,6 +125,7 @@ function logoutToken(issuer, request) {
     if (value === null) delete claims[name];
   }
   const input = `${base64url(header)}.${base64url(claims)}`;
+  if (key === 'foreign') foreignKey ||= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const signature = createSign('RSA-SHA256').update(input).sign(key === 'foreign' ? foreignKey : privateKey);
   return `${input}.${signature.toString('base64url')}`;
 }

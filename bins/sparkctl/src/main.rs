@@ -95,6 +95,9 @@ enum OktaCommand {
     /// The Okta users linked to the workspace's employees.
     #[command(subcommand)]
     Identities(sign_in::IdentitiesCommand),
+    /// The revocations deactivations sent to Okta (real-time sign-out).
+    #[command(subcommand)]
+    Revocations(sign_in::RevocationsCommand),
 }
 
 #[derive(Subcommand)]
@@ -157,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Okta(OktaCommand::Identities(command)) => {
             sign_in::okta_identities(&db, &actor, command)
         }
+        Command::Okta(OktaCommand::Revocations(command)) => sign_in::okta_revocations(&db, command),
         Command::Okta(command) => okta(&db, &actor, command),
         Command::Employees(command) => employees(&db, &actor, command),
         Command::ScimToken(command) => scim_token(&db, &actor, command),
@@ -209,8 +213,8 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { workspace } => (workspace, "deactivated"),
         OktaCommand::Connect { workspace } => (workspace, "connected"),
         OktaCommand::Disconnect { workspace } => (workspace, "disconnected"),
-        OktaCommand::Sso(_) | OktaCommand::Identities(_) => {
-            bail!("`okta sso` and `okta identities` are handled by the sign-in commands")
+        OktaCommand::Sso(_) | OktaCommand::Identities(_) | OktaCommand::Revocations(_) => {
+            bail!("`okta sso|identities|revocations` are handled by the sign-in commands")
         }
     };
     let tenant = tenant(db, workspace)?;
@@ -219,7 +223,9 @@ fn okta(db: &Database, actor: &Actor, command: OktaCommand) -> anyhow::Result<()
         OktaCommand::Disable { .. } => okta.deactivate(&tenant, actor)?,
         OktaCommand::Connect { .. } => okta.connect(&tenant, actor)?,
         OktaCommand::Disconnect { .. } => okta.disconnect(&tenant, actor)?,
-        OktaCommand::Sso(_) | OktaCommand::Identities(_) => return Ok(()),
+        OktaCommand::Sso(_) | OktaCommand::Identities(_) | OktaCommand::Revocations(_) => {
+            return Ok(());
+        }
     };
     println!("Okta integration {done} for {}", tenant.workspace);
     Ok(())

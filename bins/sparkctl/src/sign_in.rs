@@ -1,6 +1,7 @@
 //! The sign-in commands: `okta sso set` (an org's OIDC configuration, checked by
 //! discovery and its signing keys, stored with its client secret encrypted; a host Okta
-//! does not operate only with `--approve-custom-domain`), `okta identities list|unlink`
+//! does not operate only with `--approve-custom-domain`), `okta revocations list` (what
+//! deactivations sent to Okta), `okta identities list|unlink`
 //! (the Okta users linked to employees) and `login-link` (a one-time sign-in URL for an
 //! active employee, for admins before SSO exists and break-glass).
 
@@ -63,6 +64,56 @@ pub enum IdentitiesCommand {
         /// The employee.
         email: String,
     },
+}
+
+/// `sparkctl okta revocations …`.
+#[derive(Subcommand)]
+pub enum RevocationsCommand {
+    /// List the Okta revocations deactivations queued (newest first): sent, done, queued
+    /// or failing, with the last error.
+    List {
+        /// The workspace.
+        workspace: String,
+    },
+}
+
+/// Runs `okta revocations …`.
+pub fn okta_revocations(db: &Database, command: RevocationsCommand) -> anyhow::Result<()> {
+    let RevocationsCommand::List { workspace } = command;
+    let tenant = db.tenants().get(&workspace)?;
+    let mut rows = vec![
+        [
+            "EMAIL",
+            "OKTA USER",
+            "STATUS",
+            "ATTEMPTS",
+            "QUEUED",
+            "LAST ERROR",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for revocation in db.okta_revocations().list(&tenant.id)? {
+        let status = match revocation.status {
+            persistence::RevocationStatus::Sent => "sent",
+            persistence::RevocationStatus::UserGone => "user gone",
+            persistence::RevocationStatus::Pending if revocation.is_failing() => "FAILING",
+            persistence::RevocationStatus::Pending => "queued",
+        };
+        rows.push(vec![
+            revocation.email.clone(),
+            revocation.okta_user_id.clone(),
+            status.to_owned(),
+            revocation.attempts.to_string(),
+            revocation
+                .created_at
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            revocation.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    crate::print_table(&rows);
+    Ok(())
 }
 
 /// Runs `okta sso …`.

@@ -15,9 +15,10 @@ use std::process::{Command, Output, Stdio};
 use oidc_client::testing::TestProvider;
 use persistence::testing::TestDatabase;
 use persistence::{
-    Actor, Change, CodePurpose, Consumed, EmployeeInput, Tenant, Workspace, backend_tests,
+    Actor, Change, CodePurpose, Consumed, EmployeeInput, OktaSsoConfigInput, Tenant, Workspace,
+    backend_tests,
 };
-use token_store::sealed::{EncryptionKey, KeyRing};
+use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, TokenHash};
 
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -118,6 +119,31 @@ const INSECURE: (&str, &str) = ("SPARK__SECURITY__ALLOW_INSECURE_HTTP", "true");
 const WITH_KEY: (&str, &str) = ("SPARK__SECRETS__ENCRYPTION_KEY", KEY);
 
 backend_tests! {
+    /// `sparkctl employees deactivate` queues the Okta revocation in the deactivation's
+    /// transaction (no worker runs here), and `okta revocations list` shows it.
+    fn a_cli_deactivation_queues_an_okta_revocation_the_list_shows(db) {
+        let tenant = acme(db);
+        let org = "https://acme.okta.com";
+        let ring = KeyRing::new(EncryptionKey::from_base64(KEY).unwrap());
+        let secret = ring.seal(&SecretText::new("s"), &persistence::secret_context(&tenant.id, org, "0oa-test")).unwrap();
+        let input = OktaSsoConfigInput { org_url: org.into(), client_id: "0oa-test".into(), client_secret: secret, approve_custom_domain: false };
+        db.okta_sso_configs().upsert(&tenant.id, &input, &Actor::system()).unwrap();
+        let key = ring.seal(&SecretText::new("pem"), &persistence::service_key_context(&tenant.id, "kid")).unwrap();
+        db.okta_service_apps().set_key(&tenant.id, "kid", &key, "{}", &Actor::system()).unwrap();
+        db.okta_service_apps().set_client_id(&tenant.id, "0oa-service", &Actor::system()).unwrap();
+        let ada = db.employees().find_by_email(&tenant.id, "ada@acme.com").unwrap().unwrap();
+        db.employee_identities().link(&tenant.id, org, "00u-ada", &ada.id, chrono::Utc::now()).unwrap();
+
+        let empty = stdout(&sparkctl(db, &[], &["okta", "revocations", "list", "acme"], ""));
+        assert_eq!(empty.lines().count(), 1, "a header only: {empty}");
+        assert!(sparkctl(db, &[], &["employees", "deactivate", "acme", "ada@acme.com"], "").status.success());
+        let listed = stdout(&sparkctl(db, &[], &["okta", "revocations", "list", "acme"], ""));
+        let row = listed.lines().nth(1).unwrap_or_default();
+        assert!(row.contains("ada@acme.com") && row.contains("00u-ada") && row.contains("queued"), "{listed}");
+        let err = stderr_of_failure(&sparkctl(db, &[], &["okta", "revocations", "list", "nowhere"], ""));
+        assert!(err.contains("nowhere"), "{err}");
+    }
+
     fn login_links_sign_in_active_employees_once(db) {
         let tenant = acme(db);
         let out = sparkctl(db, &[], &["login-link", "acme", "ADA@acme.com"], "");
