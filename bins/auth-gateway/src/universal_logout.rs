@@ -7,9 +7,11 @@
 //!
 //! 1. `Authorization: Bearer <JWT>` — missing: 401.
 //! 2. The JWT's issuer must be the org URL of a workspace whose Okta sign-in is live and
-//!    trusted (an org on Okta's domains or a custom domain the Spark team approved), and
-//!    its `sub` that workspace's Client ID — else 401. Only those workspaces are reached:
-//!    a token of org A never touches a workspace that signs in with org B.
+//!    trusted (an org on Okta's domains or a custom domain the Spark team approved), its
+//!    `sub` that workspace's Client ID, and someone must have signed in there through the
+//!    org — else 401. Only those workspaces are reached: a token of org A never touches a
+//!    workspace that signs in with org B, nor one whose admin merely typed org A's URL
+//!    and app.
 //! 3. Signature with the org's keys, `aud` = this endpoint, `exp`/`nbf`/`iat` with the
 //!    sign-in's leeway, a `jti` — else 401 (oidc-client).
 //! 4. A throttle per org (after verification, so nobody else can spend an org's budget):
@@ -170,7 +172,8 @@ async fn requesting_org(
             StatusCode::UNAUTHORIZED,
             format!(
                 "No Spark workspace signs in with the Okta org {} and the app {}. The request \
-                 must come from the org and app in the workspace's SSO settings.",
+                 must come from the org and app in the workspace's SSO settings, once someone \
+                 has signed in there with Okta.",
                 token.issuer(),
                 token.client_id()
             ),
@@ -194,7 +197,16 @@ async fn requesting_org(
                 o.check_trusted(url_policy, config.custom_domain_approved_by.is_some())
                     .is_ok()
             });
-            if trusted && config.client_id == client_id {
+            // A workspace is reached only once someone signed in through the org: a
+            // configuration alone (any admin can save another org's URL and client id,
+            // which are not secret) proves nothing, a completed sign-in proves the
+            // workspace holds the app's client secret.
+            if trusted
+                && config.client_id == client_id
+                && db
+                    .employee_identities()
+                    .any_with_issuer(&tenant.id, &issuer)?
+            {
                 served.push(tenant.id);
             }
         }

@@ -190,12 +190,25 @@ backend_tests! {
             db.audit().recent(&acme.id, 5).unwrap().iter().all(|e| e.action != "okta.universal_logout"),
             "nothing is recorded in org A's workspace"
         );
+
+        // A third workspace's admin typed org A's URL and app (neither is secret) with a
+        // made-up secret: nobody can sign in there with org A, and org A's requests do
+        // not reach it either.
+        let initech = workspace(db, "initech", true);
+        configure_sso(db, &initech, &org_a.issuer, "not-the-secret");
+        employees(db, &initech, &[("ada@acme.com", true)]);
+        let (initech_ada, _) = signed_in_browser(&gw, &initech, "ada@acme.com");
+        let token = org_a.logout_token(&gw, json!({}));
+        assert_eq!(universal_logout(&gw, Some(&token), &email_subject("ada@acme.com")).0, 204);
+        assert_eq!(me(&acme_ada, &gw, "acme").0, 401, "org A signs out its workspace's Ada");
+        assert_eq!(me(&initech_ada, &gw, "initech").0, 200, "not the look-alike's");
     }
 
     fn an_org_that_floods_the_endpoint_is_throttled(db) {
         let (gw, op) = start(db, &[("SPARK__SECURITY__UNIVERSAL_LOGOUTS_PER_SECOND", "1".into())]);
-        let acme = acme_with_sso(db, &op);
-        let (ada, _) = signed_in_browser(&gw, &acme, "ada@acme.com");
+        acme_with_sso(db, &op);
+        let ada = gw.browser();
+        okta_sign_in(&gw, &ada, &op, "acme", "ada@acme.com");
         let aud = gw.url("auth", "/api/OktaAuth/universal-logout");
         let tokens = op.logout_tokens(&aud, 11, json!({}));
         // A burst of ten seconds' worth passes (nobody is named: 404 each).

@@ -88,7 +88,10 @@ impl ServiceKey {
             .map_err(|e| key_error(format!("the stored key is not an RSA private key: {e}")))?;
         let public = serde_json::to_value(unnamed.as_verification_key())
             .map_err(|e| key_error(format!("cannot describe the public key: {e}")))?;
-        let (Some(n), Some(e)) = (public["n"].as_str(), public["e"].as_str()) else {
+        let (Some(n), Some(e)) = (
+            public.get("n").and_then(serde_json::Value::as_str),
+            public.get("e").and_then(serde_json::Value::as_str),
+        ) else {
             return Err(key_error("the public key has no modulus or exponent"));
         };
         // RFC 7638: the required members in lexicographic order, no whitespace.
@@ -258,13 +261,20 @@ impl OidcClient {
         if !status.is_success() {
             return Err(token_refusal(status.as_u16(), &answer, client_id));
         }
-        let Some(access_token) = answer["access_token"].as_str() else {
+        let Some(access_token) = answer
+            .get("access_token")
+            .and_then(serde_json::Value::as_str)
+        else {
             return Err(OidcError::new(
                 ErrorCode::OktaServiceTokenError,
                 "Okta's token response has no access_token",
             ));
         };
-        let granted = answer["scope"].as_str().unwrap_or(scope).to_owned();
+        let granted = answer
+            .get("scope")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(scope)
+            .to_owned();
         if !granted.split(' ').any(|s| s == scope) {
             return Err(OidcError::new(
                 ErrorCode::OktaServiceScopeNotGranted,
@@ -276,7 +286,12 @@ impl OidcClient {
         }
         Ok(ServiceToken {
             access_token: SecretText::new(access_token),
-            expires_in: Duration::from_secs(answer["expires_in"].as_u64().unwrap_or(300)),
+            expires_in: Duration::from_secs(
+                answer
+                    .get("expires_in")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(300),
+            ),
             scope: granted,
         })
     }
@@ -340,10 +355,16 @@ impl OidcClient {
 /// Okta's error in an answer, as ` (code: summary)`: OAuth's `error`/`error_description`
 /// or the management API's `errorCode`/`errorSummary`.
 fn okta_error(answer: &serde_json::Value) -> String {
-    let code = answer["error"].as_str().or(answer["errorCode"].as_str());
-    let text = answer["error_description"]
-        .as_str()
-        .or(answer["errorSummary"].as_str());
+    let code = answer
+        .get("error")
+        .and_then(serde_json::Value::as_str)
+        .or(answer.get("errorCode").and_then(serde_json::Value::as_str));
+    let text = answer
+        .get("error_description")
+        .and_then(serde_json::Value::as_str)
+        .or(answer
+            .get("errorSummary")
+            .and_then(serde_json::Value::as_str));
     match (code, text) {
         (Some(code), Some(text)) => format!(" ({code}: {text})"),
         (Some(code), None) => format!(" ({code})"),
@@ -355,7 +376,7 @@ fn okta_error(answer: &serde_json::Value) -> String {
 /// What a refused token request means for the admin setting it up.
 fn token_refusal(status: u16, answer: &serde_json::Value, client_id: &str) -> OidcError {
     let okta = okta_error(answer);
-    let (code, fix) = match answer["error"].as_str() {
+    let (code, fix) = match answer.get("error").and_then(serde_json::Value::as_str) {
         Some("invalid_client" | "unauthorized_client") => (
             ErrorCode::OktaServiceClientInvalid,
             format!(

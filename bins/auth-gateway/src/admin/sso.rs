@@ -457,18 +457,24 @@ async fn render_for(
         Ok::<_, PageError>((links, sign_out))
     };
     match shown.await {
-        Ok((links, sign_out)) => page_html(
-            state,
-            admin,
-            saved,
-            typed,
-            outcome,
-            &links,
-            searched.as_deref(),
-            &sign_out,
-        ),
+        Ok((links, sign_out)) => {
+            let sections = Sections {
+                links: &links,
+                searched: searched.as_deref(),
+                sign_out: &sign_out,
+            };
+            page_html(state, admin, saved, typed, outcome, &sections)
+        }
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
+}
+
+/// What the page's lower sections show: the linked Okta users (narrowed to a searched
+/// email) and real-time sign-out.
+struct Sections<'a> {
+    links: &'a [LinkedIdentity],
+    searched: Option<&'a str>,
+    sign_out: &'a real_time_sign_out::Status,
 }
 
 fn page_html(
@@ -477,9 +483,7 @@ fn page_html(
     saved: Option<&OktaSsoConfig>,
     typed: Option<&Typed>,
     outcome: Outcome<'_>,
-    links: &[LinkedIdentity],
-    searched: Option<&str>,
-    sign_out: &real_time_sign_out::Status,
+    sections: &Sections<'_>,
 ) -> HttpResponse {
     let live = admin.integration.is_live();
     let mut status = StatusCode::OK;
@@ -820,8 +824,8 @@ fn page_html(
             "Logout endpoint URL",
             &state.universal_logout_uri
         ),
-        identities::section(admin, links, searched),
-        real_time_sign_out::section(admin, sign_out, field_error),
+        identities::section(admin, sections.links, sections.searched),
+        real_time_sign_out::section(admin, sections.sign_out, field_error),
     );
     layout::respond(
         status,

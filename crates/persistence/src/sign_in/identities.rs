@@ -116,6 +116,19 @@ impl EmployeeIdentities<'_> {
         linked_employee(&mut *self.db.conn()?, tenant, issuer, subject)
     }
 
+    /// Whether anyone of `tenant` has signed in through `issuer` (an identity of that
+    /// issuer is linked): proof that the workspace's sign-in with that org works — its
+    /// client secret is right — which a saved configuration alone is not.
+    pub fn any_with_issuer(&self, tenant: &TenantId, issuer: &str) -> Result<bool> {
+        let found = employee_identities::table
+            .filter(employee_identities::tenant_id.eq(tenant.as_str()))
+            .filter(employee_identities::issuer.eq(issuer))
+            .select(employee_identities::subject)
+            .first::<String>(&mut *self.db.conn()?)
+            .optional()?;
+        Ok(found.is_some())
+    }
+
     /// Links (issuer, subject) to an employee of `tenant`. Linking the same pair to the
     /// same employee again only records the sign-in time; to another employee, or to an
     /// employee linked to another subject of this issuer, it is a [`Error::Conflict`]; an
