@@ -241,7 +241,7 @@ pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) 
                 SSO_PAGE,
                 &[("action", "sign_out_key")],
                 "",
-                "Make Spark's key"
+                "Generate key"
             ),
         ),
     };
@@ -330,7 +330,7 @@ pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) 
         escape(if app.is_some() {
             "New key"
         } else {
-            "Make Spark's key"
+            "Generate key"
         }),
         layout::okta("Client Credentials"),
         layout::okta("Edit"),
