@@ -48,7 +48,9 @@
 //   POST /test/revocation-endpoint   {"status": 503, "retry_after": 1}: answer that (a
 //                                    status of 204 restores normal service)
 
-import { createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createPrivateKey, createSign, generateKeyPairSync, randomBytes, randomUUID,
+} from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -96,7 +98,15 @@ function claimsOf(user) {
   };
 }
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// The key is generated as PEM and read back into a KeyObject of its own: exporting the
+// KeyObject generateKeyPairSync returns as a JWK can deadlock Node 20 when a garbage
+// collection runs during the export (the collected key-generation job locks the key the
+// export holds), which left the provider hung before it listened.
+const privateKey = createPrivateKey(generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+}).privateKey);
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `k-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
 
 // Made when a test first asks for a token signed by it.
@@ -125,7 +135,13 @@ function logoutToken(issuer, request) {
     if (value === null) delete claims[name];
   }
   const input = `${base64url(header)}.${base64url(claims)}`;
-  if (key === 'foreign') foreignKey ||= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  if (key === 'foreign') {
+    foreignKey ||= createPrivateKey(generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    }).privateKey);
+  }
   const signature = createSign('RSA-SHA256').update(input).sign(key === 'foreign' ? foreignKey : privateKey);
   return `${input}.${signature.toString('base64url')}`;
 }

@@ -56,12 +56,16 @@ impl TestProvider {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        // provider.js prints `{"issuer": …}` once it listens: about half a second, but
-        // loading its modules has been seen to take over 30 s while the test run's own
-        // builds and databases saturate the disk of a 2-core machine.
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the test OpenID Provider did not start within 120 s");
+        // provider.js prints `{"issuer": …}` once it listens: about half a second, and
+        // seconds more when the test run's builds and databases saturate the disk.
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the test OpenID Provider did not start within 60 s");
+            }
+        };
         let issuer =
             serde_json::from_str::<serde_json::Value>(&line)
                 .unwrap_or_else(|e| panic!("unexpected first line from provider.js `{line}`: {e}"))
