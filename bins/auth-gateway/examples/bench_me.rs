@@ -22,7 +22,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use persistence::testing::TestDatabase;
-use persistence::{Actor, Backend, Change, CodePurpose, EmployeeInput, NewOneTimeCode, Workspace};
+use persistence::{Actor, CodePurpose, NewOneTimeCode, Workspace};
 use token_store::{SecretKind, SecretToken};
 
 #[path = "support/mod.rs"]
@@ -35,12 +35,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let connections: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
-    let backend = match args.get(3).map(String::as_str) {
-        Some("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let seconds: u64 = support::number(&args, 1, 5);
+    let connections: usize = support::number(&args, 2, 8);
+    let backend = support::backend(&args, 3);
     let db = TestDatabase::new(backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -72,16 +69,7 @@ fn main() {
         .tenants()
         .create(&Workspace::parse("acme").unwrap(), "Acme", &Actor::system())
         .unwrap();
-    let people: Vec<EmployeeInput> = (0..1_000)
-        .map(|i| EmployeeInput {
-            email: format!("person{i}@acme.com"),
-            given_name: Change::Set(Some(format!("Person {i}"))),
-            ..EmployeeInput::default()
-        })
-        .collect();
-    db.employees()
-        .upsert_many(&tenant.id, &people, &Actor::system())
-        .unwrap();
+    support::people(&db, &tenant.id, 1_000);
     let employee = db
         .employees()
         .find_by_email(&tenant.id, "person500@acme.com")

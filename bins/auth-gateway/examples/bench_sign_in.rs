@@ -39,7 +39,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Gateway, Op, acme_with_sso, location, sign_in_at_provider};
-use persistence::Backend;
 use persistence::testing::TestDatabase;
 
 const WARM_UP: usize = 5;
@@ -54,11 +53,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200);
-    let backend = match args.get(2).map(String::as_str) {
-        Some("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let runs: usize = support::number(&args, 1, 200);
+    let backend = support::backend(&args, 2);
     let db = TestDatabase::new(backend);
     let listener = Gateway::bind();
     let op = Op::start(&Gateway::callback_uri(

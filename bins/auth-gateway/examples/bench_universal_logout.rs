@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use common::{Gateway, Op, acme_with_sso, iss_sub};
 use persistence::testing::TestDatabase;
-use persistence::{Actor, AuthMethod, Backend, Change, EmployeeInput, NewSession, SessionPolicy};
+use persistence::{AuthMethod, NewSession, SessionPolicy};
 use token_store::{SecretKind, SecretToken};
 
 #[path = "support/mod.rs"]
@@ -55,12 +55,9 @@ struct Target {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let employees: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3_000);
-    let connections: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
-    let backend = match args.get(3).map(String::as_str) {
-        Some("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let employees: usize = support::number(&args, 1, 3_000);
+    let connections: usize = support::number(&args, 2, 8);
+    let backend = support::backend(&args, 3);
     let db = TestDatabase::new(backend);
     let listener = Gateway::bind();
     let op = Op::start(&Gateway::callback_uri(
@@ -73,16 +70,7 @@ fn main() {
         &[("SPARK__SECURITY__UNIVERSAL_LOGOUTS_PER_SECOND", "0".into())],
     );
     let acme = acme_with_sso(&db, &op);
-    let people: Vec<EmployeeInput> = (0..employees)
-        .map(|i| EmployeeInput {
-            email: format!("person{i}@acme.com"),
-            given_name: Change::Set(Some(format!("Person {i}"))),
-            ..EmployeeInput::default()
-        })
-        .collect();
-    db.employees()
-        .upsert_many(&acme.id, &people, &Actor::system())
-        .unwrap();
+    support::people(&db, &acme.id, employees);
     let policy = SessionPolicy::default();
     let now = chrono::Utc::now();
     let targets: Vec<Target> = (0..employees)

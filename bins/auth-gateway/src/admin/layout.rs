@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 
 use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE};
+use crate::error::PageError;
 use crate::html::{self, escape};
 
 /// Where the copy-button script is served (same origin: the CSP allows only `'self'`).
@@ -91,6 +92,35 @@ pub fn respond(status: StatusCode, page: String) -> HttpResponse {
 pub fn notice(kind: &str, id: &str, text_html: &str) -> String {
     let role = if kind == "bad" { "alert" } else { "status" };
     format!("<div class=\"notice {kind}\" id=\"{id}\" role=\"{role}\">{text_html}</div>")
+}
+
+/// A refusal's notice: `lead` ("Not saved", …), then the message and its stable code.
+pub fn refusal(id: &str, lead: &str, error: &PageError) -> String {
+    notice(
+        "bad",
+        id,
+        &format!(
+            "{}: {} <span class=\"code\">{}</span>",
+            escape(lead),
+            escape(error.message()),
+            escape(error.code())
+        ),
+    )
+}
+
+/// The error shown under the form field `name` (its id `{name}-error`), when `error` is
+/// about that field; else nothing.
+pub fn field_error(name: &str, error: Option<&PageError>) -> String {
+    error
+        .filter(|e| e.field() == Some(name))
+        .map(|e| {
+            format!(
+                "<p class=\"field-error\" id=\"{name}-error\">{} <span class=\"code\">{}</span></p>",
+                escape(e.message()),
+                escape(e.code())
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// A label of Okta's Admin Console, as the admin will find it there. Every one the pages

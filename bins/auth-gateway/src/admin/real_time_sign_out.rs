@@ -245,16 +245,7 @@ pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) 
             ),
         ),
     };
-    let error = field_error
-        .filter(|e| e.field() == Some(SERVICE_CLIENT_ID))
-        .map(|e| {
-            format!(
-                "<p class=\"field-error\" id=\"{SERVICE_CLIENT_ID}-error\">{} <span class=\"code\">{}</span></p>",
-                escape(e.message()),
-                escape(e.code())
-            )
-        })
-        .unwrap_or_default();
+    let error = layout::field_error(SERVICE_CLIENT_ID, field_error);
     let client = if app.is_some() {
         format!(
             "<form method=\"post\" action=\"{SSO_PAGE}#real-time-sign-out\" novalidate>{}\

@@ -356,20 +356,8 @@ async fn render(
         ),
         Outcome::Refused(error) => {
             status = error.status();
-            label_error = format!(
-                "<p class=\"field-error\" id=\"label-error\">{} <span class=\"code\">{}</span></p>",
-                escape(error.message()),
-                escape(error.code())
-            );
-            layout::notice(
-                "bad",
-                "notice",
-                &format!(
-                    "Not generated: {} <span class=\"code\">{}</span>",
-                    escape(error.message()),
-                    escape(error.code())
-                ),
-            )
+            label_error = layout::field_error("label", Some(error));
+            layout::refusal("notice", "Not generated", error)
         }
     };
     let connected = if admin.integration.is_live() {

@@ -342,7 +342,7 @@ pub async fn form(
                         &admin,
                         saved.as_ref(),
                         None,
-                        Outcome::SignOutRefused(&error),
+                        Outcome::Refused(&error),
                     )
                     .await)
                 }
@@ -425,7 +425,6 @@ enum Outcome<'a> {
     UnlinkRefused(&'a PageError),
     KeyMade,
     ServiceAppSaved,
-    SignOutRefused(&'a PageError),
     SignOutTested,
     SignOutTestFailed(&'a PageError),
     SignOutRemoved,
@@ -510,30 +509,14 @@ fn page_html(
         )),
         Outcome::UnlinkRefused(error) => {
             status = error.status();
-            notices.push_str(&layout::notice(
-                "bad",
-                "notice",
-                &format!(
-                    "Not unlinked: {} <span class=\"code\">{}</span>",
-                    escape(error.message()),
-                    escape(error.code())
-                ),
-            ));
+            notices.push_str(&layout::refusal("notice", "Not unlinked", error));
         }
         Outcome::Refused(error) => {
             status = error.status();
             if error.field().is_some() {
                 field_error = Some(error);
             }
-            notices.push_str(&layout::notice(
-                "bad",
-                "notice",
-                &format!(
-                    "Not saved: {} <span class=\"code\">{}</span>",
-                    escape(error.message()),
-                    escape(error.code())
-                ),
-            ));
+            notices.push_str(&layout::refusal("notice", "Not saved", error));
         }
         Outcome::Tested(provider) => notices.push_str(&layout::notice(
             "ok",
@@ -573,41 +556,14 @@ fn page_html(
             "Real-time sign-out works: Okta gave Spark a token with the scope \
              okta.universalLogout.manage.",
         )),
-        Outcome::SignOutRefused(error) => {
-            status = error.status();
-            if error.field().is_some() {
-                field_error = Some(error);
-            }
-            notices.push_str(&layout::notice(
-                "bad",
-                "notice",
-                &format!(
-                    "Not saved: {} <span class=\"code\">{}</span>",
-                    escape(error.message()),
-                    escape(error.code())
-                ),
-            ));
-        }
-        Outcome::SignOutTestFailed(error) => notices.push_str(&layout::notice(
-            "bad",
+        Outcome::SignOutTestFailed(error) => notices.push_str(&layout::refusal(
             "sign-out-test-result",
-            &format!(
-                "Real-time sign-out does not work yet: {} <span class=\"code\">{}</span>",
-                escape(error.message()),
-                escape(error.code())
-            ),
+            "Real-time sign-out does not work yet",
+            error,
         )),
         Outcome::TestFailed(error) => {
             field_error = error.field().map(|_| error);
-            notices.push_str(&layout::notice(
-                "bad",
-                "test-result",
-                &format!(
-                    "Connection failed: {} <span class=\"code\">{}</span>",
-                    escape(error.message()),
-                    escape(error.code())
-                ),
-            ));
+            notices.push_str(&layout::refusal("test-result", "Connection failed", error));
         }
     }
     if !live {
@@ -653,16 +609,7 @@ fn page_html(
         }
     };
     let field = |name: &str, label: &str, kind: &str, hint: &str, value: &str, extra: &str| {
-        let error = field_error
-            .filter(|e| e.field() == Some(name))
-            .map(|e| {
-                format!(
-                    "<p class=\"field-error\" id=\"{name}-error\">{} <span class=\"code\">{}</span></p>",
-                    escape(e.message()),
-                    escape(e.code())
-                )
-            })
-            .unwrap_or_default();
+        let error = layout::field_error(name, field_error);
         let (invalid, described) = if error.is_empty() {
             ("false", format!("{name}-hint"))
         } else {
