@@ -24,41 +24,62 @@ use crate::web::db;
 /// about this long.
 pub const TICK: Duration = Duration::from_millis(500);
 
-/// How long a claimed revocation is the claiming replica's alone.
-const LEASE: TimeDelta = TimeDelta::seconds(30);
+/// How long a claimed revocation is the claiming replica's alone: well beyond one
+/// attempt's deadline, so a live worker always records before its lease runs out.
+const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// The longest one attempt may take (a token request and the revocation, each bounded
+/// by the HTTP client's timeouts too); the attempts of a tick run side by side, so one
+/// slow org holds up no other workspace's revocations.
+const ATTEMPT_DEADLINE: Duration = Duration::from_secs(25);
 
 /// The most revocations one tick claims.
-const BATCH: i64 = 20;
+const BATCH: i64 = 10;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Service-app access tokens by workspace, reused until a minute before they expire.
+/// What a service-app token was issued for: the workspace, its org, the app's client id
+/// and Spark's key. A token is reused only for all four, so a changed org, app or key
+/// (on any replica) never gets an old token.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenFor {
+    tenant: TenantId,
+    org: String,
+    client_id: String,
+    key_id: String,
+}
+
+/// Service-app access tokens, reused until a minute before they expire.
 #[derive(Default, Clone)]
-pub struct TokenCache(Arc<Mutex<HashMap<TenantId, (ServiceToken, Instant)>>>);
+pub struct TokenCache(Arc<Mutex<HashMap<TokenFor, (ServiceToken, Instant)>>>);
 
 impl TokenCache {
-    fn get(&self, tenant: &TenantId) -> Option<ServiceToken> {
+    fn get(&self, key: &TokenFor) -> Option<ServiceToken> {
         let tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         tokens
-            .get(tenant)
+            .get(key)
             .filter(|(_, until)| *until > Instant::now())
             .map(|(token, _)| token.clone())
     }
 
-    fn put(&self, tenant: &TenantId, token: &ServiceToken) {
-        let until = Instant::now() + token.expires_in.saturating_sub(Duration::from_secs(60));
+    fn put(&self, key: TokenFor, token: &ServiceToken) {
+        let now = Instant::now();
+        let until = now
+            .checked_add(token.expires_in.saturating_sub(Duration::from_secs(60)))
+            .unwrap_or(now);
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(tenant.clone(), (token.clone(), until));
+            .insert(key, (token.clone(), until));
     }
 
+    /// Forgets the workspace's tokens (after its set-up changed here, or a refusal).
     pub(crate) fn forget(&self, tenant: &TenantId) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(tenant);
+            .retain(|key, _| key.tenant != *tenant);
     }
 }
 
@@ -73,29 +94,27 @@ pub async fn run(state: GatewayState) {
     }
 }
 
-/// One tick: claim what is due, send each, record each outcome.
+/// One tick: claim what is due, attempt each side by side, record each outcome.
 async fn send_due(state: &GatewayState) -> Result<(), PageError> {
     let claimed = db(state, |db| {
         Ok(db.okta_revocations().claim_due(Utc::now(), LEASE, BATCH)?)
     })
     .await?;
-    for revocation in claimed {
-        let outcome = attempt(state, &revocation).await;
-        state.count_revocation(match &outcome {
-            AttemptOutcome::Sent => "sent",
-            AttemptOutcome::UserGone => "user_gone",
-            AttemptOutcome::Failed { .. } => "failed",
-        });
-        if let AttemptOutcome::Failed { why, .. } = &outcome {
-            tracing::warn!(revocation = %revocation.id, attempts = revocation.attempts + 1, %why, "Okta revocation failed");
-        } else {
-            tracing::info!(revocation = %revocation.id, "Okta revocation done");
-        }
-        let id = revocation.id.clone();
-        db(state, move |db| {
-            Ok(db.okta_revocations().record(&id, &outcome, Utc::now())?)
+    let attempts: Vec<_> = claimed
+        .into_iter()
+        .map(|revocation| {
+            let state = state.clone();
+            actix_web::rt::spawn(async move { settle(&state, revocation).await })
         })
-        .await?;
+        .collect();
+    for attempt in attempts {
+        match attempt.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(code = error.code(), "recording an Okta revocation failed");
+            }
+            Err(_) => tracing::error!("an Okta revocation attempt panicked"),
+        }
     }
     let failing = db(state, |db| Ok(db.okta_revocations().failing()?)).await?;
     state
@@ -104,22 +123,71 @@ async fn send_due(state: &GatewayState) -> Result<(), PageError> {
     Ok(())
 }
 
+/// Attempts one claimed revocation within [`ATTEMPT_DEADLINE`] and records the outcome.
+async fn settle(state: &GatewayState, revocation: OktaRevocation) -> Result<(), PageError> {
+    let outcome =
+        match actix_web::rt::time::timeout(ATTEMPT_DEADLINE, attempt(state, &revocation)).await {
+            Ok(outcome) => outcome,
+            Err(_) => failed(
+                &revocation,
+                format!(
+                    "Okta did not answer within {} s",
+                    ATTEMPT_DEADLINE.as_secs()
+                ),
+                None,
+            ),
+        };
+    state.count_revocation(match &outcome {
+        AttemptOutcome::Sent => "sent",
+        AttemptOutcome::UserGone => "user_gone",
+        AttemptOutcome::Failed { .. } => "failed",
+    });
+    if let AttemptOutcome::Failed { why, .. } = &outcome {
+        tracing::warn!(revocation = %revocation.id, attempts = revocation.attempts + 1, %why, "Okta revocation failed");
+    } else {
+        tracing::info!(revocation = %revocation.id, "Okta revocation done");
+    }
+    let recorded = db(state, move |db| {
+        Ok(db
+            .okta_revocations()
+            .record(&revocation, &outcome, Utc::now())?)
+    })
+    .await?;
+    if !recorded {
+        tracing::warn!("an Okta revocation's lease ran out before its answer was recorded");
+    }
+    Ok(())
+}
+
+/// A failed attempt: tried again after `retry_after` (Okta's), else after the backoff.
+fn failed(
+    revocation: &OktaRevocation,
+    why: String,
+    retry_after: Option<Duration>,
+) -> AttemptOutcome {
+    let wait = retry_after.unwrap_or_else(|| backoff(revocation.attempts));
+    AttemptOutcome::Failed {
+        why,
+        retry_at: Utc::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::hours(1)),
+    }
+}
+
 /// One attempt at one revocation.
 async fn attempt(state: &GatewayState, revocation: &OktaRevocation) -> AttemptOutcome {
-    let failed = |why: String, retry_after: Option<Duration>| {
-        let wait = retry_after.unwrap_or_else(|| backoff(revocation.attempts));
-        AttemptOutcome::Failed {
-            why,
-            retry_at: Utc::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX),
-        }
-    };
     let tenant = revocation.tenant_id.clone();
     let (org, token) = match service_token(state, &tenant).await {
         Ok(found) => found,
-        Err(error) => return failed(format!("{}: {}", error.code(), error.message()), None),
+        Err(error) => {
+            return failed(
+                revocation,
+                format!("{}: {}", error.code(), error.message()),
+                None,
+            );
+        }
     };
     if org.as_str() != revocation.issuer {
         return failed(
+            revocation,
             format!(
                 "the workspace now signs in with {org}, not {}: Spark cannot name this Okta \
                  user to it",
@@ -146,7 +214,7 @@ async fn attempt(state: &GatewayState, revocation: &OktaRevocation) -> AttemptOu
             if token_refused {
                 state.service_tokens.forget(&tenant);
             }
-            failed(why, retry_after)
+            failed(revocation, why, retry_after)
         }
     }
 }
@@ -163,11 +231,16 @@ pub async fn service_token(
     state: &GatewayState,
     tenant: &TenantId,
 ) -> Result<(OrgUrl, ServiceToken), PageError> {
-    let (org, credentials) = service_credentials(state, tenant).await?;
-    if let Some(token) = state.service_tokens.get(tenant) {
+    let (org, (client_id, key)) = service_credentials(state, tenant).await?;
+    let issued_for = TokenFor {
+        tenant: tenant.clone(),
+        org: org.as_str().to_owned(),
+        client_id: client_id.clone(),
+        key_id: key.key_id().to_owned(),
+    };
+    if let Some(token) = state.service_tokens.get(&issued_for) {
         return Ok((org, token));
     }
-    let (client_id, key) = credentials;
     let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let token = state
         .awaiting_okta(state.oidc.service_token(
@@ -177,7 +250,7 @@ pub async fn service_token(
             UNIVERSAL_LOGOUT_SCOPE,
         ))
         .await?;
-    state.service_tokens.put(tenant, &token);
+    state.service_tokens.put(issued_for, &token);
     Ok((org, token))
 }
 

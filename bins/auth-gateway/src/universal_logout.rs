@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web as aw};
-use oidc_client::{LogoutSubjectId, LogoutToken, OrgUrl, VerifiedLogoutToken};
+use oidc_client::{ErrorCode, LogoutSubjectId, LogoutToken, OrgUrl, VerifiedLogoutToken};
 use persistence::{LogoutOrder, LogoutOutcome, LogoutSubject, TenantId};
 
 use crate::error::{PageError, codes};
@@ -58,6 +58,7 @@ async fn universal_logout(
         Ok(()) => "SIGNED_OUT",
         Err(Refusal::Error(error)) => error.code(),
         Err(Refusal::Throttled(_)) => codes::LOGOUT_THROTTLED,
+        Err(Refusal::Unrecognised(code)) => code,
     };
     state.count_universal_logout(code);
     match outcome {
@@ -70,24 +71,42 @@ async fn universal_logout(
             );
             response
         }
-        Err(Refusal::Error(error)) => {
-            let mut response = error.error_response();
-            if response.status() == StatusCode::UNAUTHORIZED {
-                response.headers_mut().insert(
-                    WWW_AUTHENTICATE,
-                    actix_web::http::header::HeaderValue::from_static(
-                        "Bearer error=\"invalid_token\"",
-                    ),
-                );
-            }
-            response
+        Err(Refusal::Unrecognised(code)) => {
+            tracing::info!(code, "Universal Logout token not recognised");
+            unauthorized(unrecognised().error_response())
         }
+        Err(Refusal::Error(error)) => unauthorized(error.error_response()),
     }
+}
+
+/// A 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3); other responses as they are.
+fn unauthorized(mut response: HttpResponse) -> HttpResponse {
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            actix_web::http::header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}
+
+/// The one answer to a token no workspace can verify.
+fn unrecognised() -> PageError {
+    PageError::from(oidc_client::OidcError::new(
+        ErrorCode::LogoutTokenInvalid,
+        "The token is not one an Okta org signed for a workspace's Universal Logout: the org \
+         and app (its Client ID) must be a workspace's, and the signature the org's.",
+    ))
+    .json()
 }
 
 enum Refusal {
     Error(PageError),
     Throttled(Duration),
+    /// A token no workspace can verify: from an org and app no workspace signs in with,
+    /// or not signed by the org it names. Both get the same 401, so nobody learns which
+    /// orgs and apps sign in to Spark; the metric and the log keep the `code`.
+    Unrecognised(&'static str),
 }
 
 impl<E: Into<PageError>> From<E> for Refusal {
@@ -130,7 +149,14 @@ async fn sign_out(state: &GatewayState, request: &HttpRequest, body: &[u8]) -> R
             &token,
             &state.universal_logout_uri,
         ))
-        .await?;
+        .await
+        .map_err(|error| match error.code() {
+            // Not the org's signature: answered as an unknown org is (see `Refusal`).
+            ErrorCode::LogoutTokenInvalid => {
+                Refusal::Unrecognised(ErrorCode::LogoutTokenInvalid.as_str())
+            }
+            _ => Refusal::from(error),
+        })?;
     if let Some(wait) = state.logout_throttle.take(&verified.issuer, Instant::now()) {
         return Err(Refusal::Throttled(wait));
     }
@@ -166,19 +192,7 @@ async fn requesting_org(
     state: &GatewayState,
     token: &LogoutToken,
 ) -> Result<(OrgUrl, Vec<TenantId>), Refusal> {
-    let unknown = || {
-        refused(
-            codes::LOGOUT_ISSUER_UNKNOWN,
-            StatusCode::UNAUTHORIZED,
-            format!(
-                "No Spark workspace signs in with the Okta org {} and the app {}. The request \
-                 must come from the org and app in the workspace's SSO settings, once someone \
-                 has signed in there with Okta.",
-                token.issuer(),
-                token.client_id()
-            ),
-        )
-    };
+    let unknown = || Refusal::Unrecognised(codes::LOGOUT_ISSUER_UNKNOWN);
     let org = OrgUrl::parse(token.issuer(), state.url_policy).map_err(|_| unknown())?;
     if org.as_str() != token.issuer() {
         return Err(unknown());
@@ -197,10 +211,10 @@ async fn requesting_org(
                 o.check_trusted(url_policy, config.custom_domain_approved_by.is_some())
                     .is_ok()
             });
-            // A workspace is reached only once someone signed in through the org: a
-            // configuration alone (any admin can save another org's URL and client id,
-            // which are not secret) proves nothing, a completed sign-in proves the
-            // workspace holds the app's client secret.
+            // A workspace is reached only once someone signed in there through the org:
+            // a configuration alone (any admin can save another org's URL and client id,
+            // which are not secret) proves nothing; a completed sign-in proves the
+            // workspace was let in by that org (with the secret of one of its apps).
             if trusted
                 && config.client_id == client_id
                 && db
@@ -227,6 +241,7 @@ async fn carry_out(
     subject: LogoutSubjectId,
 ) -> Result<(), Refusal> {
     let format = subject.format();
+    let leeway = state.oidc.options().clock_leeway;
     let outcome = db(state, move |db| {
         let named = match &subject {
             LogoutSubjectId::IssSub { sub, .. } => LogoutSubject::OktaUser(sub),
@@ -235,7 +250,9 @@ async fn carry_out(
         let order = LogoutOrder {
             issuer: &verified.issuer,
             token_id: &verified.token_id,
-            token_expires_at: verified.expires_at,
+            // Remembered while the token could still be accepted: until `exp` plus the
+            // clock leeway verification allows.
+            token_expires_at: verified.expires_at + leeway,
             workspaces: &workspaces,
             subject: named,
         };

@@ -76,6 +76,11 @@ backend_tests! {
             metrics.contains("auth_gateway_universal_logouts_total{code=\"SIGNED_OUT\"} 2"),
             "{metrics}"
         );
+        // The operator's metric still tells an unknown org or app from a bad signature.
+        let other_app = op.logout_token(&gw, json!({"sub": "0oa-another-app"}));
+        assert_eq!(universal_logout(&gw, Some(&other_app), &email_subject("grace@acme.com")).0, 401);
+        let metrics = reqwest::blocking::get(gw.metrics_url()).unwrap().text().unwrap();
+        assert!(metrics.contains("auth_gateway_universal_logouts_total{code=\"LOGOUT_ISSUER_UNKNOWN\"} 1"), "{metrics}");
     }
 
     fn refused_logout_requests_leave_the_session_alive(db) {
@@ -107,7 +112,12 @@ backend_tests! {
         let other_type = op.logout_token(&gw, json!({"typ": "JWT"}));
         refused(Some(&other_type), &ada_subject, 401, "LOGOUT_TOKEN_INVALID");
         let other_app = op.logout_token(&gw, json!({"sub": "0oa-another-app"}));
-        refused(Some(&other_app), &ada_subject, 401, "LOGOUT_ISSUER_UNKNOWN");
+        // Another app, or an org no workspace signs in with, is answered exactly as a bad
+        // signature is: nobody learns which orgs and apps sign in to Spark.
+        refused(Some(&other_app), &ada_subject, 401, "LOGOUT_TOKEN_INVALID");
+        let (_, unknown_app) = universal_logout(&gw, Some(&other_app), &ada_subject);
+        let (_, forged_answer) = universal_logout(&gw, Some(&forged), &ada_subject);
+        assert_eq!(unknown_app, forged_answer, "one answer for both");
         refused(Some("not-a-jwt"), &ada_subject, 401, "LOGOUT_TOKEN_INVALID");
 
         // A replayed token: used once (for Grace), then presented again naming Ada.

@@ -200,6 +200,9 @@ pub enum RevocationAnswer {
     },
 }
 
+/// The longest a service-app token is reused, whatever the org says.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 3600;
+
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
@@ -286,11 +289,13 @@ impl OidcClient {
         }
         Ok(ServiceToken {
             access_token: SecretText::new(access_token),
+            // Okta's org tokens live an hour; a larger claim is not believed.
             expires_in: Duration::from_secs(
                 answer
                     .get("expires_in")
                     .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(300),
+                    .unwrap_or(300)
+                    .min(MAX_TOKEN_LIFETIME_SECS),
             ),
             scope: granted,
         })

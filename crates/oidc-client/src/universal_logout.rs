@@ -121,6 +121,12 @@ impl LogoutToken {
                  Logout request"
             )));
         }
+        // RFC 7515 §4.1.11: extensions named critical must be understood; Spark knows none.
+        if header.contains_key("crit") {
+            return Err(invalid(
+                "the token names critical header extensions (`crit`)",
+            ));
+        }
         let key_id = match header.get("kid") {
             None => None,
             Some(Value::String(kid)) => Some(kid.clone()),
@@ -539,6 +545,9 @@ mod tests {
         assert!(id_token.message().contains(LOGOUT_TOKEN_TYPE), "{id_token}");
         assert!(parse(serde_json::json!({"alg": "none", "typ": LOGOUT_TOKEN_TYPE})).is_err());
         assert!(parse(serde_json::json!({"alg": "HS256", "typ": LOGOUT_TOKEN_TYPE})).is_err());
+        let critical =
+            serde_json::json!({"alg": "RS256", "typ": LOGOUT_TOKEN_TYPE, "crit": ["exp"]});
+        assert!(parse(critical).is_err());
         assert!(
             parse(serde_json::json!({"alg": "RS256", "typ": "application/Global-Token-Revocation+JWT"}))
                 .is_ok()

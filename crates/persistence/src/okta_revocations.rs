@@ -276,6 +276,9 @@ pub struct OktaRevocation {
     pub attempts: i64,
     /// When it is due (again).
     pub next_attempt_at: DateTime<Utc>,
+    /// Until when a worker holds it: the lease [`OktaRevocations::claim_due`] gave, which
+    /// [`OktaRevocations::record`] must present.
+    pub lease_until: Option<DateTime<Utc>>,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
     /// When it was queued.
@@ -323,6 +326,7 @@ impl RevocationRow {
             status: RevocationStatus::parse(&self.status),
             attempts: self.attempts,
             next_attempt_at: clock::utc(self.next_attempt_at),
+            lease_until: self.lease_until.map(clock::utc),
             last_error: self.last_error,
             created_at: clock::utc(self.created_at),
             finished_at: self.finished_at.map(clock::utc),
@@ -411,33 +415,36 @@ impl OktaRevocations<'_> {
         })
     }
 
-    /// Records how an attempt ended, with its audit event (actor `system`):
-    /// `okta.revocation_sent`, `okta.revocation_user_gone` or `okta.revocation_failed`.
-    /// A revocation already done is left as it is (a second worker's late answer).
-    pub fn record(&self, id: &str, outcome: &AttemptOutcome, now: DateTime<Utc>) -> Result<()> {
+    /// Records how an attempt at a claimed revocation ended, with its audit event (actor
+    /// `system`): `okta.revocation_sent`, `okta.revocation_user_gone` or
+    /// `okta.revocation_failed`. Only the holder of the current lease records: a worker
+    /// whose lease ran out (another has claimed the revocation since), or whose
+    /// revocation is already done, records nothing and gets `false`.
+    pub fn record(
+        &self,
+        claimed: &OktaRevocation,
+        outcome: &AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let Some(lease) = claimed.lease_until.map(clock::stored) else {
+            return Ok(false);
+        };
         self.db.write(|conn| {
-            let Some(row) = okta_revocations::table
-                .find(id)
-                .select(RevocationRow::as_select())
-                .first(conn)
-                .optional()?
-            else {
-                return Ok(());
-            };
-            if row.status != RevocationStatus::Pending.as_str() {
-                return Ok(());
-            }
             let at = clock::stored(now);
-            let attempts = row.attempts + 1;
-            let target = okta_revocations::table.find(id);
-            let (action, details) = match outcome {
+            let attempts = claimed.attempts + 1;
+            // The lease is the fencing token: the update matches only while it is ours.
+            let ours = okta_revocations::table
+                .filter(okta_revocations::id.eq(&claimed.id))
+                .filter(okta_revocations::status.eq(RevocationStatus::Pending.as_str()))
+                .filter(okta_revocations::lease_until.eq(lease));
+            let (updated, action, details) = match outcome {
                 AttemptOutcome::Sent | AttemptOutcome::UserGone => {
                     let (status, action) = if *outcome == AttemptOutcome::Sent {
                         (RevocationStatus::Sent, "okta.revocation_sent")
                     } else {
                         (RevocationStatus::UserGone, "okta.revocation_user_gone")
                     };
-                    diesel::update(target)
+                    let updated = diesel::update(ours)
                         .set((
                             okta_revocations::status.eq(status.as_str()),
                             okta_revocations::attempts.eq(attempts),
@@ -445,10 +452,10 @@ impl OktaRevocations<'_> {
                             okta_revocations::finished_at.eq(Some(at)),
                         ))
                         .execute(conn)?;
-                    (action, serde_json::json!({}))
+                    (updated, action, serde_json::json!({}))
                 }
                 AttemptOutcome::Failed { why, retry_at } => {
-                    diesel::update(target)
+                    let updated = diesel::update(ours)
                         .set((
                             okta_revocations::attempts.eq(attempts),
                             okta_revocations::lease_until.eq(None::<NaiveDateTime>),
@@ -457,11 +464,16 @@ impl OktaRevocations<'_> {
                         ))
                         .execute(conn)?;
                     (
+                        updated,
                         "okta.revocation_failed",
                         serde_json::json!({"error": why, "retry_at": retry_at.to_rfc3339()}),
                     )
                 }
             };
+            if updated == 0 {
+                return Ok(false);
+            }
+            let row = claimed;
             let mut details = details;
             if let Some(object) = details.as_object_mut() {
                 object.insert("revocation_id".into(), row.id.clone().into());
@@ -471,13 +483,13 @@ impl OktaRevocations<'_> {
             }
             audit::record(
                 conn,
-                Some(&TenantId(row.tenant_id.clone())),
+                Some(&row.tenant_id),
                 &Actor::system(),
                 action,
                 Some(&row.email),
                 details,
             )?;
-            Ok(())
+            Ok(true)
         })
     }
 

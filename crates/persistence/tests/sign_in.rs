@@ -170,9 +170,9 @@ backend_tests! {
         assert!(queue.claim_due(t0, TimeDelta::seconds(30), 10).unwrap().is_empty(), "leased");
         let ada_rev = claimed.iter().find(|r| r.okta_user_id == "00u-ada").unwrap();
         let grace_rev = claimed.iter().find(|r| r.okta_user_id == "00u-grace").unwrap();
-        queue.record(&ada_rev.id, &AttemptOutcome::Sent, t0).unwrap();
+        assert!(queue.record(ada_rev, &AttemptOutcome::Sent, t0).unwrap());
         let retry_at = t0 + TimeDelta::seconds(8);
-        queue.record(&grace_rev.id, &AttemptOutcome::Failed { why: "Okta answered HTTP 503".into(), retry_at }, t0).unwrap();
+        assert!(queue.record(grace_rev, &AttemptOutcome::Failed { why: "Okta answered HTTP 503".into(), retry_at }, t0).unwrap());
         assert_eq!(queue.failing().unwrap(), 1);
         assert!(queue.claim_due(t0 + TimeDelta::seconds(5), TimeDelta::seconds(30), 10).unwrap().is_empty(), "not due yet");
         let again = queue.claim_due(retry_at, TimeDelta::seconds(30), 10).unwrap();
@@ -183,8 +183,10 @@ backend_tests! {
         let later = retry_at + TimeDelta::seconds(31);
         let reclaimed = queue.claim_due(later, TimeDelta::seconds(30), 10).unwrap();
         assert_eq!(reclaimed.len(), 1);
-        queue.record(&grace_rev.id, &AttemptOutcome::UserGone, later).unwrap();
-        queue.record(&grace_rev.id, &AttemptOutcome::Sent, later).unwrap();
+        // The worker whose lease ran out answers late: it records nothing.
+        assert!(!queue.record(&again[0], &AttemptOutcome::Sent, later).unwrap(), "a lost lease records nothing");
+        assert!(queue.record(&reclaimed[0], &AttemptOutcome::UserGone, later).unwrap());
+        assert!(!queue.record(&reclaimed[0], &AttemptOutcome::Sent, later).unwrap(), "done: a second answer changes nothing");
         let done = queue.list(&acme.id).unwrap();
         assert!(done.iter().any(|r| r.okta_user_id == "00u-grace" && r.status == RevocationStatus::UserGone), "a late second answer changes nothing");
         assert!(done.iter().any(|r| r.okta_user_id == "00u-ada" && r.status == RevocationStatus::Sent));
