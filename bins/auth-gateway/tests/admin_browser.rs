@@ -7,6 +7,10 @@
 //! post changes nothing. Every page is also checked at phone width (no sideways
 //! scrolling) and for labelled inputs.
 //!
+//! Real-time sign-out is set up the same way: the SSO page shows the Universal Logout
+//! URL to copy, makes Spark's key and shows its public key, takes the service app's
+//! Client ID, and its Test gets a token from the real provider with that key.
+//!
 //! Screenshots of each page, desktop and phone, are saved under
 //! `target/screenshots/admin-{backend}/` as test artefacts.
 
@@ -25,7 +29,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::webdriver::Chromium;
-use common::{CLIENT_ID, CLIENT_SECRET, Gateway, Op, ScimApi, employees, login_link, workspace};
+use common::{
+    CLIENT_ID, CLIENT_SECRET, Gateway, Op, ScimApi, configure_sso, employees, login_link, workspace,
+};
 use persistence::testing::TestDatabase;
 use persistence::{Actor, backend_tests};
 
@@ -224,5 +230,52 @@ backend_tests! {
         check_layout(&chrome, &shots, "8-employee-refused");
         drop(chrome);
         drop(scim);
+    }
+
+    fn an_admin_sets_up_real_time_sign_out_in_a_real_browser(db) {
+        let gw = Gateway::start(db, Gateway::bind());
+        let acme = workspace(db, "acme", true);
+        employees(db, &acme, &[("admin@acme.com", true)]);
+        let shots = screenshots(db);
+        let chrome = Chromium::start(DESKTOP.0, DESKTOP.1);
+        chrome.goto(&gw.url("acme", &login_link(db, &acme, "admin@acme.com")));
+        chrome.click_to_load(&chrome.element("#use-login-link"));
+        chrome.goto(&gw.url("acme", "/admin/domain/integrations/authentication"));
+        assert_eq!(
+            chrome.property(&chrome.element("#universal-logout-uri"), "value"),
+            gw.url("auth", "/api/OktaAuth/universal-logout").as_str()
+        );
+        assert!(chrome.text(&chrome.element("#revocations-empty")).contains("No deactivation"));
+
+        // Generate key: the public key is shown, never the private one.
+        chrome.click_to_load(&chrome.element("#real-time-sign-out form button"));
+        assert!(chrome.text(&chrome.element("#notice")).contains("new key"));
+        let public = chrome.property(&chrome.element("#service-public-key"), "value");
+        let public: serde_json::Value = serde_json::from_str(public.as_str().unwrap()).unwrap();
+        assert_eq!((public["kty"].as_str(), public["alg"].as_str()), (Some("RSA"), Some("RS256")));
+        assert!(!chrome.source().contains("PRIVATE KEY"));
+        check_layout(&chrome, &shots, "9-real-time-sign-out-key");
+
+        // The org knows that key for its service app; the admin enters the Client ID and
+        // tests it.
+        let service = serde_json::json!({"client_id": "0oa-service", "jwks": {"keys": [public]}});
+        let op = Op::start_with(&Gateway::callback_uri(gw.addr.port()), &["--service-client", &service.to_string()]);
+        configure_sso(db, &acme, &op.issuer, CLIENT_SECRET);
+        chrome.goto(&gw.url("acme", "/admin/domain/integrations/authentication"));
+        chrome.fill(&chrome.element("#service_client_id"), "0oa-service");
+        chrome.click_to_load(&chrome.element("#save-service-app"));
+        assert!(chrome.text(&chrome.element("#notice")).contains("Saved"));
+        chrome.click_to_load(&chrome.element("#test-service-app"));
+        let tested = chrome.text(&chrome.element("#sign-out-test-result"));
+        assert!(tested.contains("works"), "{tested}");
+        check_layout(&chrome, &shots, "10-real-time-sign-out-tested");
+
+        // A wrong Client ID: Test says so, with Okta's code.
+        chrome.fill(&chrome.element("#service_client_id"), "0oa-nobody");
+        chrome.click_to_load(&chrome.element("#save-service-app"));
+        chrome.click_to_load(&chrome.element("#test-service-app"));
+        let refused = chrome.text(&chrome.element("#sign-out-test-result"));
+        assert!(refused.contains("OKTA_SERVICE_CLIENT_INVALID") && refused.contains("invalid_client"), "{refused}");
+        drop(chrome);
     }
 }

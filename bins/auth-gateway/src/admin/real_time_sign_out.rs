@@ -305,7 +305,7 @@ pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) 
          Okta sessions and tokens — which signs them out of every app that supports \
          Universal Logout — instead of waiting for Okta's next import. Spark does this as an \
          Okta API service app of your org:</p><ol>\
-         <li>{}: {}; {}; name it (e.g. Spark real-time sign-out); {}.</li>\
+         <li>{}; {}: {}; name it (e.g. Spark real-time sign-out); {}.</li>\
          <li>Click {} below, then in Okta, in the app's {} section: {}, choose {}, {}: \
          {} and paste Spark's public key; {}. Clear {}.</li>\
          <li>On the {} tab, {} <span class=\"code\">okta.universalLogout.manage</span>. \
