@@ -32,7 +32,7 @@ padding:0 1rem;color:#1d1d1f;line-height:1.5}h1{font-size:1.5rem}h2{font-size:1.
 padding:.6rem 1.2rem;font-size:1rem;text-decoration:none;cursor:pointer}\
 button.secondary{background:#e8e8ed;color:#1d1d1f}button.danger{background:#b3261e}\
 button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #f5a623;outline-offset:2px}\
-.code{font-family:ui-monospace,monospace;background:#f2f2f4;padding:.1rem .4rem;border-radius:4px}\
+.code{font-family:ui-monospace,monospace;background:#f2f2f4;padding:.1rem .4rem;border-radius:4px;overflow-wrap:anywhere}\
 ul.workspaces{list-style:none;padding:0}ul.workspaces li{margin:.5rem 0}\
 body.wide{max-width:56rem;margin-top:1rem}\
 nav.admin{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;border-bottom:1px solid #d2d2d7;\

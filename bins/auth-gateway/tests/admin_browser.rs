@@ -103,9 +103,15 @@ fn check_layout(chrome: &Chromium, dir: &std::path::Path, name: &str) {
     let overflow = chrome.script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
     );
+    let widest = chrome.script(
+        "const w = document.documentElement.clientWidth;\
+         return [...document.querySelectorAll('body *')]\
+         .filter(e => e.getBoundingClientRect().right > w && e.children.length === 0)\
+         .map(e => e.outerHTML.slice(0, 160));",
+    );
     assert!(
         overflow.as_i64().unwrap() <= 0,
-        "{name} scrolls sideways on a phone by {overflow}px"
+        "{name} scrolls sideways on a phone by {overflow}px; too wide: {widest}"
     );
     chrome.screenshot(dir, &format!("{name}-phone"));
     chrome.resize(DESKTOP.0, DESKTOP.1);
