@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use oidc_client::{OrgUrl, RevocationAnswer, ServiceKey, ServiceToken, UNIVERSAL_LOGOUT_SCOPE};
-use persistence::{AttemptOutcome, OktaRevocation, TenantId, service_key_context};
+use persistence::{AttemptOutcome, OktaRevocation, OktaServiceApp, TenantId, service_key_context};
 
 use crate::GatewayState;
 use crate::error::PageError;
@@ -63,18 +63,19 @@ impl TokenCache {
             .map(|(token, _)| token.clone())
     }
 
+    /// Keeps `token` as the workspace's one token (one issued for an earlier org, app or
+    /// key goes).
     fn put(&self, key: TokenFor, token: &ServiceToken) {
         let now = Instant::now();
         let until = now
             .checked_add(token.expires_in.saturating_sub(Duration::from_secs(60)))
             .unwrap_or(now);
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, (token.clone(), until));
+        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.retain(|issued_for, _| issued_for.tenant != key.tenant);
+        tokens.insert(key, (token.clone(), until));
     }
 
-    /// Forgets the workspace's tokens (after its set-up changed here, or a refusal).
+    /// Forgets the workspace's token (Okta refused it, or a Test must ask Okta afresh).
     pub(crate) fn forget(&self, tenant: &TenantId) {
         self.0
             .lock()
@@ -226,21 +227,24 @@ fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(2u64.saturating_pow(exponent + 1)).min(MAX_BACKOFF)
 }
 
-/// The workspace's org and a service-app access token for it (cached).
+/// The workspace's org and a service-app access token for it: the cached one while it
+/// was issued for the workspace's current org, app and key; else a new one (only then is
+/// the private key unsealed).
 pub async fn service_token(
     state: &GatewayState,
     tenant: &TenantId,
 ) -> Result<(OrgUrl, ServiceToken), PageError> {
-    let (org, (client_id, key)) = service_credentials(state, tenant).await?;
+    let (org, app, client_id) = service_app(state, tenant).await?;
     let issued_for = TokenFor {
         tenant: tenant.clone(),
         org: org.as_str().to_owned(),
         client_id: client_id.clone(),
-        key_id: key.key_id().to_owned(),
+        key_id: app.key_id.clone(),
     };
     if let Some(token) = state.service_tokens.get(&issued_for) {
         return Ok((org, token));
     }
+    let key = unseal(state, tenant, &app)?;
     let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let token = state
         .awaiting_okta(state.oidc.service_token(
@@ -254,11 +258,11 @@ pub async fn service_token(
     Ok((org, token))
 }
 
-/// The workspace's trusted org, and its service app's client id and key (unsealed).
-pub async fn service_credentials(
+/// The workspace's trusted org, its service app and the app's client id.
+async fn service_app(
     state: &GatewayState,
     tenant: &TenantId,
-) -> Result<(OrgUrl, (String, ServiceKey)), PageError> {
+) -> Result<(OrgUrl, OktaServiceApp, String), PageError> {
     let id = tenant.clone();
     let (config, app) = db(state, move |db| {
         Ok((
@@ -280,8 +284,16 @@ pub async fn service_credentials(
         .client_id
         .clone()
         .ok_or_else(|| not_set_up("the service app's Client ID was not entered"))?;
-    let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
-    org.check_trusted(state.url_policy, config.custom_domain_approved_by.is_some())?;
+    let org = crate::sign_in::trusted_org(state.url_policy, &config)?;
+    Ok((org, app, client_id))
+}
+
+/// The service app's private key, unsealed.
+fn unseal(
+    state: &GatewayState,
+    tenant: &TenantId,
+    app: &OktaServiceApp,
+) -> Result<ServiceKey, PageError> {
     let pem = state
         .keys
         .open(&app.private_key, &service_key_context(tenant, &app.key_id))
@@ -293,8 +305,7 @@ pub async fn service_credentials(
                  changed): make a new key and add it to the service app in Okta.",
             )
         })?;
-    let key = ServiceKey::from_pem(pem)?;
-    Ok((org, (client_id, key)))
+    Ok(ServiceKey::from_pem(pem)?)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use chrono::Utc;
-use oidc_client::{Callback, ClientCredentials, ErrorCode, InitiateLogin, OrgUrl};
+use oidc_client::{Callback, ClientCredentials, ErrorCode, InitiateLogin, OrgUrl, UrlPolicy};
 use persistence::{
     Consumed, Database, HandOff, NewLoginTransaction, OktaSsoConfig, SignInMatch, Tenant,
 };
@@ -158,9 +158,9 @@ pub(crate) fn start_url(
 /// The org of a workspace's SSO settings, if Spark may use it as a provider: on a domain
 /// Okta operates, a custom domain the Spark team approved for this workspace, or — in
 /// development — loopback.
-fn trusted_org(state: &GatewayState, config: &OktaSsoConfig) -> Result<OrgUrl, PageError> {
-    let org = OrgUrl::parse(&config.org_url, state.url_policy)?;
-    org.check_trusted(state.url_policy, config.custom_domain_approved_by.is_some())?;
+pub(crate) fn trusted_org(policy: UrlPolicy, config: &OktaSsoConfig) -> Result<OrgUrl, PageError> {
+    let org = OrgUrl::parse(&config.org_url, policy)?;
+    org.check_trusted(policy, config.custom_domain_approved_by.is_some())?;
     Ok(org)
 }
 
@@ -229,7 +229,7 @@ async fn begin(
         live_target(db, tenant, &slug)
     })
     .await?;
-    let org = trusted_org(state, &config)?;
+    let org = trusted_org(state.url_policy, &config)?;
     let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let login = state.oidc.login_request(
         &provider,
@@ -457,7 +457,7 @@ async fn finish(state: &GatewayState, request: &HttpRequest) -> Result<HttpRespo
         return Err(other_browser());
     };
     let (tenant, config) = target?;
-    let org = trusted_org(state, &config)?;
+    let org = trusted_org(state.url_policy, &config)?;
     let provider = state.awaiting_okta(state.oidc.provider(&org)).await?;
     let code = callback.code(&provider)?.to_owned();
     let client_secret = state

@@ -207,10 +207,7 @@ async fn requesting_org(
             let Ok((tenant, config)) = sign_in::live_target(db, Some(tenant), &workspace) else {
                 continue;
             };
-            let trusted = OrgUrl::parse(&config.org_url, url_policy).is_ok_and(|o| {
-                o.check_trusted(url_policy, config.custom_domain_approved_by.is_some())
-                    .is_ok()
-            });
+            let trusted = sign_in::trusted_org(url_policy, &config).is_ok();
             // A workspace is reached only once someone signed in there through the org:
             // a configuration alone (any admin can save another org's URL and client id,
             // which are not secret) proves nothing; a completed sign-in proves the

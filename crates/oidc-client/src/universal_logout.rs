@@ -98,12 +98,12 @@ impl LogoutToken {
             )));
         }
         let mut parts = compact.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
+        let (Some(encoded_header), Some(encoded_claims), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid("the token is not a signed JWT (three parts)"));
         };
-        let header = json_object(header, "header")?;
+        let header = json_object(encoded_header, "header")?;
         match header.get("alg").and_then(Value::as_str) {
             Some("RS256") => {}
             Some(other) => {
@@ -132,7 +132,7 @@ impl LogoutToken {
             Some(Value::String(kid)) => Some(kid.clone()),
             Some(_) => return Err(invalid("the token's `kid` is not a string")),
         };
-        let claims = json_object(payload, "claims")?;
+        let claims = json_object(encoded_claims, "claims")?;
         let text_claim = |name: &str| match claims.get(name) {
             Some(Value::String(value)) if !value.is_empty() && value.len() <= MAX_ISSUER_CHARS => {
                 Ok(value.clone())
@@ -147,9 +147,8 @@ impl LogoutToken {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| invalid("the token's signature is not base64url"))?;
-        let signed = compact.len() - compact.rsplit('.').next().map_or(0, str::len) - 1;
         Ok(Self {
-            signing_input: compact.get(..signed).unwrap_or_default().to_owned(),
+            signing_input: format!("{encoded_header}.{encoded_claims}"),
             signature,
             key_id,
             claims,

@@ -382,8 +382,9 @@ impl OktaRevocations<'_> {
         max: i64,
     ) -> Result<Vec<OktaRevocation>> {
         let at = clock::stored(now);
-        self.db.write(|conn| {
-            let due = okta_revocations::table
+        // The ids due at `at` (and not leased), the earliest first.
+        let due = |limit: i64| {
+            okta_revocations::table
                 .filter(okta_revocations::status.eq(RevocationStatus::Pending.as_str()))
                 .filter(okta_revocations::next_attempt_at.le(at))
                 .filter(
@@ -392,8 +393,17 @@ impl OktaRevocations<'_> {
                         .or(okta_revocations::lease_until.le(at)),
                 )
                 .order(okta_revocations::next_attempt_at.asc())
-                .limit(max)
-                .select(okta_revocations::id);
+                .limit(limit)
+                .select(okta_revocations::id)
+        };
+        // Nothing due — the usual tick — costs one indexed read, no write transaction
+        // (on SQLite that would take the database's one write lock twice a second).
+        let anything: Option<String> = due(1).first(&mut *self.db.conn()?).optional()?;
+        if anything.is_none() {
+            return Ok(Vec::new());
+        }
+        self.db.write(|conn| {
+            let due = due(max);
             // PostgreSQL: rows another replica's transaction holds are skipped, not
             // waited for. SQLite: this write transaction is the only writer anyway.
             let ids: Vec<String> = match conn {
@@ -473,20 +483,19 @@ impl OktaRevocations<'_> {
             if updated == 0 {
                 return Ok(false);
             }
-            let row = claimed;
             let mut details = details;
             if let Some(object) = details.as_object_mut() {
-                object.insert("revocation_id".into(), row.id.clone().into());
-                object.insert("issuer".into(), row.issuer.clone().into());
-                object.insert("okta_user_id".into(), row.okta_user_id.clone().into());
+                object.insert("revocation_id".into(), claimed.id.clone().into());
+                object.insert("issuer".into(), claimed.issuer.clone().into());
+                object.insert("okta_user_id".into(), claimed.okta_user_id.clone().into());
                 object.insert("attempt".into(), attempts.into());
             }
             audit::record(
                 conn,
-                Some(&row.tenant_id),
+                Some(&claimed.tenant_id),
                 &Actor::system(),
                 action,
-                Some(&row.email),
+                Some(&claimed.email),
                 details,
             )?;
             Ok(true)

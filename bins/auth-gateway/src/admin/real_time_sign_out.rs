@@ -60,7 +60,6 @@ pub async fn make_key(state: &GatewayState, admin: &Admin) -> Result<OktaService
             .set_key(&tenant, key.key_id(), &sealed, &public, &actor)?)
     })
     .await?;
-    state.service_tokens.forget(&admin.tenant.id);
     tracing::info!(tenant = %admin.tenant.workspace, key_id = %app.key_id, "service app key made");
     Ok(app)
 }
@@ -91,7 +90,6 @@ pub async fn set_client_id(
             })
     })
     .await?;
-    state.service_tokens.forget(&admin.tenant.id);
     Ok(app)
 }
 
@@ -110,7 +108,6 @@ pub async fn remove(state: &GatewayState, admin: &Admin) -> Result<bool, PageErr
         Ok(db.okta_service_apps().delete(&tenant, &actor)?)
     })
     .await?;
-    state.service_tokens.forget(&admin.tenant.id);
     Ok(removed)
 }
 
