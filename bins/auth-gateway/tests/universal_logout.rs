@@ -124,6 +124,13 @@ backend_tests! {
         let once = op.logout_token(&gw, json!({}));
         assert_eq!(universal_logout(&gw, Some(&once), &email_subject("grace@acme.com")).0, 204);
         refused(Some(&once), &ada_subject, 401, "LOGOUT_TOKEN_REPLAYED");
+        // Replayed after its `exp` but within the clock leeway, after the purge of expired
+        // token ids has run: still refused (its id is kept until `exp` plus the leeway).
+        let just_expired = chrono::Utc::now().timestamp() - 30;
+        let late = op.logout_token(&gw, json!({"exp": just_expired}));
+        assert_eq!(universal_logout(&gw, Some(&late), &email_subject("grace@acme.com")).0, 204);
+        db.universal_logouts().purge_expired(chrono::Utc::now()).unwrap();
+        refused(Some(&late), &ada_subject, 401, "LOGOUT_TOKEN_REPLAYED");
 
         // The body.
         for malformed in [
