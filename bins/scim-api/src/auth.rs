@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
-use persistence::{Actor, Database, Tenant};
-use token_store::scim::{ScimTokens, VerifyError, scim_bearer};
-use token_store::{BearerForm, SecretKind, TokenHash};
+use persistence::{Actor, Database, OktaIntegration, Tenant, UserPage};
+use token_store::scim::{check, scim_bearer};
+use token_store::{BearerForm, SecretKind, StoredToken, TokenHash, TokenRepository as _};
 
 use crate::ScimState;
 use crate::error::ApiError;
@@ -59,7 +59,6 @@ enum Outcome {
 /// host, and a well-formed token. A request that cannot be valid never gets this far.
 pub struct Credentials {
     workspace: String,
-    token: String,
     form: Option<BearerForm>,
     hash: TokenHash,
     address: Option<IpAddr>,
@@ -86,9 +85,8 @@ fn credentials(state: &ScimState, request: &HttpRequest) -> Result<Credentials, 
         .as_deref()
         .and_then(|t| TokenHash::of_presented(SecretKind::ScimToken, t).ok());
     match (workspace, token, hash) {
-        (Some(workspace), Some(token), Some(hash)) => Ok(Credentials {
+        (Some(workspace), Some(_), Some(hash)) => Ok(Credentials {
             workspace,
-            token,
             form,
             hash,
             address,
@@ -113,14 +111,32 @@ impl Credentials {
         else {
             return Ok(Outcome::NoSuchWorkspace);
         };
-        let store = db
-            .scim_tokens(&Actor::system())
-            .with_found(&tenant.id, &self.hash, found);
-        let mut tokens = ScimTokens::new(store);
+        self.judge(db, tenant, &okta, found)
+    }
+
+    /// Whether `found` — the workspace's token with the presented hash, however it was
+    /// fetched — lets the request in (token-store's rule), and then whether the
+    /// integration is on; writes the token's last use when it is due. Blocking.
+    fn judge(
+        &self,
+        db: &Database,
+        tenant: Tenant,
+        okta: &OktaIntegration,
+        found: Option<StoredToken>,
+    ) -> persistence::Result<Outcome> {
         let form = self.form.unwrap_or_default();
-        match tokens.verify_as(&(&tenant.id).into(), &self.token, form, chrono::Utc::now()) {
+        let now = chrono::Utc::now();
+        let tokens_tenant = (&tenant.id).into();
+        match check::<persistence::Error>(found, &tokens_tenant, &self.hash, form, now) {
+            Ok(verdict) if verdict.touch => {
+                db.scim_tokens(&Actor::system()).touch(
+                    &tokens_tenant,
+                    &verdict.record.id,
+                    now,
+                    form,
+                )?;
+            }
             Ok(_) => {}
-            Err(VerifyError::Storage(error)) => return Err(error),
             Err(_) => return Ok(Outcome::Refused),
         }
         if okta.is_live() {
@@ -166,12 +182,61 @@ where
     T: Send + 'static,
     F: FnOnce(&Database, &Tenant) -> Result<T, ApiError> + Send + 'static,
 {
+    authenticate_lookup_then(state, request, None, move |db, tenant, _| work(db, tenant)).await
+}
+
+/// Okta's look-up (`filter` on the first page of at most `limit` users, see
+/// persistence's `scim_lookup`) as far as it can go in one statement with the caller's
+/// credentials.
+pub struct Lookup {
+    /// The look-up's filter.
+    pub filter: scim_filter::Expr,
+    /// Its page size.
+    pub limit: u64,
+}
+
+/// [`authenticate_then`], with `lookup` read in the same statement as the caller's
+/// credentials when it matches someone: they are judged by the same rule, and `work`
+/// gets the page. When it matches nobody, the request is authenticated the usual way,
+/// and `work` gets the empty page (nothing matched while the token was good). Without
+/// `lookup`, `work` gets `None` and reads what it needs itself.
+pub async fn authenticate_lookup_then<T, F>(
+    state: &ScimState,
+    request: &HttpRequest,
+    lookup: Option<Lookup>,
+    work: F,
+) -> Result<(Caller, T), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Database, &Tenant, Option<UserPage>) -> Result<T, ApiError> + Send + 'static,
+{
     let credentials = credentials(state, request)?;
     let db = state.db.clone();
     let (credentials, outcome, done) = web_runtime::blocking(db.acquire_timeout(), move || {
-        let outcome = credentials.verify(&db)?;
+        let found = match &lookup {
+            Some(lookup) => db.employees().scim_lookup(
+                &credentials.workspace,
+                &credentials.hash,
+                &lookup.filter,
+                lookup.limit,
+            )?,
+            None => None,
+        };
+        let (outcome, page) = match found {
+            Some(found) => {
+                let outcome =
+                    credentials.judge(&db, found.tenant, &found.okta, Some(found.token))?;
+                (outcome, Some(found.page))
+            }
+            // The look-up brings the caller along with any user it matches; if the
+            // caller is let in now, it matched nobody.
+            None => (
+                credentials.verify(&db)?,
+                lookup.is_some().then(UserPage::none_found),
+            ),
+        };
         let done = match &outcome {
-            Outcome::Allowed(tenant) => Some(work(&db, tenant)),
+            Outcome::Allowed(tenant) => Some(work(&db, tenant, page)),
             _ => None,
         };
         Ok::<_, persistence::Error>((credentials, outcome, done))

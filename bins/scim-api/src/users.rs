@@ -7,7 +7,7 @@ use persistence::{PageStart, Resumed, SortDirection, SortKey, UserOrder};
 use scim_model::{ListResponse, ScimType, USER_RESOURCE};
 
 use crate::ScimState;
-use crate::auth::{authenticate, authenticate_then};
+use crate::auth::{Lookup, authenticate, authenticate_lookup_then, authenticate_then};
 use crate::cursor::{CursorError, Position, query_fingerprint};
 use crate::error::{ApiError, SCIM_JSON};
 use crate::query::{self, CheckedQuery, Paging};
@@ -154,6 +154,7 @@ fn page_for(
     db: &persistence::Database,
     tenant: &persistence::Tenant,
     checked: &CheckedQuery,
+    looked_up: Option<persistence::UserPage>,
 ) -> Result<Served, ApiError> {
     let order = order_of(checked)?;
     let filter_text = checked.filter.as_ref().map(ToString::to_string);
@@ -204,14 +205,17 @@ fn page_for(
 
     let version = tenant.directory_version;
     let known_total = state.totals.get(&tenant_id, &fingerprint, version);
-    let page = db.employees().scim_users(
-        &tenant.id,
-        checked.filter.as_ref().map(|f| f.expr()),
-        order,
-        &start,
-        checked.count,
-        known_total,
-    )?;
+    let page = match looked_up {
+        Some(page) => page,
+        None => db.employees().scim_users(
+            &tenant.id,
+            checked.filter.as_ref().map(|f| f.expr()),
+            order,
+            &start,
+            checked.count,
+            known_total,
+        )?,
+    };
     if page.counted {
         state
             .totals
@@ -237,6 +241,21 @@ fn page_for(
     })
 }
 
+/// Okta's look-up — a filter, the first page, in id order — which the caller's
+/// credentials can come with in one statement (see [`authenticate_lookup_then`]).
+fn lookup_of(checked: &CheckedQuery) -> Option<Lookup> {
+    let first_page = matches!(checked.paging, Paging::Index(1) | Paging::Cursor(None));
+    match &checked.filter {
+        Some(filter) if first_page && checked.sort_by.is_none() && checked.count > 0 => {
+            Some(Lookup {
+                filter: filter.expr().clone(),
+                limit: checked.count,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Authenticates, reads the page and answers; a query that is not valid is answered
 /// only once the caller is known (an anonymous caller gets 401 whatever it sent).
 async fn respond(
@@ -252,11 +271,13 @@ async fn respond(
         }
     };
     let shared = state.clone();
-    let (caller, (served, checked)) = authenticate_then(&state, request, move |db, tenant| {
-        let served = page_for(&shared, db, tenant, &checked)?;
-        Ok((served, checked))
-    })
-    .await?;
+    let lookup = lookup_of(&checked);
+    let (caller, (served, checked)) =
+        authenticate_lookup_then(&state, request, lookup, move |db, tenant, looked_up| {
+            let served = page_for(&shared, db, tenant, &checked, looked_up)?;
+            Ok((served, checked))
+        })
+        .await?;
     let tenant = caller.tenant;
     let Served {
         page,

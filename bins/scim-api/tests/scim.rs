@@ -235,6 +235,38 @@ backend_tests! {
         assert!(body["detail"].as_str().unwrap().contains("Marketplace"));
     }
 
+    /// A look-up reads the caller's credentials in the same statement as the users: an
+    /// attacker who holds one workspace's token and asks another workspace for a
+    /// userName that exists in both learns nothing, and neither does a revoked token or
+    /// a stopped integration; a look-up that matches nobody is an empty page.
+    fn lookups_let_in_only_a_live_token_of_the_workspace_asked(db) {
+        let (acme, acme_token) = live_workspace(db, "acme");
+        let (globex, globex_token) = live_workspace(db, "globex");
+        let shared = [employee("boss@shared.com", "Boss", "B", "Eng", true)];
+        import(db, &acme, &shared);
+        import(db, &globex, &shared);
+        let service = Service::start(db);
+        let lookup = |workspace: &str, token: &str, user: &str| {
+            service.get(workspace, &format!("/scim/v2/Users?filter=userName%20eq%20%22{user}%22"), token)
+        };
+        let (status, page) = scim(lookup("acme", &acme_token, "BOSS%40shared.com"));
+        assert_eq!((status, page["totalResults"].as_u64()), (200, Some(1)));
+        let (_, nobody) = scim(lookup("acme", &acme_token, "nobody%40shared.com"));
+        assert_eq!((nobody["totalResults"].as_u64(), nobody["Resources"].as_array().map(Vec::len)), (Some(0), Some(0)));
+        let wrong = assert_error(lookup("acme", "spark_scim_wrong", "boss%40shared.com"), 401);
+        assert_eq!(assert_error(lookup("acme", &globex_token, "boss%40shared.com"), 401), wrong);
+        assert_error(lookup("nowhere", &acme_token, "boss%40shared.com"), 404);
+        // Revoked: refused, though the user exists.
+        let mut tokens = token_store::scim::ScimTokens::new(db.scim_tokens(&Actor::operator("test")));
+        let globex_tokens = (&globex.id).into();
+        let record = tokens.list(&globex_tokens).unwrap().remove(0);
+        tokens.revoke(&globex_tokens, &record.id, chrono::Utc::now()).unwrap();
+        assert_eq!(assert_error(lookup("globex", &globex_token, "boss%40shared.com"), 401), wrong);
+        // A stopped integration: its own answer, not the users.
+        db.okta_integrations().disconnect(&acme, &Actor::operator("test")).unwrap();
+        assert_error(lookup("acme", &acme_token, "boss%40shared.com"), 403);
+    }
+
     fn paging_parameters_per_rfc(db) {
         let (tenant, token) = live_workspace(db, "acme");
         import(db, &tenant, &(0..12).map(|i| employee(&format!("p{i:02}@acme.com"), "P", "Q", "", true)).collect::<Vec<_>>());

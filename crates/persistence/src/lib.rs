@@ -62,7 +62,7 @@ pub use okta_revocations::{
 };
 pub use scim_positions::WALK_SLOTS;
 pub use scim_tokens::ScimTokenStore;
-pub use scim_users::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
+pub use scim_users::{PageStart, Resumed, ScimLookup, SortDirection, SortKey, UserOrder, UserPage};
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
     LinkedIdentity, LoginTransaction, LoginTransactions, LogoutOrder, LogoutOutcome, LogoutSubject,
@@ -248,7 +248,6 @@ impl Database {
         ScimTokenStore {
             db: self,
             actor: actor.clone(),
-            found: None,
         }
     }
 

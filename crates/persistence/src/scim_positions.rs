@@ -17,6 +17,10 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
 use crate::connection::{DbConnection, on_own_connection};
 use crate::error::Result;
 use crate::prepared::Prepared;
@@ -40,56 +44,149 @@ fn slot(walk: &str) -> i64 {
 }
 
 /// The id the page at `start_index` of `walk` starts after, if a page before it was
-/// served within [`LIFETIME`].
-pub(crate) fn find(
-    conn: &mut DbConnection,
-    tenant: &TenantId,
-    walk: &str,
-    start_index: u64,
+/// served within [`LIFETIME`] — as a subquery (NULL when nobody kept it), so the page's
+/// own query reads it in the same round trip.
+#[diesel::dsl::auto_type]
+pub(crate) fn kept_after(
+    tenant: String,
+    walk_slot: i64,
+    walk: String,
+    start_index: i64,
     now: NaiveDateTime,
-) -> Result<Option<String>> {
-    Ok(positions::table
-        .filter(positions::tenant_id.eq(tenant.as_str()))
-        .filter(positions::slot.eq(slot(walk)))
+) -> _ {
+    positions::table
+        .filter(positions::tenant_id.eq(tenant))
+        .filter(positions::slot.eq(walk_slot))
         .filter(positions::walk.eq(walk))
-        .filter(positions::start_index.eq(index(start_index)))
+        .filter(positions::start_index.eq(start_index))
         .filter(positions::expires_at.gt(now))
         .select(positions::after_id)
-        .first(conn)
-        .optional()?)
+        .single_value()
 }
 
-/// Remembers that the page at `start_index` of `walk` — its next one — starts after
-/// `after_id`, in place of whatever the walk's slot held.
-pub(crate) fn remember(
-    conn: &mut DbConnection,
-    tenant: &TenantId,
-    walk: &str,
-    start_index: u64,
-    after_id: &str,
-    now: NaiveDateTime,
-) -> Result<()> {
-    let expires_at = now + LIFETIME;
-    let upsert = diesel::insert_into(positions::table)
-        .values((
-            positions::tenant_id.eq(tenant.as_str()),
-            positions::slot.eq(slot(walk)),
-            positions::walk.eq(walk),
-            positions::start_index.eq(index(start_index)),
-            positions::after_id.eq(after_id),
-            positions::expires_at.eq(expires_at),
-        ))
-        .on_conflict((positions::tenant_id, positions::slot))
-        .do_update()
-        .set((
-            positions::walk.eq(excluded(positions::walk)),
-            positions::start_index.eq(excluded(positions::start_index)),
-            positions::after_id.eq(excluded(positions::after_id)),
-            positions::expires_at.eq(excluded(positions::expires_at)),
-        ));
-    on_own_connection!(conn, |c| upsert.execute(c))?;
-    Ok(())
+/// [`kept_after`] for the page at `start_index` of `walk`, read now.
+pub(crate) fn kept_after_page(tenant: &TenantId, walk: &str, start_index: u64) -> kept_after {
+    kept_after(
+        tenant.as_str().to_owned(),
+        slot(walk),
+        walk.to_owned(),
+        index(start_index),
+        crate::clock::now(),
+    )
 }
+
+/// Where a walk's next page will start, to be kept for whichever replica serves it: the
+/// page at `start_index`, after the last id of a full page being read now.
+pub(crate) struct NextPosition {
+    tenant: String,
+    slot: i64,
+    walk: String,
+    start_index: i64,
+    expires_at: NaiveDateTime,
+}
+
+impl NextPosition {
+    /// The position of the page at `start_index` of `walk`, kept from `now`.
+    pub(crate) fn new(tenant: &TenantId, walk: &str, start_index: u64, now: NaiveDateTime) -> Self {
+        Self {
+            tenant: tenant.as_str().to_owned(),
+            slot: slot(walk),
+            walk: walk.to_owned(),
+            start_index: index(start_index),
+            expires_at: now + LIFETIME,
+        }
+    }
+
+    /// Keeps it — the page starts after `after_id` — in place of whatever the walk's slot
+    /// held: a statement of its own.
+    pub(crate) fn keep(&self, conn: &mut DbConnection, after_id: &str) -> Result<()> {
+        let upsert = diesel::insert_into(positions::table)
+            .values((
+                positions::tenant_id.eq(&self.tenant),
+                positions::slot.eq(self.slot),
+                positions::walk.eq(&self.walk),
+                positions::start_index.eq(self.start_index),
+                positions::after_id.eq(after_id),
+                positions::expires_at.eq(self.expires_at),
+            ))
+            .on_conflict((positions::tenant_id, positions::slot))
+            .do_update()
+            .set((
+                positions::walk.eq(excluded(positions::walk)),
+                positions::start_index.eq(excluded(positions::start_index)),
+                positions::after_id.eq(excluded(positions::after_id)),
+                positions::expires_at.eq(excluded(positions::expires_at)),
+            ));
+        on_own_connection!(conn, |c| upsert.execute(c))?;
+        Ok(())
+    }
+
+    /// `page` — a query of employees in id order whose first column is the id, at most
+    /// `limit` of them — that also keeps this position when it reads a full page, in the
+    /// same statement (PostgreSQL: a data-modifying `WITH`): a walk that goes from
+    /// replica to replica pays no round trip for it.
+    pub(crate) fn kept_by<Q>(&self, page: Q, limit: i64) -> KeptBy<'_, Q> {
+        KeptBy {
+            page,
+            limit,
+            next: self,
+        }
+    }
+}
+
+/// A page query that keeps a [`NextPosition`]; see [`NextPosition::kept_by`].
+pub(crate) struct KeptBy<'a, Q> {
+    page: Q,
+    limit: i64,
+    next: &'a NextPosition,
+}
+
+impl<Q: QueryId> QueryId for KeptBy<'_, Q> {
+    type QueryId = KeptBy<'static, Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for KeptBy<'_, Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // The page is read once (a `WITH` query that another statement reads is
+        // materialised); `max(id)` of a page in id order is its last id.
+        out.push_sql("WITH page AS (");
+        self.page.walk_ast(out.reborrow())?;
+        out.push_sql(
+            "), kept AS (INSERT INTO scim_page_positions \
+             (tenant_id, slot, walk, start_index, after_id, expires_at) SELECT ",
+        );
+        let next = self.next;
+        out.push_bind_param::<Text, _>(&next.tenant)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&next.slot)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.walk)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&next.start_index)?;
+        out.push_sql(", max(page.id), ");
+        out.push_bind_param::<Timestamp, _>(&next.expires_at)?;
+        // Only a full page has a next one (and an empty page, of `count=0`, none).
+        out.push_sql(" FROM page HAVING count(*) > 0 AND count(*) = ");
+        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_sql(
+            " ON CONFLICT (tenant_id, slot) DO UPDATE SET walk = excluded.walk, \
+             start_index = excluded.start_index, after_id = excluded.after_id, \
+             expires_at = excluded.expires_at) SELECT * FROM page ORDER BY page.id",
+        );
+        Ok(())
+    }
+
+    fn is_safe_to_cache_prepared(&self, backend: &Pg) -> QueryResult<bool> {
+        self.page.is_safe_to_cache_prepared(backend)
+    }
+}
+
+impl<Q: Query> Query for KeptBy<'_, Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> RunQueryDsl<PgConnection> for KeptBy<'_, Q> {}
 
 /// Moves the walk's slot on to `next` (its next page starts after `after_id`) only if
 /// it holds the page at `from` — that is, if the walk's pages before this one were

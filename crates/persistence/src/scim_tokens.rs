@@ -79,9 +79,6 @@ fn stored_time(at: DateTime<Utc>) -> NaiveDateTime {
 pub struct ScimTokenStore<'db> {
     pub(crate) db: &'db Database,
     pub(crate) actor: Actor,
-    /// A look-up by hash already made (tenant, hash, what it found), answered from memory
-    /// once: see [`ScimTokenStore::with_found`].
-    pub(crate) found: Option<(String, String, Option<StoredToken>)>,
 }
 
 impl TokenRow {
@@ -97,21 +94,6 @@ impl TokenRow {
 }
 
 impl ScimTokenStore<'_> {
-    /// The store, knowing what the look-up of `hash` in `tenant` finds (from
-    /// [`Tenants::find_with_okta_and_token`](crate::Tenants::find_with_okta_and_token),
-    /// which fetched it with the tenant in one query): that one look-up is then not
-    /// repeated. Everything else goes to the database as usual.
-    #[must_use]
-    pub fn with_found(
-        mut self,
-        tenant: &TenantId,
-        hash: &TokenHash,
-        found: Option<StoredToken>,
-    ) -> Self {
-        self.found = Some((tenant.as_str().to_owned(), hash.to_hex(), found));
-        self
-    }
-
     fn load(
         conn: &mut DbConnection,
         tenant: &TokenTenant,
@@ -196,15 +178,8 @@ impl TokenRepository for ScimTokenStore<'_> {
         tenant: &TokenTenant,
         hash: &TokenHash,
     ) -> Result<Option<StoredToken>> {
-        let hex = hash.to_hex();
-        if let Some((known_tenant, known_hash, found)) = self.found.take()
-            && known_tenant == tenant.as_str()
-            && known_hash == hex
-        {
-            return Ok(found);
-        }
         let row = scim_tokens::table
-            .filter(scim_tokens::token_hash.eq(hex))
+            .filter(scim_tokens::token_hash.eq(hash.to_hex()))
             .filter(scim_tokens::tenant_id.eq(tenant.as_str()))
             .select(TokenRow::as_select())
             .first(&mut *self.db.conn()?)

@@ -10,8 +10,9 @@
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::dsl::not;
-use diesel::expression::BoxableExpression;
+use diesel::expression::{AppearsOnTable, BoxableExpression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 use scim_filter::{CompareOp, Expr, TypedValue};
 use scim_model::{AttributeDef, EmployeeRecord, ManagerRef, ResolvedAttribute, urn};
@@ -20,11 +21,15 @@ use crate::clock;
 use crate::connection::DbConnection;
 use crate::employees::Employees;
 use crate::error::{Error, Result};
+use crate::integration::{IntegrationRow, OktaIntegration};
 use crate::schema::employees;
+use crate::scim_positions::{NextPosition, kept_after_page};
+use crate::scim_tokens::TokenRow;
 use crate::sql_functions::{
     spark_contains, spark_ends_with, spark_fold, spark_order_key, spark_sort_key, spark_starts_with,
 };
-use crate::tenants::TenantId;
+use crate::tenants::{Tenant, TenantId, TenantRow};
+use token_store::{StoredToken, TokenHash};
 
 type Db = <DbConnection as diesel::Connection>::Backend;
 type Condition = Box<dyn BoxableExpression<employees::table, Db, SqlType = Bool>>;
@@ -140,6 +145,21 @@ pub struct UserPage {
     pub followed_elsewhere: Option<bool>,
     /// The page, in order.
     pub users: Vec<EmployeeRecord>,
+}
+
+impl UserPage {
+    /// The first page of a query that matches nobody.
+    #[must_use]
+    pub fn none_found() -> Self {
+        Self {
+            total: 0,
+            counted: false,
+            resumed: Resumed::No,
+            next: None,
+            followed_elsewhere: None,
+            users: Vec::new(),
+        }
+    }
 }
 
 /// Why a filter or sort cannot run as SQL.
@@ -607,31 +627,65 @@ impl Employees<'_> {
         {
             let now = clock::now();
             let offset = start_index.saturating_sub(1);
-            let (from, resumed) = match (order, known_after) {
+            let skipping = PageStart::Offset(offset);
+            // Where the next page starts, if this one is full: kept in the database for
+            // whichever replica serves it — by the page's own statement where it can —
+            // unless the walk stays with the caller (it remembered this page's start).
+            let next_index = start_index.saturating_add(limit);
+            let next_position = NextPosition::new(tenant, walk, next_index, now);
+            let keep = (order == UserOrder::Id).then_some(&next_position);
+            let (mut page, kept, resumed) = match (order, known_after) {
                 (UserOrder::Id, Some(after)) => {
-                    (PageStart::AfterId(after.clone()), Resumed::FromCaller)
+                    let from = PageStart::AfterId(after.clone());
+                    let (page, _) =
+                        page_in(conn, tenant, filter, order, &from, limit, known_total, None)?;
+                    (page, false, Resumed::FromCaller)
                 }
                 (UserOrder::Id, None) if offset > 0 => {
-                    match crate::scim_positions::find(conn, tenant, walk, *start_index, now)? {
-                        Some(after) => (PageStart::AfterId(after), Resumed::FromDatabase),
-                        None => (PageStart::Offset(offset), Resumed::No),
+                    // From where another replica's page before it ended, read by the
+                    // page's own query; no rows means nobody kept it (or the walk is past
+                    // its end), and skipping tells which.
+                    let (users, kept) = users_in(conn, tenant, filter, order, start, limit, keep)?;
+                    if users.is_empty() {
+                        let (page, kept) = page_in(
+                            conn,
+                            tenant,
+                            filter,
+                            order,
+                            &skipping,
+                            limit,
+                            known_total,
+                            keep,
+                        )?;
+                        (page, kept, Resumed::No)
+                    } else {
+                        let page =
+                            with_total(conn, tenant, filter, start, limit, known_total, users)?;
+                        (page, kept, Resumed::FromDatabase)
                     }
                 }
-                _ => (PageStart::Offset(offset), Resumed::No),
+                _ => {
+                    let (page, kept) = page_in(
+                        conn,
+                        tenant,
+                        filter,
+                        order,
+                        &skipping,
+                        limit,
+                        known_total,
+                        keep,
+                    )?;
+                    (page, kept, Resumed::No)
+                }
             };
-            let mut page = page_in(conn, tenant, filter, order, &from, limit, known_total)?;
             page.resumed = resumed;
             // Only a full page has a next one: a look-up (`userName eq`, one user in a
             // page of 100) or a walk's last page remembers nothing.
             let full = page.users.len() as u64 == limit;
             if let (UserOrder::Id, Some(last), true) = (order, page.users.last(), full) {
-                let next = start_index + page.users.len() as u64;
-                // The database keeps the position for whichever replica serves the next
-                // page; a walk whose pages keep landing on one process (the caller
-                // remembered this one) needs no write, and one that came back to the
-                // caller from other replicas moves the database's position on only if
-                // it was this page's. A cache: a failed write only costs the next page
-                // its keyset start.
+                // A walk that came back to the caller from other replicas moves the
+                // database's position on only if it was this page's. A cache: a failed
+                // write only costs the next page its keyset start.
                 match (resumed, went_elsewhere) {
                     (Resumed::FromCaller, false) => {}
                     (Resumed::FromCaller, true) => {
@@ -640,23 +694,23 @@ impl Employees<'_> {
                             tenant,
                             walk,
                             *start_index,
-                            next,
+                            next_index,
                             &last.id,
                             now,
                         )
                         .ok();
                     }
+                    _ if kept => {}
                     _ => {
-                        let _ = crate::scim_positions::remember(
-                            conn, tenant, walk, next, &last.id, now,
-                        );
+                        let _ = next_position.keep(conn, &last.id);
                     }
                 }
-                page.next = Some((next, last.id.clone()));
+                page.next = Some((next_index, last.id.clone()));
             }
             return Ok(page);
         }
-        page_in(conn, tenant, filter, order, start, limit, known_total)
+        let (page, _) = page_in(conn, tenant, filter, order, start, limit, known_total, None)?;
+        Ok(page)
     }
 
     /// One employee as a SCIM user record, if it belongs to the tenant.
@@ -671,8 +725,156 @@ impl Employees<'_> {
     }
 }
 
+/// A filter [`Condition`] over the employees, in a query that joins them with other
+/// tables: the condition names employees' columns only, so it holds wherever the
+/// employees table is joined in (the bound on `QS` asks that it is).
+struct OnEmployees(Condition);
+
+impl Expression for OnEmployees {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for OnEmployees where employees::id: AppearsOnTable<QS> {}
+
+impl<QS> SelectableExpression<QS> for OnEmployees where employees::id: SelectableExpression<QS> {}
+
+impl ValidGrouping<()> for OnEmployees {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl QueryId for OnEmployees {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Db> for OnEmployees {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Db>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, backend: &Db) -> QueryResult<bool> {
+        self.0.is_safe_to_cache_prepared(backend)
+    }
+}
+
+/// What [`Employees::scim_lookup`] found: the caller's side — the workspace's tenant,
+/// its integration and its live token with the presented hash, for the caller to judge
+/// (`token_store::scim::check`) — and the users the look-up matched.
+#[derive(Debug)]
+pub struct ScimLookup {
+    /// The workspace's tenant.
+    pub tenant: Tenant,
+    /// Its Okta integration.
+    pub okta: OktaIntegration,
+    /// The tenant's token with the presented hash.
+    pub token: StoredToken,
+    /// The first page of the users the filter matches (never empty), in id order.
+    pub page: UserPage,
+}
+
+impl Employees<'_> {
+    /// Okta's look-up (`filter=userName eq "…"`, or any filter [`worth_preparing`]) and
+    /// the caller's credentials in one statement — the first page, in id order — where
+    /// checking the token first and then reading the users would take two round trips.
+    /// Only a found user brings the caller's side with it: `None` means the look-up found
+    /// nobody *or* the workspace, the token or its liveness is wanting, and the caller
+    /// then asks the usual way (token first, then users) to learn which. The token is
+    /// only fetched here: the caller judges it, and uses `users` only if it lets the
+    /// caller in.
+    pub fn scim_lookup(
+        &self,
+        workspace: &str,
+        hash: &TokenHash,
+        filter: &Expr,
+        limit: u64,
+    ) -> Result<Option<ScimLookup>> {
+        use crate::schema::{okta_integrations, scim_tokens, tenants};
+        let slug = workspace.trim().to_ascii_lowercase();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let filter_condition = OnEmployees(translate(filter)?);
+        // Inner joins: a row only for a user the filter matches, of the workspace's
+        // tenant, with a live token of it.
+        let mut query = tenants::table
+            .inner_join(okta_integrations::table)
+            .inner_join(
+                scim_tokens::table.on(scim_tokens::tenant_id
+                    .eq(tenants::id)
+                    .and(scim_tokens::token_hash.eq(hash.to_hex()))
+                    .and(scim_tokens::revoked_at.is_null())),
+            )
+            .inner_join(employees::table.on(employees::tenant_id.eq(tenants::id)))
+            .left_join(
+                MANAGERS.on(MANAGERS
+                    .field(employees::id)
+                    .nullable()
+                    .eq(employees::manager_id)
+                    .and(
+                        MANAGERS
+                            .field(employees::tenant_id)
+                            .eq(employees::tenant_id),
+                    )),
+            )
+            .filter(tenants::workspace.eq(slug))
+            .select((
+                TenantRow::as_select(),
+                IntegrationRow::as_select(),
+                TokenRow::as_select(),
+                ScimUserRow::as_select(),
+                MANAGERS
+                    .fields((
+                        employees::display_name,
+                        employees::given_name,
+                        employees::family_name,
+                    ))
+                    .nullable(),
+            ))
+            .into_boxed()
+            .filter(filter_condition)
+            .order(employees::id.asc())
+            .limit(limit);
+        if !worth_preparing(filter, UserOrder::Id) {
+            query = query.filter(diesel::dsl::sql::<Bool>("TRUE"));
+        }
+        let mut conn = self.db.conn()?;
+        let conn = &mut *conn;
+        let rows: Vec<(
+            TenantRow,
+            IntegrationRow,
+            TokenRow,
+            ScimUserRow,
+            Option<NameRow>,
+        )> = query.load(conn)?;
+        let mut caller = None;
+        let users = rows
+            .into_iter()
+            .map(|(tenant, okta, token, row, manager)| {
+                caller.get_or_insert((tenant, okta, token));
+                let manager_name = manager
+                    .and_then(|(display, given, family)| display_name_of(display, given, family));
+                row.into_record(manager_name)
+            })
+            .collect();
+        let Some((tenant, okta, token)) = caller else {
+            return Ok(None);
+        };
+        let tenant = Tenant::from(tenant);
+        // A page that is not full ends the results: its count needs no statement.
+        let limit = u64::try_from(limit).unwrap_or_default();
+        let first = PageStart::Offset(0);
+        let page = with_total(conn, &tenant.id, Some(filter), &first, limit, None, users)?;
+        Ok(Some(ScimLookup {
+            tenant,
+            okta: okta.into(),
+            token: token.into_stored()?,
+            page,
+        }))
+    }
+}
+
 /// [`Employees::scim_users`] from a start that is an offset or an id, on a connection:
-/// the page first, then — only when the page cannot tell — the count.
+/// the page first, then — only when the page cannot tell — the count; and whether the
+/// page's statement kept `keep` (see [`users_in`]).
+#[allow(clippy::too_many_arguments)]
 fn page_in(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -681,8 +883,24 @@ fn page_in(
     start: &PageStart,
     limit: u64,
     known_total: Option<u64>,
+    keep: Option<&NextPosition>,
+) -> Result<(UserPage, bool)> {
+    let (users, kept) = users_in(conn, tenant, filter, order, start, limit, keep)?;
+    let page = with_total(conn, tenant, filter, start, limit, known_total, users)?;
+    Ok((page, kept))
+}
+
+/// A page of `users` read from `start`, with the count of all that match: given, told by
+/// the page itself, or counted.
+fn with_total(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    filter: Option<&Expr>,
+    start: &PageStart,
+    limit: u64,
+    known_total: Option<u64>,
+    users: Vec<EmployeeRecord>,
 ) -> Result<UserPage> {
-    let users = users_in(conn, tenant, filter, order, start, limit)?;
     let served = users.len() as u64;
     let (total, counted) = match (known_total, start) {
         (Some(total), _) => (total, false),
@@ -710,7 +928,8 @@ fn page_in(
     })
 }
 
-/// The users of one page.
+/// The users of one page, and whether its statement also kept `keep`, where the walk's
+/// next page starts (Okta's walk on PostgreSQL: see [`NextPosition::kept_by`]).
 fn users_in(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -718,7 +937,8 @@ fn users_in(
     order: UserOrder,
     start: &PageStart,
     limit: u64,
-) -> Result<Vec<EmployeeRecord>> {
+    keep: Option<&NextPosition>,
+) -> Result<(Vec<EmployeeRecord>, bool)> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     // Okta's import walk — no filter, id order, from the start or after the last id
     // of the previous page — as static queries that bring each manager's name along
@@ -738,34 +958,66 @@ fn users_in(
                     )),
             )
             .filter(employees::tenant_id.eq(tenant.as_str()));
-        let select = (
-            ScimUserRow::as_select(),
-            MANAGERS
-                .fields((
-                    employees::display_name,
-                    employees::given_name,
-                    employees::family_name,
-                ))
-                .nullable(),
-        );
-        let rows: Option<Vec<(ScimUserRow, Option<NameRow>)>> = match start {
-            PageStart::AfterId(after) => Some(
+        // A macro, not a value: the selection names its backend.
+        macro_rules! select {
+            () => {
+                (
+                    ScimUserRow::as_select(),
+                    MANAGERS
+                        .fields((
+                            employees::display_name,
+                            employees::given_name,
+                            employees::family_name,
+                        ))
+                        .nullable(),
+                )
+            };
+        }
+        // On PostgreSQL the page's statement keeps where the next page starts, too.
+        macro_rules! load_keeping {
+            ($query:expr) => {{
+                match (keep, &mut *conn) {
+                    (Some(next), DbConnection::Postgresql(pg)) => Some((
+                        next.kept_by($query, limit)
+                            .load::<(ScimUserRow, Option<NameRow>)>(pg)?,
+                        true,
+                    )),
+                    (_, conn) => {
+                        Some(($query.load::<(ScimUserRow, Option<NameRow>)>(conn)?, false))
+                    }
+                }
+            }};
+        }
+        let rows = match start {
+            PageStart::AfterId(after) => load_keeping!(
                 mine.filter(employees::id.gt(after.as_str()))
                     .order(employees::id.asc())
                     .limit(limit)
-                    .select(select)
-                    .load(conn)?,
+                    .select(select!())
             ),
-            PageStart::Offset(0) => Some(
-                mine.order(employees::id.asc())
-                    .limit(limit)
-                    .select(select)
-                    .load(conn)?,
+            PageStart::Offset(0) => {
+                load_keeping!(
+                    mine.order(employees::id.asc())
+                        .limit(limit)
+                        .select(select!())
+                )
+            }
+            PageStart::Index {
+                start_index, walk, ..
+            } => load_keeping!(
+                mine.filter(employees::id.nullable().gt(kept_after_page(
+                    tenant,
+                    walk,
+                    *start_index,
+                )))
+                .order(employees::id.asc())
+                .limit(limit)
+                .select(select!())
             ),
-            PageStart::Offset(_) | PageStart::Index { .. } => None,
+            PageStart::Offset(_) => None,
         };
-        if let Some(rows) = rows {
-            return Ok(rows
+        if let Some((rows, kept)) = rows {
+            let users = rows
                 .into_iter()
                 .map(|(row, manager)| {
                     let manager_name = manager.and_then(|(display, given, family)| {
@@ -773,7 +1025,8 @@ fn users_in(
                     });
                     row.into_record(manager_name)
                 })
-                .collect());
+                .collect();
+            return Ok((users, kept));
         }
     }
     let mut page = tenant_users(tenant);
@@ -792,9 +1045,20 @@ fn users_in(
             ));
         }
         (PageStart::Offset(offset), _) => page.offset(i64::try_from(*offset).unwrap_or(i64::MAX)),
-        (PageStart::Index { .. }, _) => {
+        // After where the walk's page before it ended, as any replica kept it.
+        (
+            PageStart::Index {
+                start_index, walk, ..
+            },
+            UserOrder::Id,
+        ) => page.filter(
+            employees::id
+                .nullable()
+                .gt(kept_after_page(tenant, walk, *start_index)),
+        ),
+        (PageStart::Index { .. }, UserOrder::By(..)) => {
             return Err(Error::Invalid(
-                "an index start is resolved before this".into(),
+                "keyset paging follows the id order only".into(),
             ));
         }
     };
@@ -802,7 +1066,7 @@ fn users_in(
         .limit(limit)
         .select(ScimUserRow::as_select())
         .load(conn)?;
-    with_managers(conn, tenant, rows)
+    Ok((with_managers(conn, tenant, rows)?, false))
 }
 
 fn sorted(

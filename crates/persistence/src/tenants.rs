@@ -210,9 +210,8 @@ impl Tenants<'_> {
     }
 
     /// [`find_with_okta`](Self::find_with_okta), and the tenant's SCIM token with this
-    /// hash if there is one, in one query: what every SCIM request looks up first. Hand
-    /// the token to [`ScimTokenStore::with_found`](crate::ScimTokenStore::with_found) so
-    /// `token-store` verifies it without looking it up again.
+    /// hash if there is one, in one query: what a SCIM request looks up first. The caller
+    /// judges the token with `token_store::scim::check`.
     pub fn find_with_okta_and_token(
         &self,
         workspace: &str,

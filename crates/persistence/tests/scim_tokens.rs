@@ -10,8 +10,16 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use persistence::{Actor, Database, Tenant, Workspace, backend_tests};
-use token_store::scim::{ScimTokens, VerifyError};
+use token_store::scim::{MintedToken, ScimTokens, VerifyError, check};
 use token_store::{BearerForm, TenantId as TokenTenant, TokenId};
+
+fn hash_of(token: &MintedToken) -> token_store::TokenHash {
+    token_store::TokenHash::of_presented(
+        token_store::SecretKind::ScimToken,
+        token.token.expose_secret(),
+    )
+    .unwrap()
+}
 
 fn tenant(db: &Database, slug: &str) -> Tenant {
     let actor = Actor::operator("test");
@@ -123,26 +131,74 @@ backend_tests! {
         let mut tokens = ScimTokens::new(db.scim_tokens(&actor));
         let ours = tokens.mint(&TokenTenant::from(&acme.id), "Okta", "test", Utc::now()).unwrap();
         let theirs = tokens.mint(&TokenTenant::from(&globex.id), "Okta", "test", Utc::now()).unwrap();
-        let hash_of = |t: &token_store::scim::MintedToken| {
-            token_store::TokenHash::of_presented(token_store::SecretKind::ScimToken, t.token.expose_secret()).unwrap()
+        let acme_tokens = TokenTenant::from(&acme.id);
+        let judge = |found, token: &MintedToken| {
+            check::<()>(found, &acme_tokens, &hash_of(token), BearerForm::Standard, Utc::now())
         };
-        // Our token on our workspace: found, and verifies from what was found.
+        // Our token on our workspace: found, and lets the caller in (a first use is due
+        // its last-used write).
         let (tenant, okta, found) = db.tenants().find_with_okta_and_token("ACME", &hash_of(&ours)).unwrap().unwrap();
         assert_eq!((tenant.id.clone(), okta.is_activated()), (acme.id.clone(), false));
         assert_eq!(found.as_ref().map(|f| f.record.id.clone()), Some(ours.record.id.clone()));
-        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&ours), found);
-        assert!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), ours.token.expose_secret(), Utc::now()).is_ok());
-        // Another workspace's token: the tenant, but no token; verification says unknown.
-        let (tenant, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&theirs)).unwrap().unwrap();
+        let verdict = judge(found, &ours).unwrap();
+        assert_eq!(verdict.record.id, ours.record.id);
+        assert!(verdict.touch);
+        // Another workspace's token: the tenant, but no token; unknown.
+        let (_, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&theirs)).unwrap().unwrap();
         assert!(found.is_none());
-        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&theirs), found);
-        assert!(matches!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), theirs.token.expose_secret(), Utc::now()), Err(VerifyError::Unknown)));
+        assert!(matches!(judge(found, &theirs), Err(VerifyError::Unknown)));
+        // A row that is not this hash's (a loose match) is unknown too.
+        let (_, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&ours)).unwrap().unwrap();
+        assert!(matches!(judge(found, &theirs), Err(VerifyError::Unknown)));
         // Revoked: found, and refused as revoked.
         tokens.revoke(&TokenTenant::from(&acme.id), &ours.record.id, Utc::now()).unwrap();
-        let (tenant, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&ours)).unwrap().unwrap();
-        let store = db.scim_tokens(&actor).with_found(&tenant.id, &hash_of(&ours), found);
-        assert!(matches!(ScimTokens::new(store).verify(&TokenTenant::from(&acme.id), ours.token.expose_secret(), Utc::now()), Err(VerifyError::Revoked { .. })));
+        let (_, _, found) = db.tenants().find_with_okta_and_token("acme", &hash_of(&ours)).unwrap().unwrap();
+        assert!(matches!(judge(found, &ours), Err(VerifyError::Revoked { .. })));
         // No such workspace.
         assert!(db.tenants().find_with_okta_and_token("nowhere", &hash_of(&ours)).unwrap().is_none());
+    }
+
+    /// Okta's look-up in one statement brings the caller's tenant and token along only
+    /// for a live token of the workspace it asks on: every other case finds nothing, and
+    /// the service then asks the usual way.
+    fn a_lookup_and_its_caller_come_in_one_query_only_for_a_live_token_of_the_workspace(db) {
+        let acme = tenant(db, "acme");
+        let globex = tenant(db, "globex");
+        let actor = Actor::operator("test");
+        let people = [("boss@acme.com", ""), ("ada@acme.com", "boss@acme.com")].map(|(email, manager)| persistence::EmployeeInput {
+            email: email.into(),
+            display_name: persistence::Change::Set(Some(format!("Name of {email}"))),
+            manager_email: persistence::Change::Set((!manager.is_empty()).then(|| manager.to_owned())),
+            ..persistence::EmployeeInput::default()
+        });
+        db.employees().upsert_many(&acme.id, &people, &actor).unwrap();
+        db.employees().upsert_many(&globex.id, &people[..1], &actor).unwrap();
+        let mut tokens = ScimTokens::new(db.scim_tokens(&actor));
+        let ours = tokens.mint(&TokenTenant::from(&acme.id), "Okta", "test", Utc::now()).unwrap();
+        let theirs = tokens.mint(&TokenTenant::from(&globex.id), "Okta", "test", Utc::now()).unwrap();
+        let lookup = |workspace: &str, token: &MintedToken, filter: &str| {
+            let filter = scim_filter::ValidatedFilter::parse(filter, &scim_model::USER_RESOURCE).unwrap();
+            db.employees().scim_lookup(workspace, &hash_of(token), filter.expr(), 100).unwrap()
+        };
+        let ada = r#"userName eq "ADA@acme.com""#;
+        let found = lookup("acme", &ours, ada).unwrap();
+        assert_eq!((found.tenant.id.clone(), found.token.record.id.clone()), (acme.id.clone(), ours.record.id.clone()));
+        let emails: Vec<_> = found.page.users.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails, ["ada@acme.com"]);
+        let manager = found.page.users[0].manager.clone().unwrap();
+        assert_eq!(manager.display_name.as_deref(), Some("Name of boss@acme.com"));
+        // The same records as the page the usual way.
+        let filter = scim_filter::ValidatedFilter::parse(ada, &scim_model::USER_RESOURCE).unwrap();
+        let page = db.employees().scim_users(&acme.id, Some(filter.expr()), persistence::UserOrder::Id, &persistence::PageStart::Offset(0), 100, None).unwrap();
+        assert_eq!(format!("{:?}", page.users), format!("{:?}", found.page.users));
+        // Another workspace's token on this workspace, this token on another workspace
+        // (where the same userName exists), a look-up that matches nobody, a workspace
+        // that does not exist, a revoked token: nothing.
+        assert!(lookup("acme", &theirs, ada).is_none());
+        assert!(lookup("globex", &ours, r#"userName eq "boss@acme.com""#).is_none());
+        assert!(lookup("acme", &ours, r#"userName eq "nobody@acme.com""#).is_none());
+        assert!(lookup("nowhere", &ours, ada).is_none());
+        tokens.revoke(&TokenTenant::from(&acme.id), &ours.record.id, Utc::now()).unwrap();
+        assert!(lookup("acme", &ours, ada).is_none());
     }
 }

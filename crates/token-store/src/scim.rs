@@ -15,7 +15,9 @@ use subtle::ConstantTimeEq as _;
 
 use crate::hash::TokenHash;
 use crate::kind::SecretKind;
-use crate::repository::{BearerForm, NewToken, TenantId, TokenId, TokenRecord, TokenRepository};
+use crate::repository::{
+    BearerForm, NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository,
+};
 use crate::secret::{RandomnessError, SecretToken, TokenFormatError};
 
 /// The finest resolution of `last_used_at`: verification writes it only when the stored
@@ -162,6 +164,47 @@ impl<E> VerifyError<E> {
     }
 }
 
+/// A live token's record, and whether its `last_used_at` and `presented_as` are due a
+/// write (see [`needs_last_used_update`]): what [`check`] decides.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The token's record as stored.
+    pub record: TokenRecord,
+    /// Whether the caller should write `last_used_at` = now and `presented_as` = the form.
+    pub touch: bool,
+}
+
+/// The verification rule, as a pure function: whether `stored` — what a look-up by
+/// `hash` in `tenant` found — lets the presented token in at `now`. Callers that fetch
+/// the token with other rows in one query decide with this; [`ScimTokens::verify_as`]
+/// is the same rule over a repository.
+///
+/// # Errors
+///
+/// [`VerifyError::Unknown`] (nothing found, or a row that is not an exact, same-tenant
+/// match), [`VerifyError::Revoked`].
+pub fn check<E>(
+    stored: Option<StoredToken>,
+    tenant: &TenantId,
+    hash: &TokenHash,
+    form: BearerForm,
+    now: DateTime<Utc>,
+) -> Result<Verdict, VerifyError<E>> {
+    let stored = stored.ok_or(VerifyError::Unknown)?;
+    // Defence in depth against a look-up that matched loosely (a collation, a prefix
+    // index) or ignored the tenant: accept only an exact, same-tenant match.
+    let hash_matches = bool::from(stored.hash.ct_eq(hash));
+    if !hash_matches || stored.record.tenant_id != *tenant {
+        return Err(VerifyError::Unknown);
+    }
+    let record = stored.record;
+    if record.is_revoked() {
+        return Err(VerifyError::Revoked { id: record.id });
+    }
+    let touch = needs_last_used_update(record.last_used_at, now) || record.presented_as != form;
+    Ok(Verdict { record, touch })
+}
+
 /// Why a mint, revoke or rotate failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError<E> {
@@ -293,19 +336,9 @@ impl<R: TokenRepository> ScimTokens<R> {
         let stored = self
             .repo
             .find_by_hash(tenant, &hash)
-            .map_err(VerifyError::Storage)?
-            .ok_or(VerifyError::Unknown)?;
-        // Defence in depth against a repository that matched loosely (a collation, a
-        // prefix index) or ignored the tenant: accept only an exact, same-tenant match.
-        let hash_matches = bool::from(stored.hash.ct_eq(&hash));
-        if !hash_matches || stored.record.tenant_id != *tenant {
-            return Err(VerifyError::Unknown);
-        }
-        let mut record = stored.record;
-        if record.is_revoked() {
-            return Err(VerifyError::Revoked { id: record.id });
-        }
-        if needs_last_used_update(record.last_used_at, now) || record.presented_as != form {
+            .map_err(VerifyError::Storage)?;
+        let Verdict { mut record, touch } = check(stored, tenant, &hash, form, now)?;
+        if touch {
             self.repo
                 .touch(tenant, &record.id, now, form)
                 .map_err(VerifyError::Storage)?;
