@@ -196,9 +196,7 @@ pub struct Lookup {
 }
 
 /// [`authenticate_then`], with `lookup` read in the same statement as the caller's
-/// credentials when it matches someone: they are judged by the same rule, and `work`
-/// gets the page. When it matches nobody, the request is authenticated the usual way,
-/// and `work` gets the empty page (nothing matched while the token was good). Without
+/// credentials, which are judged by the same rule; `work` gets the page. Without
 /// `lookup`, `work` gets `None` and reads what it needs itself.
 pub async fn authenticate_lookup_then<T, F>(
     state: &ScimState,
@@ -213,27 +211,24 @@ where
     let credentials = credentials(state, request)?;
     let db = state.db.clone();
     let (credentials, outcome, done) = web_runtime::blocking(db.acquire_timeout(), move || {
-        let found = match &lookup {
-            Some(lookup) => db.employees().scim_lookup(
-                &credentials.workspace,
-                &credentials.hash,
-                &lookup.filter,
-                lookup.limit,
-            )?,
-            None => None,
-        };
-        let (outcome, page) = match found {
-            Some(found) => {
-                let outcome =
-                    credentials.judge(&db, found.tenant, &found.okta, Some(found.token))?;
-                (outcome, Some(found.page))
+        let (outcome, page) = match &lookup {
+            Some(lookup) => {
+                let found = db.employees().scim_lookup(
+                    &credentials.workspace,
+                    &credentials.hash,
+                    &lookup.filter,
+                    lookup.limit,
+                )?;
+                match found {
+                    Some(found) => {
+                        let outcome =
+                            credentials.judge(&db, found.tenant, &found.okta, found.token)?;
+                        (outcome, Some(found.page))
+                    }
+                    None => (Outcome::NoSuchWorkspace, None),
+                }
             }
-            // The look-up brings the caller along with any user it matches; if the
-            // caller is let in now, it matched nobody.
-            None => (
-                credentials.verify(&db)?,
-                lookup.is_some().then(UserPage::none_found),
-            ),
+            None => (credentials.verify(&db)?, None),
         };
         let done = match &outcome {
             Outcome::Allowed(tenant) => Some(work(&db, tenant, page)),

@@ -727,8 +727,10 @@ impl Employees<'_> {
 
 /// A filter [`Condition`] over the employees, in a query that joins them with other
 /// tables: the condition names employees' columns only, so it holds wherever the
-/// employees table is joined in (the bound on `QS` asks that it is).
-struct OnEmployees(Condition);
+/// employees table is joined in (the bound on `QS` asks that it is). Shared, because a
+/// join's condition must be `Clone`.
+#[derive(Clone)]
+struct OnEmployees(std::rc::Rc<Condition>);
 
 impl Expression for OnEmployees {
     type SqlType = Bool;
@@ -758,29 +760,27 @@ impl QueryFragment<Db> for OnEmployees {
 }
 
 /// What [`Employees::scim_lookup`] found: the caller's side — the workspace's tenant,
-/// its integration and its live token with the presented hash, for the caller to judge
-/// (`token_store::scim::check`) — and the users the look-up matched.
+/// its integration and its token with the presented hash, for the caller to judge
+/// (`token_store::scim::check`) — and the look-up's page, read only for a live token.
 #[derive(Debug)]
 pub struct ScimLookup {
     /// The workspace's tenant.
     pub tenant: Tenant,
     /// Its Okta integration.
     pub okta: OktaIntegration,
-    /// The tenant's token with the presented hash.
-    pub token: StoredToken,
-    /// The first page of the users the filter matches (never empty), in id order.
+    /// The tenant's token with the presented hash, if there is one.
+    pub token: Option<StoredToken>,
+    /// The first page of the users the filter matches, in id order: empty unless the
+    /// token is stored and not revoked.
     pub page: UserPage,
 }
 
 impl Employees<'_> {
-    /// Okta's look-up (`filter=userName eq "…"`, or any filter [`worth_preparing`]) and
-    /// the caller's credentials in one statement — the first page, in id order — where
-    /// checking the token first and then reading the users would take two round trips.
-    /// Only a found user brings the caller's side with it: `None` means the look-up found
-    /// nobody *or* the workspace, the token or its liveness is wanting, and the caller
-    /// then asks the usual way (token first, then users) to learn which. The token is
-    /// only fetched here: the caller judges it, and uses `users` only if it lets the
-    /// caller in.
+    /// Okta's look-up (`filter=userName eq "…"`, or any filter) and the caller's
+    /// credentials in one statement — the first page, in id order — where checking the
+    /// token first and then reading the users would take two round trips. `None` when no
+    /// tenant has this workspace name. The token is only fetched here: the caller judges
+    /// it, and uses the page only if it lets the caller in.
     pub fn scim_lookup(
         &self,
         workspace: &str,
@@ -790,19 +790,23 @@ impl Employees<'_> {
     ) -> Result<Option<ScimLookup>> {
         use crate::schema::{okta_integrations, scim_tokens, tenants};
         let slug = workspace.trim().to_ascii_lowercase();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let filter_condition = OnEmployees(translate(filter)?);
-        // Inner joins: a row only for a user the filter matches, of the workspace's
-        // tenant, with a live token of it.
+        let matches = OnEmployees(std::rc::Rc::new(translate(filter)?));
+        // One row per matching user, or one with no user: the workspace's tenant, and
+        // its token with this hash if any; its users only with a live token.
         let mut query = tenants::table
             .inner_join(okta_integrations::table)
-            .inner_join(
+            .left_join(
                 scim_tokens::table.on(scim_tokens::tenant_id
                     .eq(tenants::id)
-                    .and(scim_tokens::token_hash.eq(hash.to_hex()))
-                    .and(scim_tokens::revoked_at.is_null())),
+                    .and(scim_tokens::token_hash.eq(hash.to_hex()))),
             )
-            .inner_join(employees::table.on(employees::tenant_id.eq(tenants::id)))
+            .left_join(
+                employees::table.on(employees::tenant_id
+                    .eq(tenants::id)
+                    .and(scim_tokens::id.is_not_null())
+                    .and(scim_tokens::revoked_at.is_null())
+                    .and(matches)),
+            )
             .left_join(
                 MANAGERS.on(MANAGERS
                     .field(employees::id)
@@ -811,15 +815,16 @@ impl Employees<'_> {
                     .and(
                         MANAGERS
                             .field(employees::tenant_id)
-                            .eq(employees::tenant_id),
+                            .nullable()
+                            .eq(employees::tenant_id.nullable()),
                     )),
             )
             .filter(tenants::workspace.eq(slug))
             .select((
                 TenantRow::as_select(),
                 IntegrationRow::as_select(),
-                TokenRow::as_select(),
-                ScimUserRow::as_select(),
+                Option::<TokenRow>::as_select(),
+                Option::<ScimUserRow>::as_select(),
                 MANAGERS
                     .fields((
                         employees::display_name,
@@ -828,44 +833,49 @@ impl Employees<'_> {
                     ))
                     .nullable(),
             ))
+            // Boxed, like the filter inside it: the two-backend connection takes it.
             .into_boxed()
-            .filter(filter_condition)
-            .order(employees::id.asc())
-            .limit(limit);
+            .order(employees::id.nullable().asc())
+            // At least one row, so that `count=0` still finds the caller.
+            .limit(i64::try_from(limit.max(1)).unwrap_or(i64::MAX));
         if !worth_preparing(filter, UserOrder::Id) {
             query = query.filter(diesel::dsl::sql::<Bool>("TRUE"));
         }
         let mut conn = self.db.conn()?;
         let conn = &mut *conn;
-        let rows: Vec<(
+        type Row = (
             TenantRow,
             IntegrationRow,
-            TokenRow,
-            ScimUserRow,
+            Option<TokenRow>,
+            Option<ScimUserRow>,
             Option<NameRow>,
-        )> = query.load(conn)?;
+        );
         let mut caller = None;
-        let users = rows
-            .into_iter()
-            .map(|(tenant, okta, token, row, manager)| {
-                caller.get_or_insert((tenant, okta, token));
+        let mut users = Vec::new();
+        for (tenant, okta, token, user, manager) in query.load::<Row>(conn)? {
+            caller.get_or_insert((tenant, okta, token));
+            if let Some(user) = user {
                 let manager_name = manager
                     .and_then(|(display, given, family)| display_name_of(display, given, family));
-                row.into_record(manager_name)
-            })
-            .collect();
+                users.push(user.into_record(manager_name));
+            }
+        }
         let Some((tenant, okta, token)) = caller else {
             return Ok(None);
         };
         let tenant = Tenant::from(tenant);
+        users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         // A page that is not full ends the results: its count needs no statement.
-        let limit = u64::try_from(limit).unwrap_or_default();
         let first = PageStart::Offset(0);
-        let page = with_total(conn, &tenant.id, Some(filter), &first, limit, None, users)?;
+        let page = if users.is_empty() && limit > 0 {
+            UserPage::none_found()
+        } else {
+            with_total(conn, &tenant.id, Some(filter), &first, limit, None, users)?
+        };
         Ok(Some(ScimLookup {
             tenant,
             okta: okta.into(),
-            token: token.into_stored()?,
+            token: token.map(TokenRow::into_stored).transpose()?,
             page,
         }))
     }

@@ -158,10 +158,10 @@ backend_tests! {
         assert!(db.tenants().find_with_okta_and_token("nowhere", &hash_of(&ours)).unwrap().is_none());
     }
 
-    /// Okta's look-up in one statement brings the caller's tenant and token along only
-    /// for a live token of the workspace it asks on: every other case finds nothing, and
-    /// the service then asks the usual way.
-    fn a_lookup_and_its_caller_come_in_one_query_only_for_a_live_token_of_the_workspace(db) {
+    /// Okta's look-up in one statement: the workspace's tenant and the token with the
+    /// presented hash always come back for the caller to judge, but users only with a
+    /// live token of that workspace.
+    fn a_lookup_and_its_caller_come_in_one_query_and_users_only_for_a_live_token(db) {
         let acme = tenant(db, "acme");
         let globex = tenant(db, "globex");
         let actor = Actor::operator("test");
@@ -176,29 +176,44 @@ backend_tests! {
         let mut tokens = ScimTokens::new(db.scim_tokens(&actor));
         let ours = tokens.mint(&TokenTenant::from(&acme.id), "Okta", "test", Utc::now()).unwrap();
         let theirs = tokens.mint(&TokenTenant::from(&globex.id), "Okta", "test", Utc::now()).unwrap();
-        let lookup = |workspace: &str, token: &MintedToken, filter: &str| {
+        let lookup_of = |workspace: &str, token: &MintedToken, filter: &str, limit| {
             let filter = scim_filter::ValidatedFilter::parse(filter, &scim_model::USER_RESOURCE).unwrap();
-            db.employees().scim_lookup(workspace, &hash_of(token), filter.expr(), 100).unwrap()
+            db.employees().scim_lookup(workspace, &hash_of(token), filter.expr(), limit).unwrap()
         };
+        let lookup = |workspace: &str, token: &MintedToken, filter: &str| lookup_of(workspace, token, filter, 100);
+        let emails = |found: &persistence::ScimLookup| found.page.users.iter().map(|u| u.email.clone()).collect::<Vec<_>>();
         let ada = r#"userName eq "ADA@acme.com""#;
         let found = lookup("acme", &ours, ada).unwrap();
-        assert_eq!((found.tenant.id.clone(), found.token.record.id.clone()), (acme.id.clone(), ours.record.id.clone()));
-        let emails: Vec<_> = found.page.users.iter().map(|u| u.email.as_str()).collect();
-        assert_eq!(emails, ["ada@acme.com"]);
+        assert_eq!(found.tenant.id, acme.id);
+        assert_eq!(found.token.as_ref().map(|t| t.record.id.clone()), Some(ours.record.id.clone()));
+        assert_eq!((emails(&found), found.page.total), (vec!["ada@acme.com".to_owned()], 1));
         let manager = found.page.users[0].manager.clone().unwrap();
         assert_eq!(manager.display_name.as_deref(), Some("Name of boss@acme.com"));
         // The same records as the page the usual way.
         let filter = scim_filter::ValidatedFilter::parse(ada, &scim_model::USER_RESOURCE).unwrap();
         let page = db.employees().scim_users(&acme.id, Some(filter.expr()), persistence::UserOrder::Id, &persistence::PageStart::Offset(0), 100, None).unwrap();
         assert_eq!(format!("{:?}", page.users), format!("{:?}", found.page.users));
-        // Another workspace's token on this workspace, this token on another workspace
-        // (where the same userName exists), a look-up that matches nobody, a workspace
-        // that does not exist, a revoked token: nothing.
-        assert!(lookup("acme", &theirs, ada).is_none());
-        assert!(lookup("globex", &ours, r#"userName eq "boss@acme.com""#).is_none());
-        assert!(lookup("acme", &ours, r#"userName eq "nobody@acme.com""#).is_none());
+        // Nobody matches: the caller, and an empty page.
+        let nobody = lookup("acme", &ours, r#"userName eq "nobody@acme.com""#).unwrap();
+        assert!(nobody.token.is_some());
+        assert_eq!((nobody.page.total, nobody.page.users.len()), (0, 0));
+        // Two match, one asked for: the count comes along; none asked for: the count alone.
+        let everyone = r#"userName co "@acme.com""#;
+        let one = lookup_of("acme", &ours, everyone, 1).unwrap();
+        assert_eq!((one.page.total, one.page.users.len()), (2, 1));
+        let none = lookup_of("acme", &ours, everyone, 0).unwrap();
+        assert_eq!((none.page.total, none.page.users.len()), (2, 0));
+        // Another workspace's token on this workspace, and this token on another
+        // workspace where the same userName exists: the tenant asked, no token, no users.
+        let other = lookup("acme", &theirs, ada).unwrap();
+        assert_eq!((other.tenant.id.clone(), other.token.is_none(), other.page.users.len()), (acme.id.clone(), true, 0));
+        let other = lookup("globex", &ours, r#"userName eq "boss@acme.com""#).unwrap();
+        assert_eq!((other.tenant.id.clone(), other.token.is_none(), other.page.users.len()), (globex.id.clone(), true, 0));
         assert!(lookup("nowhere", &ours, ada).is_none());
+        // Revoked: the token, for the caller to refuse, and no users.
         tokens.revoke(&TokenTenant::from(&acme.id), &ours.record.id, Utc::now()).unwrap();
-        assert!(lookup("acme", &ours, ada).is_none());
+        let revoked = lookup("acme", &ours, ada).unwrap();
+        assert!(revoked.token.unwrap().record.is_revoked());
+        assert_eq!(revoked.page.users.len(), 0);
     }
 }
