@@ -16,11 +16,9 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::tidy::NEEDS_POSTGRES;
 use crate::timeline::{Timeline, clock};
 use crate::{Result, cargo, command, fuzz, peers, run, tidy, workspace_root};
-
-/// The one reason a test may be ignored (`tidy` checks): it needs PostgreSQL.
-pub const NEEDS_POSTGRES: &str = "needs PostgreSQL";
 
 /// What a package's doc tests are called in the output.
 const DOC_TESTS: &str = "doc tests";

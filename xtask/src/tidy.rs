@@ -2,12 +2,21 @@
 //! dependencies point down only, and each external crate stays in the layer that owns it.
 //! Also one rule of the test suite, from the sources: a test is ignored only because it
 //! needs PostgreSQL (`cargo xtask test` runs the ignored tests exactly when PostgreSQL
-//! answers, so an ignore for any other reason would be run, or hidden, by surprise).
+//! answers, so an ignore for any other reason would be run, or hidden, by surprise). And
+//! no import circles between the files of a package (`circles`): a module that needs
+//! another's names never also lends it its own.
+
+mod circles;
+mod sources;
 
 use std::path::Path;
 
 use crate::Result;
-use crate::test::NEEDS_POSTGRES;
+use sources::rust_files;
+
+/// Why a test may be ignored: `cargo xtask test` runs the ignored tests exactly when
+/// PostgreSQL answers.
+pub const NEEDS_POSTGRES: &str = "needs PostgreSQL";
 
 /// Internal crates each library may depend on (bins and xtask may use any).
 const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
@@ -121,6 +130,11 @@ pub fn check(root: &Path) -> Result {
         problems.push("no packages found under crates/ and bins/".into());
     }
     problems.extend(ignored_for_other_reasons(root));
+    problems.extend(
+        circles::import_circles(root)
+            .into_iter()
+            .map(|circle| format!("an import circle: {circle} (see ARCHITECTURE.md)")),
+    );
     if problems.is_empty() {
         println!(
             "tidy: the layering rules hold for {} packages",
@@ -159,20 +173,6 @@ fn ignored_for_other_reasons(root: &Path) -> Vec<String> {
         }
     }
     problems
-}
-
-fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() && path.file_name().is_none_or(|name| name != "target") {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            found.push(path);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -236,6 +236,48 @@ mod tests {
         let err = check(&dir).unwrap_err();
         assert!(err.contains("tests/a.rs:5: `#[ignore]`"), "{err}");
         assert!(!err.contains("a.rs:2"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_import_circle_inside_a_package_is_caught() {
+        let dir = scratch("circles");
+        write(&dir, "scim-model", "");
+        let src = dir.join("crates/scim-model/src");
+        std::fs::create_dir_all(src.join("admin")).unwrap();
+        let files = [
+            (
+                "lib.rs",
+                "mod a;\nmod b;\nmod c;\nmod admin;\npub use a::Thing;\n",
+            ),
+            // a → b through a grouped `use`, b → a through a re-export of the root.
+            ("a.rs", "use crate::b::{self, Other};\npub struct Thing;\n"),
+            ("b.rs", "pub struct Other(crate::Thing);\n"),
+            // c names a only in prose and in its unit tests: no arrow.
+            (
+                "c.rs",
+                "//! Unlike crate::a::Thing.\npub fn c() {}\n#[cfg(test)]\nmod tests {\n    use crate::a::Thing;\n}\n",
+            ),
+            // A parent that routes to its child, and a child that uses its parent.
+            (
+                "admin/mod.rs",
+                "mod page;\npub struct Admin;\npub fn routes() { page::show(); }\n",
+            ),
+            ("admin/page.rs", "use super::Admin;\npub fn show() {}\n"),
+        ];
+        for (file, text) in files {
+            std::fs::write(src.join(file), text).unwrap();
+        }
+        let err = check(&dir).unwrap_err();
+        assert!(
+            err.contains("an import circle: scim-model: a.rs, b.rs"),
+            "{err}"
+        );
+        assert!(
+            err.contains("an import circle: scim-model: admin/mod.rs, admin/page.rs"),
+            "{err}"
+        );
+        assert!(!err.contains("c.rs"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -37,6 +37,7 @@ mod error;
 mod html;
 mod revocation_worker;
 mod rules;
+mod session;
 mod sign_in;
 mod universal_logout;
 mod web;

@@ -9,17 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use persistence::{
-    AuthMethod, CodePurpose, Consumed, Employee, SessionStart, SignedInSession, Tenant,
-};
+use persistence::{AuthMethod, CodePurpose, Consumed, Employee, SessionStart};
 use rand::RngCore as _;
 use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
 use crate::error::{PageError, codes};
+use crate::session::{current, logout_form};
 use crate::web::{
-    BINDING_MAX_AGE_SECS, binding, binding_hash, clear_cookie, cookie, db, require_workspace,
-    set_cookie,
+    BINDING_MAX_AGE_SECS, binding, binding_hash, clear_cookie, db, require_workspace, set_cookie,
 };
 use crate::{csrf, html, rules};
 
@@ -280,29 +278,6 @@ async fn redeem(
         .finish())
 }
 
-/// The tenant of this workspace host and the live session the request carries, if any.
-pub(crate) async fn current(
-    state: &GatewayState,
-    request: &HttpRequest,
-    workspace: String,
-) -> Result<(Option<Tenant>, Option<SignedInSession>), PageError> {
-    let hash = cookie(request, state.session_cookie())
-        .and_then(|value| TokenHash::of_presented(SecretKind::Session, &value).ok());
-    let policy = state.session_policy;
-    let tenants = state.tenants.clone();
-    db(state, move |db| {
-        let Some(tenant) = tenants.find(db, &workspace)? else {
-            return Ok((None, None));
-        };
-        let session = match hash {
-            Some(hash) => db.sessions().find(&tenant.id, &hash, Utc::now(), &policy)?,
-            None => None,
-        };
-        Ok((Some(tenant), session))
-    })
-    .await
-}
-
 /// `GET /api/me`: the signed-in employee as JSON, or 401.
 async fn me(
     state: aw::Data<GatewayState>,
@@ -373,16 +348,6 @@ async fn logout(
             clear_cookie(state.session_cookie(), "/", state.settings.secure_cookies()),
         ))
         .finish())
-}
-
-/// The sign-out form (a POST with the session's CSRF token).
-pub(crate) fn logout_form(csrf: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"/logout\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
-         <button type=\"submit\">Sign out</button></form>",
-        html::escape(csrf)
-    )
 }
 
 fn signed_in_text(employee: &Employee) -> String {

@@ -8,8 +8,8 @@ use crate::Database;
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::schema::audit_events;
-use crate::tenants::TenantId;
 
 /// Who made a change, as the audit log records it: `operator:NAME` for the Spark team's
 /// CLI, `employee:ID` for a signed-in admin, `okta` for an Okta org's request, `system` for the software itself.

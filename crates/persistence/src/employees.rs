@@ -12,10 +12,10 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::connection::{DbConnection, on_own_connection};
-use crate::departments::DepartmentChanges;
+use crate::departments::{DepartmentChanges, Member};
 use crate::error::{Error, InputProblem, Result};
+use crate::ids::TenantId;
 use crate::schema::{employees, one_time_codes, sessions};
-use crate::tenants::TenantId;
 
 /// An employee's stable id (what SCIM serves as `id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -202,6 +202,18 @@ pub(crate) struct EmployeeRow {
 }
 
 impl EmployeeRow {
+    /// What their department's summary needs to know of them.
+    fn as_member(&self) -> Member<'_> {
+        Member {
+            department: self.department.as_deref().filter(|d| !d.is_empty()),
+            names: [
+                self.display_name.as_deref(),
+                self.given_name.as_deref(),
+                self.family_name.as_deref(),
+            ],
+        }
+    }
+
     pub(crate) fn into_domain(self) -> Employee {
         Employee {
             id: EmployeeId(self.id),
@@ -684,12 +696,12 @@ fn upsert_in(
         };
         match before {
             None => {
-                departments.employee(None, &row);
+                departments.employee(None, &row.as_member());
                 inserts.push(row);
             }
             Some(old) if old.same_content(&row) => unchanged += 1,
             Some(old) => {
-                departments.employee(Some(old), &row);
+                departments.employee(Some(&old.as_member()), &row.as_member());
                 if old.active && !row.active {
                     deactivated.push(row.id.clone());
                 }
@@ -716,6 +728,30 @@ fn upsert_in(
         unchanged,
         deactivated: deactivated.len(),
     })
+}
+
+/// Checks, inside the caller's transaction, that `employee` is an active employee of
+/// `tenant`; returns their email (for audit targets).
+pub(crate) fn require_active(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    employee: &EmployeeId,
+) -> Result<String> {
+    let found: Option<(String, bool)> = employees::table
+        .filter(employees::tenant_id.eq(tenant.as_str()))
+        .filter(employees::id.eq(employee.as_str()))
+        .select((employees::email, employees::active))
+        .first(conn)
+        .optional()?;
+    match found {
+        Some((email, true)) => Ok(email),
+        Some((email, false)) => Err(Error::NotFound(format!(
+            "`{email}` is deactivated in this workspace; activate them first"
+        ))),
+        None => Err(Error::NotFound(format!(
+            "no employee `{employee}` in this workspace"
+        ))),
+    }
 }
 
 #[cfg(test)]

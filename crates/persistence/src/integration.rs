@@ -9,8 +9,9 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::schema::okta_integrations;
-use crate::tenants::{Tenant, TenantId};
+use crate::tenants::Tenant;
 
 /// When a step was taken, and by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]

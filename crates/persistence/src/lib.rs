@@ -25,13 +25,17 @@
 mod audit;
 mod clock;
 mod connection;
+mod department_reads;
 mod departments;
 mod employees;
 mod error;
+mod ids;
 mod integration;
 mod migrations;
+mod names;
 mod okta_revocations;
 mod prepared;
+mod request_context;
 mod schema;
 #[cfg(test)]
 mod schema_check;
@@ -52,9 +56,10 @@ use diesel::r2d2::{Pool, PooledConnection};
 
 pub use audit::{Actor, AuditEvent, AuditLog};
 pub use connection::{Backend, DatabaseUrl, STATEMENT_TIMEOUT};
-pub use departments::{DepartmentSummary, department_id};
+pub use department_reads::{DepartmentSummary, department_id};
 pub use employees::{Change, Employee, EmployeeId, EmployeeInput, Employees, ImportSummary, Role};
 pub use error::{Error, InputProblem, Result};
+pub use ids::TenantId;
 pub use integration::{IntegrationStamp, OktaIntegration, OktaIntegrations};
 pub use okta_revocations::{
     AttemptOutcome, MAX_LISTED_REVOCATIONS, OktaRevocation, OktaRevocations, OktaServiceApp,
@@ -71,7 +76,7 @@ pub use sign_in::{
     Unlinked,
 };
 pub use sso_configs::{OktaSsoConfig, OktaSsoConfigInput, OktaSsoConfigs, secret_context};
-pub use tenants::{Tenant, TenantId, Tenants, Workspace};
+pub use tenants::{Tenant, Tenants, Workspace};
 
 use connection::{ConnectionManager, DbConnection, Durability};
 

@@ -22,10 +22,10 @@ use crate::audit::{self, Actor};
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::schema::{
     employee_identities, employees, okta_revocations, okta_service_apps, okta_sso_configs,
 };
-use crate::tenants::TenantId;
 
 /// The associated data a service app's private key is sealed with: the workspace and the
 /// key's id, so a sealed key opens only for the workspace and key it was made for.

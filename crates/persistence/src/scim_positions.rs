@@ -23,9 +23,9 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::connection::{DbConnection, on_own_connection};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::prepared::Prepared;
 use crate::schema::scim_page_positions as positions;
-use crate::tenants::TenantId;
 
 /// How long a position is trusted (a walk normally takes minutes).
 pub const LIFETIME: TimeDelta = TimeDelta::minutes(15);

@@ -14,8 +14,8 @@ use crate::audit::{self, Actor};
 use crate::clock;
 use crate::connection::DbConnection;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::schema::scim_tokens;
-use crate::tenants::TenantId;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = scim_tokens)]

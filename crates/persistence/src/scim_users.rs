@@ -21,14 +21,16 @@ use crate::clock;
 use crate::connection::DbConnection;
 use crate::employees::Employees;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::integration::{IntegrationRow, OktaIntegration};
+use crate::names::{IdAndNames, display_name_of};
 use crate::schema::employees;
 use crate::scim_positions::{NextPosition, kept_after_page};
 use crate::scim_tokens::TokenRow;
 use crate::sql_functions::{
     spark_contains, spark_ends_with, spark_fold, spark_order_key, spark_sort_key, spark_starts_with,
 };
-use crate::tenants::{Tenant, TenantId, TenantRow};
+use crate::tenants::{Tenant, TenantRow};
 use token_store::{StoredToken, TokenHash};
 
 type Db = <DbConnection as diesel::Connection>::Backend;
@@ -513,9 +515,6 @@ diesel::alias! {
 /// A manager's names: display, given, family.
 type NameRow = (Option<String>, Option<String>, Option<String>);
 
-/// An employee's id and names: display, given, family.
-pub(crate) type IdAndNames = (String, Option<String>, Option<String>, Option<String>);
-
 /// The columns of an employee a SCIM user shows.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = employees)]
@@ -627,13 +626,26 @@ impl Employees<'_> {
         {
             let now = clock::now();
             let offset = start_index.saturating_sub(1);
-            let skipping = PageStart::Offset(offset);
             // Where the next page starts, if this one is full: kept in the database for
             // whichever replica serves it — by the page's own statement where it can —
             // unless the walk stays with the caller (it remembered this page's start).
             let next_index = start_index.saturating_add(limit);
             let next_position = NextPosition::new(tenant, walk, next_index, now);
             let keep = (order == UserOrder::Id).then_some(&next_position);
+            let by_skipping = |conn: &mut DbConnection| {
+                let skipping = PageStart::Offset(offset);
+                page_in(
+                    conn,
+                    tenant,
+                    filter,
+                    order,
+                    &skipping,
+                    limit,
+                    known_total,
+                    keep,
+                )
+                .map(|(page, kept)| (page, kept, Resumed::No))
+            };
             let (mut page, kept, resumed) = match (order, known_after) {
                 (UserOrder::Id, Some(after)) => {
                     let from = PageStart::AfterId(after.clone());
@@ -647,36 +659,14 @@ impl Employees<'_> {
                     // its end), and skipping tells which.
                     let (users, kept) = users_in(conn, tenant, filter, order, start, limit, keep)?;
                     if users.is_empty() {
-                        let (page, kept) = page_in(
-                            conn,
-                            tenant,
-                            filter,
-                            order,
-                            &skipping,
-                            limit,
-                            known_total,
-                            keep,
-                        )?;
-                        (page, kept, Resumed::No)
+                        by_skipping(conn)?
                     } else {
                         let page =
                             with_total(conn, tenant, filter, start, limit, known_total, users)?;
                         (page, kept, Resumed::FromDatabase)
                     }
                 }
-                _ => {
-                    let (page, kept) = page_in(
-                        conn,
-                        tenant,
-                        filter,
-                        order,
-                        &skipping,
-                        limit,
-                        known_total,
-                        keep,
-                    )?;
-                    (page, kept, Resumed::No)
-                }
+                _ => by_skipping(conn)?,
             };
             page.resumed = resumed;
             // Only a full page has a next one: a look-up (`userName eq`, one user in a
@@ -1161,22 +1151,6 @@ fn with_managers(
             row.into_record(manager_name)
         })
         .collect())
-}
-
-/// What to call someone: the display name, else given and family name.
-pub(crate) fn display_name_of(
-    display: Option<String>,
-    given: Option<String>,
-    family: Option<String>,
-) -> Option<String> {
-    display.filter(|d| !d.trim().is_empty()).or_else(|| {
-        let joined = [given, family]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        (!joined.trim().is_empty()).then_some(joined)
-    })
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::integration::{IntegrationRow, OktaIntegration};
 use crate::schema::{okta_integrations, okta_sso_configs, tenants};
-use crate::tenants::{Tenant, TenantId, TenantRow};
+use crate::tenants::{Tenant, TenantRow};
 
 /// A tenant's Okta SSO configuration as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,26 +7,8 @@ use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::integration::{IntegrationRow, OktaIntegration};
-use crate::schema::{okta_integrations, scim_tokens, tenants};
-use crate::scim_tokens::TokenRow;
-
-/// A tenant's stable id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TenantId(pub(crate) String);
-
-impl TenantId {
-    /// The id as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for TenantId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::ids::TenantId;
+use crate::schema::{okta_integrations, tenants};
 
 /// A workspace slug: the first label of the workspace's host name. Lower-case ASCII
 /// letters, digits and inner hyphens, 1 to 63 characters (one DNS label), not a name the
@@ -194,53 +176,6 @@ impl Tenants<'_> {
             .first(&mut *self.db.conn()?)
             .optional()?;
         Ok(row.map(Tenant::from))
-    }
-
-    /// The tenant of a workspace with its Okta integration state, in one query: what a
-    /// service checks on every request.
-    pub fn find_with_okta(&self, workspace: &str) -> Result<Option<(Tenant, OktaIntegration)>> {
-        let slug = workspace.trim().to_ascii_lowercase();
-        let row = tenants::table
-            .inner_join(okta_integrations::table)
-            .filter(tenants::workspace.eq(slug))
-            .select((TenantRow::as_select(), IntegrationRow::as_select()))
-            .first::<(TenantRow, IntegrationRow)>(&mut *self.db.conn()?)
-            .optional()?;
-        Ok(row.map(|(tenant, okta)| (tenant.into(), okta.into())))
-    }
-
-    /// [`find_with_okta`](Self::find_with_okta), and the tenant's SCIM token with this
-    /// hash if there is one, in one query: what a SCIM request looks up first. The caller
-    /// judges the token with `token_store::scim::check`.
-    pub fn find_with_okta_and_token(
-        &self,
-        workspace: &str,
-        hash: &token_store::TokenHash,
-    ) -> Result<Option<(Tenant, OktaIntegration, Option<token_store::StoredToken>)>> {
-        let slug = workspace.trim().to_ascii_lowercase();
-        let row = tenants::table
-            .inner_join(okta_integrations::table)
-            .left_join(
-                scim_tokens::table.on(scim_tokens::tenant_id
-                    .eq(tenants::id)
-                    .and(scim_tokens::token_hash.eq(hash.to_hex()))),
-            )
-            .filter(tenants::workspace.eq(slug))
-            .select((
-                TenantRow::as_select(),
-                IntegrationRow::as_select(),
-                Option::<TokenRow>::as_select(),
-            ))
-            .first::<(TenantRow, IntegrationRow, Option<TokenRow>)>(&mut *self.db.conn()?)
-            .optional()?;
-        let Some((tenant, okta, token)) = row else {
-            return Ok(None);
-        };
-        Ok(Some((
-            tenant.into(),
-            okta.into(),
-            token.map(TokenRow::into_stored).transpose()?,
-        )))
     }
 
     /// The tenant of a workspace, or an error that says how to create it.

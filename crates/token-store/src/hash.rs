@@ -11,8 +11,8 @@ use std::str::FromStr;
 use sha2::{Digest as _, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+use crate::format::{TokenFormatError, validate};
 use crate::kind::SecretKind;
-use crate::secret::{SecretToken, TokenFormatError, validate};
 
 /// The SHA-256 of a token's full text (prefix included).
 ///
@@ -35,13 +35,7 @@ impl TokenHash {
     /// Length of a hash in hex characters.
     pub const HEX_LEN: usize = 2 * Self::LEN;
 
-    /// The hash of a token.
-    #[must_use]
-    pub fn of(token: &SecretToken) -> TokenHash {
-        TokenHash::digest(token.expose_secret())
-    }
-
-    /// Validates a presented value as a token of `kind` (as [`SecretToken::parse`] does)
+    /// Validates a presented value as a token of `kind` (as [`SecretToken::parse`](crate::SecretToken::parse) does)
     /// and returns its hash, without copying the secret. This is the verification path:
     /// look the result up, then compare the stored hash with it.
     ///
@@ -53,7 +47,8 @@ impl TokenHash {
         Ok(TokenHash::digest(presented))
     }
 
-    fn digest(text: &str) -> TokenHash {
+    /// The SHA-256 of `text` as given.
+    pub(crate) fn digest(text: &str) -> TokenHash {
         TokenHash(Sha256::digest(text.as_bytes()).into())
     }
 
@@ -187,6 +182,7 @@ pub enum HashParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SecretToken;
 
     #[test]
     fn sha256_of_the_full_text() {
@@ -197,7 +193,7 @@ mod tests {
         );
         let (token, hash) = SecretToken::mint(SecretKind::ScimToken).unwrap();
         assert_eq!(hash, TokenHash::digest(token.expose_secret()));
-        assert_eq!(hash, TokenHash::of(&token));
+        assert_eq!(hash, token.hash());
     }
 
     #[test]

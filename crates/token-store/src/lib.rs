@@ -70,6 +70,7 @@
 //! ```
 
 mod checksum;
+mod format;
 mod hash;
 pub mod kind;
 mod repository;
@@ -78,9 +79,10 @@ pub mod sealed;
 mod secret;
 pub mod testing;
 
+pub use format::TokenFormatError;
 pub use hash::{HashParseError, TokenHash};
 pub use kind::{BODY_CHARS, CHECKSUM_BYTES, ENTROPY_BITS, RANDOM_BYTES, SecretKind};
 pub use repository::{
     BearerForm, NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository,
 };
-pub use secret::{RandomnessError, SecretToken, TokenFormatError, TokenHint};
+pub use secret::{RandomnessError, SecretToken, TokenHint};

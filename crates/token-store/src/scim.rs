@@ -13,12 +13,13 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use subtle::ConstantTimeEq as _;
 
+use crate::format::TokenFormatError;
 use crate::hash::TokenHash;
 use crate::kind::SecretKind;
 use crate::repository::{
     BearerForm, NewToken, StoredToken, TenantId, TokenId, TokenRecord, TokenRepository,
 };
-use crate::secret::{RandomnessError, SecretToken, TokenFormatError};
+use crate::secret::{RandomnessError, SecretToken};
 
 /// The finest resolution of `last_used_at`: verification writes it only when the stored
 /// value is at least this old, so a busy token costs one write a minute, not one per

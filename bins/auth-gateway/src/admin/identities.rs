@@ -9,7 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use persistence::{LinkedIdentity, Unlinked};
 
-use super::{Admin, SSO_PAGE, layout};
+use super::layout;
+use super::shared::{Admin, SSO_PAGE};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -70,8 +71,8 @@ fn describe(link: &LinkedIdentity) -> serde_json::Value {
         "active": link.active,
         "issuer": link.issuer,
         "subject": link.subject,
-        "linked_at": super::rfc3339(link.linked_at),
-        "last_sign_in_at": super::rfc3339(link.last_sign_in_at),
+        "linked_at": super::shared::rfc3339(link.linked_at),
+        "last_sign_in_at": super::shared::rfc3339(link.last_sign_in_at),
     })
 }
 
@@ -80,10 +81,10 @@ pub async fn api_list(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::admin(&state, &request, Format::Json).await?;
+    let admin = super::shared::admin(&state, &request, Format::Json).await?;
     let email = searched(&request);
     let links = list(&state, &admin, email).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
             "identities": links.iter().map(describe).collect::<Vec<_>>(),
@@ -98,11 +99,11 @@ pub async fn api_unlink(
     request: HttpRequest,
     email: aw::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     let unlinked = unlink(&state, &admin, email.into_inner())
         .await
         .map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
             "email": unlinked.email,
@@ -137,8 +138,8 @@ pub fn section(admin: &Admin, links: &[LinkedIdentity], searched: Option<&str>) 
                 if link.active { "" } else { " (deactivated)" },
                 escape(&link.subject),
                 escape(&link.issuer),
-                escape(&super::rfc3339(link.linked_at)),
-                escape(&super::rfc3339(link.last_sign_in_at)),
+                escape(&super::shared::rfc3339(link.linked_at)),
+                escape(&super::shared::rfc3339(link.last_sign_in_at)),
                 layout::button_form(
                     admin,
                     SSO_PAGE,

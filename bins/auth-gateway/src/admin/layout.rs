@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 
-use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE};
+use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE};
 use crate::error::PageError;
 use crate::html::{self, escape};
 
@@ -77,7 +77,7 @@ pub fn page(admin: &Admin, current: &str, title: &str, body: &str) -> String {
          <span class=\"who\">{}</span>{}</nav><h1>{}</h1>{body}",
         escape(&admin.tenant.name),
         escape(&admin.employee.email),
-        crate::workspace::logout_form(&admin.csrf_token),
+        crate::session::logout_form(&admin.csrf_token),
         escape(title),
     );
     html::document(title, "wide", &full, Some(SCRIPT_PATH))

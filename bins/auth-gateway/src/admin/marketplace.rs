@@ -7,7 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use persistence::OktaIntegration;
 
-use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, layout};
+use super::layout;
+use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -102,8 +103,8 @@ fn describe(
             "id": "okta",
             "name": "Okta",
             "status": status(integration),
-            "activated_at": integration.activated.as_ref().map(|s| super::rfc3339(s.at)),
-            "connected_at": integration.connected.as_ref().map(|s| super::rfc3339(s.at)),
+            "activated_at": integration.activated.as_ref().map(|s| super::shared::rfc3339(s.at)),
+            "connected_at": integration.connected.as_ref().map(|s| super::shared::rfc3339(s.at)),
             "settings": {
                 "sso": SSO_PAGE,
                 "scim_tokens": SCIM_PAGE,
@@ -123,7 +124,7 @@ pub async fn api_list(
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let admin = admin(&state, &request, Format::Json).await?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, &admin.integration),
     ))
@@ -139,7 +140,7 @@ pub async fn api_step(
     let step = Step::parse(&step).ok_or_else(|| PageError::not_found().json())?;
     admin.check_csrf(&request, None).map_err(PageError::json)?;
     let integration = take(&state, &admin, step).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, &integration),
     ))
@@ -151,7 +152,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, fields) = super::form_change(&state, &request, &body).await?;
+    let (admin, fields) = super::shared::form_change(&state, &request, &body).await?;
     let step = fields
         .get("action")
         .and_then(|a| Step::parse(a))
@@ -205,7 +206,7 @@ pub async fn page(
         let since = integration
             .connected
             .as_ref()
-            .map(|s| super::rfc3339(s.at))
+            .map(|s| super::shared::rfc3339(s.at))
             .unwrap_or_default();
         (
             "Connected",

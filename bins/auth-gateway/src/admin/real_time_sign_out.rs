@@ -11,7 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use oidc_client::{ServiceKey, ServiceToken};
 use persistence::{OktaRevocation, OktaServiceApp, RevocationStatus, service_key_context};
 
-use super::{Admin, SSO_PAGE, layout};
+use super::layout;
+use super::shared::{Admin, SSO_PAGE};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -135,8 +136,8 @@ fn describe(status: &Status) -> serde_json::Value {
             "status": status_label(r),
             "attempts": r.attempts,
             "last_error": r.last_error,
-            "queued_at": super::rfc3339(r.created_at),
-            "finished_at": r.finished_at.map(super::rfc3339),
+            "queued_at": super::shared::rfc3339(r.created_at),
+            "finished_at": r.finished_at.map(super::shared::rfc3339),
         })).collect::<Vec<_>>(),
     })
 }
@@ -146,9 +147,9 @@ pub async fn api_get(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::admin(&state, &request, Format::Json).await?;
+    let admin = super::shared::admin(&state, &request, Format::Json).await?;
     let status = status(&state, &admin).await.map_err(PageError::json)?;
-    Ok(super::json(StatusCode::OK, &describe(&status)))
+    Ok(super::shared::json(StatusCode::OK, &describe(&status)))
 }
 
 #[derive(serde::Deserialize)]
@@ -163,8 +164,8 @@ pub async fn api_put(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
-    let body: ClientIdBody = super::json_body(&body)?;
+    let admin = super::shared::api_change(&state, &request).await?;
+    let body: ClientIdBody = super::shared::json_body(&body)?;
     set_client_id(&state, &admin, body.client_id)
         .await
         .map_err(PageError::json)?;
@@ -177,7 +178,7 @@ pub async fn api_key(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     make_key(&state, &admin).await.map_err(PageError::json)?;
     api_get_for(&state, &admin).await
 }
@@ -187,9 +188,9 @@ pub async fn api_test(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     let token = test(&state, &admin).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({"ok": true, "scope": token.scope}),
     ))
@@ -200,9 +201,9 @@ pub async fn api_delete(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     let removed = remove(&state, &admin).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({"removed": removed}),
     ))
@@ -210,7 +211,7 @@ pub async fn api_delete(
 
 async fn api_get_for(state: &GatewayState, admin: &Admin) -> Result<HttpResponse, PageError> {
     let status = status(state, admin).await.map_err(PageError::json)?;
-    Ok(super::json(StatusCode::OK, &describe(&status)))
+    Ok(super::shared::json(StatusCode::OK, &describe(&status)))
 }
 
 /// The page's section: the Okta steps, Spark's public key, the client id, Test, New key,
@@ -270,7 +271,7 @@ pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) 
                 escape(&r.okta_user_id),
                 escape(status_label(r)),
                 r.attempts,
-                escape(&super::rfc3339(r.created_at)),
+                escape(&super::shared::rfc3339(r.created_at)),
                 escape(r.last_error.as_deref().unwrap_or("")),
             )
         })

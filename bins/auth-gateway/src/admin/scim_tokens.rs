@@ -13,7 +13,8 @@ use persistence::{Database, TenantId};
 use token_store::scim::{ManageError, MintedToken, ScimTokens};
 use token_store::{BearerForm, TokenId, TokenRecord};
 
-use super::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, admin, layout};
+use super::layout;
+use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, admin};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -161,10 +162,10 @@ fn describe(record: &TokenRecord, created_by: &str) -> serde_json::Value {
         "id": record.id.as_str(),
         "label": record.label,
         "hint": record.hint.to_string(),
-        "created_at": super::rfc3339(record.created_at),
+        "created_at": super::shared::rfc3339(record.created_at),
         "created_by": created_by,
-        "last_used_at": record.last_used_at.map(super::rfc3339),
-        "revoked_at": record.revoked_at.map(super::rfc3339),
+        "last_used_at": record.last_used_at.map(super::shared::rfc3339),
+        "revoked_at": record.revoked_at.map(super::shared::rfc3339),
         "presented_as": record.presented_as.as_str(),
         "status": if record.revoked_at.is_some() { "revoked" } else { "active" },
     })
@@ -189,7 +190,7 @@ pub async fn api_list(
         .iter()
         .map(|t| describe(&t.record, &t.created_by))
         .collect();
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
             "scim_base_url": state.settings.scim_base_url(admin.tenant.workspace.as_str()),
@@ -213,12 +214,12 @@ pub async fn api_mint(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
-    let asked: MintRequest = super::json_body(&body)?;
+    let admin = super::shared::api_change(&state, &request).await?;
+    let asked: MintRequest = super::shared::json_body(&body)?;
     let minted = mint(&state, &admin, &asked.label)
         .await
         .map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::CREATED,
         &describe_minted(&minted, &admin),
     ))
@@ -230,10 +231,10 @@ pub async fn api_revoke(
     request: HttpRequest,
     id: aw::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     let id = token_id(&id).map_err(PageError::json)?;
     let revoked = revoke(&state, &admin, id).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &describe(&revoked, &admin.employee.email),
     ))
@@ -245,10 +246,10 @@ pub async fn api_rotate(
     request: HttpRequest,
     id: aw::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     let id = token_id(&id).map_err(PageError::json)?;
     let minted = rotate(&state, &admin, id).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::CREATED,
         &describe_minted(&minted, &admin),
     ))
@@ -260,7 +261,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, fields) = super::form_change(&state, &request, &body).await?;
+    let (admin, fields) = super::shared::form_change(&state, &request, &body).await?;
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let outcome = match field("action") {
         "mint" => match mint(&state, &admin, field("label")).await {
@@ -380,11 +381,11 @@ async fn render(
             let when = |at: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
                 at.map_or_else(
                     || none.to_owned(),
-                    |at| format!("<time>{}</time>", escape(&super::rfc3339(at))),
+                    |at| format!("<time>{}</time>", escape(&super::shared::rfc3339(at))),
                 )
             };
             let actions = if let Some(revoked) = r.revoked_at {
-                format!("Revoked <time>{}</time>", escape(&super::rfc3339(revoked)))
+                format!("Revoked <time>{}</time>", escape(&super::shared::rfc3339(revoked)))
             } else {
                 format!(
                     "<div class=\"actions\">{}{}</div>",

@@ -16,9 +16,8 @@ use oidc_client::{OrgCheck, OrgUrl, Provider};
 use persistence::{LinkedIdentity, OktaSsoConfig, OktaSsoConfigInput};
 use token_store::sealed::SecretText;
 
-use super::{
-    Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin, identities, layout, real_time_sign_out,
-};
+use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin};
+use super::{identities, layout, real_time_sign_out};
 use crate::GatewayState;
 use crate::error::{Format, PageError, codes};
 use crate::html::escape;
@@ -199,7 +198,7 @@ fn describe(
         "org_url": saved.map(|s| s.org_url.as_str()),
         "client_id": saved.map(|s| s.client_id.as_str()),
         "client_secret_set": saved.is_some(),
-        "updated_at": saved.map(|s| super::rfc3339(s.updated_at)),
+        "updated_at": saved.map(|s| super::shared::rfc3339(s.updated_at)),
         "redirect_uri": state.redirect_uri,
         "initiate_login_uri": initiate_login_uri(state),
     })
@@ -212,7 +211,7 @@ pub async fn api_get(
 ) -> Result<HttpResponse, PageError> {
     let admin = admin(&state, &request, Format::Json).await?;
     let saved = load(&state, &admin).await.map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, saved.as_ref()),
     ))
@@ -224,12 +223,12 @@ pub async fn api_put(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
-    let submitted: Submitted = super::json_body(&body)?;
+    let admin = super::shared::api_change(&state, &request).await?;
+    let submitted: Submitted = super::shared::json_body(&body)?;
     let saved = save(&state, &admin, submitted)
         .await
         .map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, Some(&saved)),
     ))
@@ -240,7 +239,7 @@ pub async fn api_delete(
     state: aw::Data<GatewayState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
+    let admin = super::shared::api_change(&state, &request).await?;
     if remove(&state, &admin).await.map_err(PageError::json)? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -259,12 +258,12 @@ pub async fn api_test(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let admin = super::api_change(&state, &request).await?;
-    let asked: TestRequest = super::json_body(&body)?;
+    let admin = super::shared::api_change(&state, &request).await?;
+    let asked: TestRequest = super::shared::json_body(&body)?;
     let checked = test(&state, &admin, asked.org_url)
         .await
         .map_err(PageError::json)?;
-    Ok(super::json(
+    Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
             "ok": true,
@@ -281,7 +280,7 @@ pub async fn form(
     request: HttpRequest,
     body: aw::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, mut fields) = super::form_change(&state, &request, &body).await?;
+    let (admin, mut fields) = super::shared::form_change(&state, &request, &body).await?;
     let mut take = |name: &str| fields.remove(name).unwrap_or_default();
     let action = take("action");
     let submitted = Submitted {
@@ -590,7 +589,7 @@ fn page_html(
             "<p id=\"sso-state\">Okta single sign-on is <strong>active</strong> with \
              <span class=\"code\">{}</span> (saved <time>{}</time>).</p>",
             escape(&config.org_url),
-            escape(&super::rfc3339(config.updated_at))
+            escape(&super::shared::rfc3339(config.updated_at))
         ),
         Some(config) => format!(
             "<p id=\"sso-state\">Saved for <span class=\"code\">{}</span>, but inactive while \

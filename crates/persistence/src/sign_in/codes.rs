@@ -7,16 +7,17 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
-use super::{Consumed, check_optional, hash_from_column, stored};
+use super::records::{Consumed, check_optional, hash_from_column};
 use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
+use crate::clock::stored;
 use crate::connection::{DbConnection, on_own_connection};
 use crate::employees::EmployeeId;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::prepared::Prepared;
 use crate::schema::one_time_codes;
-use crate::tenants::TenantId;
 
 /// What a one-time code is for; a code of one purpose never works as the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,7 +156,7 @@ impl OneTimeCodes<'_> {
         let row = CodeRow::new(tenant, &new, actor, now)?;
         let purpose = new.purpose;
         let work = |conn: &mut DbConnection| {
-            let email = super::identities::require_active(conn, tenant, &new.employee_id)?;
+            let email = crate::employees::require_active(conn, tenant, &new.employee_id)?;
             diesel::insert_into(one_time_codes::table)
                 .values(&row)
                 .execute(conn)?;

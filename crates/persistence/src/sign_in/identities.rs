@@ -11,17 +11,18 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
+use super::codes::NewOneTimeCode;
 use super::one_statement::SignInLinked;
-use super::{NewOneTimeCode, stored};
 use crate::Database;
 use crate::audit::{self, Actor};
 use crate::clock;
+use crate::clock::stored;
 use crate::connection::{DbConnection, on_own_connection};
 use crate::employees::{Employee, EmployeeId, EmployeeRow, email_key, end_access};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::prepared::Prepared;
 use crate::schema::{employee_identities, employees};
-use crate::tenants::TenantId;
 
 /// Who a verified Okta sign-in is, in this tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +182,7 @@ impl EmployeeIdentities<'_> {
     ) -> Result<SignInMatch> {
         check_identity(issuer, subject)?;
         super::codes::check_return_to(handoff.return_to.as_deref())?;
-        let purpose = super::CodePurpose::SessionHandoff;
+        let purpose = super::codes::CodePurpose::SessionHandoff;
         self.db.transient_autocommit(|conn| {
             // A returning employee on PostgreSQL: one statement does it all.
             if let DbConnection::Postgresql(pg) = &mut *conn {
@@ -486,29 +487,5 @@ fn link_in(
             }
             Ok(())
         }
-    }
-}
-
-/// Checks, inside the caller's transaction, that `employee` is an active employee of
-/// `tenant`; returns their email (for audit targets).
-pub(super) fn require_active(
-    conn: &mut DbConnection,
-    tenant: &TenantId,
-    employee: &EmployeeId,
-) -> Result<String> {
-    let found: Option<(String, bool)> = employees::table
-        .filter(employees::tenant_id.eq(tenant.as_str()))
-        .filter(employees::id.eq(employee.as_str()))
-        .select((employees::email, employees::active))
-        .first(conn)
-        .optional()?;
-    match found {
-        Some((email, true)) => Ok(email),
-        Some((email, false)) => Err(Error::NotFound(format!(
-            "`{email}` is deactivated in this workspace; activate them first"
-        ))),
-        None => Err(Error::NotFound(format!(
-            "no employee `{employee}` in this workspace"
-        ))),
     }
 }

@@ -7,14 +7,16 @@ use diesel::prelude::*;
 use token_store::TokenHash;
 
 use super::codes::CodeRow;
+use super::codes::{CodePurpose, OneTimeCode};
 use super::one_statement::RedeemCode;
-use super::{CodePurpose, Consumed, OneTimeCode, hash_from_column, stored};
+use super::records::{Consumed, hash_from_column};
 use crate::clock;
+use crate::clock::stored;
 use crate::connection::DbConnection;
 use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::schema::{employees, sessions};
-use crate::tenants::TenantId;
 use crate::{Backend, Database};
 
 /// How an employee signed in.
@@ -469,7 +471,7 @@ fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Re
         ))
         .execute(conn)?;
     if inserted == 0 {
-        super::identities::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
+        crate::employees::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
         return Err(Error::NotFound(format!(
             "no active employee `{}` in this workspace",
             row.employee_id

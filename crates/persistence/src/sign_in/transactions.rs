@@ -6,14 +6,15 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use token_store::TokenHash;
 
-use super::{Consumed, check_optional, hash_from_column, stored};
+use super::records::{Consumed, check_optional, hash_from_column};
 use crate::Database;
 use crate::clock;
+use crate::clock::stored;
 use crate::connection::on_own_connection;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::prepared::Prepared;
 use crate::schema::login_transactions;
-use crate::tenants::TenantId;
 
 /// How long a login transaction waits for its callback.
 pub const LOGIN_TRANSACTION_TTL: TimeDelta = TimeDelta::minutes(10);

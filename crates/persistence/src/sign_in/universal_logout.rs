@@ -11,14 +11,14 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::stored;
 use crate::Database;
 use crate::audit::{self, Actor};
+use crate::clock::stored;
 use crate::connection::on_own_connection;
 use crate::employees::{email_key, end_access};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::schema::{employee_identities, employees, universal_logout_tokens};
-use crate::tenants::TenantId;
 
 /// How a Universal Logout request names the employee (the subject identifier formats
 /// Okta sends: RFC 9493 `iss_sub` and `email`).
