@@ -54,7 +54,7 @@ const CURL: Need = Need {
     present: || answers("curl", &["--version"]),
 };
 
-// The same places bins/auth-gateway/tests/common/webdriver.rs looks in.
+// The same places bins/auth-gateway/tests/suite/common/webdriver.rs looks in.
 const CHROMIUM: Need = Need {
     what: "headless Chromium (the admin pages' browser tests)",
     debian: &["chromium"],

@@ -33,7 +33,7 @@
     missing_docs
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -21,6 +21,7 @@
     clippy::indexing_slicing
 )]
 
+#[path = "suite/common/mod.rs"]
 mod common;
 
 use std::io::{Read, Write};
