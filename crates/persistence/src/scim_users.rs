@@ -515,6 +515,19 @@ diesel::alias! {
 /// A manager's names: display, given, family.
 type NameRow = (Option<String>, Option<String>, Option<String>);
 
+/// The [`NameRow`] of the manager joined in as [`MANAGERS`] (none without one).
+macro_rules! manager_names {
+    () => {
+        MANAGERS
+            .fields((
+                employees::display_name,
+                employees::given_name,
+                employees::family_name,
+            ))
+            .nullable()
+    };
+}
+
 /// The columns of an employee a SCIM user shows.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = employees)]
@@ -815,13 +828,7 @@ impl Employees<'_> {
                 IntegrationRow::as_select(),
                 Option::<TokenRow>::as_select(),
                 Option::<ScimUserRow>::as_select(),
-                MANAGERS
-                    .fields((
-                        employees::display_name,
-                        employees::given_name,
-                        employees::family_name,
-                    ))
-                    .nullable(),
+                manager_names!(),
             ))
             // Boxed, like the filter inside it: the two-backend connection takes it.
             .into_boxed()
@@ -961,16 +968,7 @@ fn users_in(
         // A macro, not a value: the selection names its backend.
         macro_rules! select {
             () => {
-                (
-                    ScimUserRow::as_select(),
-                    MANAGERS
-                        .fields((
-                            employees::display_name,
-                            employees::given_name,
-                            employees::family_name,
-                        ))
-                        .nullable(),
-                )
+                (ScimUserRow::as_select(), manager_names!())
             };
         }
         // On PostgreSQL the page's statement keeps where the next page starts, too.
