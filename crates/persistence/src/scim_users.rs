@@ -515,6 +515,24 @@ diesel::alias! {
 /// A manager's names: display, given, family.
 type NameRow = (Option<String>, Option<String>, Option<String>);
 
+/// How [`MANAGERS`] joins: the employee's manager, in the same tenant (written with
+/// nullable sides, so it also holds where the employee is itself left-joined; the SQL
+/// is the same).
+macro_rules! managing {
+    () => {
+        MANAGERS
+            .field(employees::id)
+            .nullable()
+            .eq(employees::manager_id)
+            .and(
+                MANAGERS
+                    .field(employees::tenant_id)
+                    .nullable()
+                    .eq(employees::tenant_id.nullable()),
+            )
+    };
+}
+
 /// The [`NameRow`] of the manager joined in as [`MANAGERS`] (none without one).
 macro_rules! manager_names {
     () => {
@@ -810,18 +828,7 @@ impl Employees<'_> {
                     .and(scim_tokens::revoked_at.is_null())
                     .and(matches)),
             )
-            .left_join(
-                MANAGERS.on(MANAGERS
-                    .field(employees::id)
-                    .nullable()
-                    .eq(employees::manager_id)
-                    .and(
-                        MANAGERS
-                            .field(employees::tenant_id)
-                            .nullable()
-                            .eq(employees::tenant_id.nullable()),
-                    )),
-            )
+            .left_join(MANAGERS.on(managing!()))
             .filter(tenants::workspace.eq(slug))
             .select((
                 TenantRow::as_select(),
@@ -953,17 +960,7 @@ fn users_in(
     // is compiled to SQL anew on every call).
     if filter.is_none() && matches!(order, UserOrder::Id) {
         let mine = employees::table
-            .left_join(
-                MANAGERS.on(MANAGERS
-                    .field(employees::id)
-                    .nullable()
-                    .eq(employees::manager_id)
-                    .and(
-                        MANAGERS
-                            .field(employees::tenant_id)
-                            .eq(employees::tenant_id),
-                    )),
-            )
+            .left_join(MANAGERS.on(managing!()))
             .filter(employees::tenant_id.eq(tenant.as_str()));
         // A macro, not a value: the selection names its backend.
         macro_rules! select {
