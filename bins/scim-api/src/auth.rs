@@ -84,14 +84,14 @@ fn credentials(state: &ScimState, request: &HttpRequest) -> Result<Credentials, 
     let hash = token
         .as_deref()
         .and_then(|t| TokenHash::of_presented(SecretKind::ScimToken, t).ok());
-    match (workspace, token, hash) {
-        (Some(workspace), Some(_), Some(hash)) => Ok(Credentials {
+    match (workspace, hash) {
+        (Some(workspace), Some(hash)) => Ok(Credentials {
             workspace,
             form,
             hash,
             address,
         }),
-        (workspace, _, _) => {
+        (workspace, _) => {
             if let Some(wait) = throttle.blocked(address, workspace.as_deref(), throttle.now()) {
                 return Err(throttled(state, wait));
             }

@@ -149,21 +149,6 @@ pub struct UserPage {
     pub users: Vec<EmployeeRecord>,
 }
 
-impl UserPage {
-    /// The first page of a query that matches nobody.
-    #[must_use]
-    pub fn none_found() -> Self {
-        Self {
-            total: 0,
-            counted: false,
-            resumed: Resumed::No,
-            next: None,
-            followed_elsewhere: None,
-            users: Vec::new(),
-        }
-    }
-}
-
 /// Why a filter or sort cannot run as SQL.
 fn unsupported(what: &str) -> Error {
     Error::Unsupported(format!(
@@ -869,13 +854,9 @@ impl Employees<'_> {
         };
         let tenant = Tenant::from(tenant);
         users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        // A page that is not full ends the results: its count needs no statement.
+        // A first page that is not full ends the results: its count needs no statement.
         let first = PageStart::Offset(0);
-        let page = if users.is_empty() && limit > 0 {
-            UserPage::none_found()
-        } else {
-            with_total(conn, &tenant.id, Some(filter), &first, limit, None, users)?
-        };
+        let page = with_total(conn, &tenant.id, Some(filter), &first, limit, None, users)?;
         Ok(Some(ScimLookup {
             tenant,
             okta: okta.into(),
