@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use persistence::{AuthMethod, CodePurpose, Consumed, Employee, SessionStart};
+use persistence::{AuthMethod, CodePurpose, Consumed, Employee, Redeemed, SessionStart};
 use rand::RngCore as _;
 use token_store::{SecretKind, SecretToken, TokenHash};
 
@@ -228,13 +228,18 @@ async fn redeem(
             csrf_token: csrf,
             browser_binding,
         };
-        let consumed = db
-            .sessions()
-            .start_with_code(&tenant.id, route.purpose, &hash, start, Utc::now(), &policy)
-            .map_err(|e| match e {
-                persistence::Error::NotFound(_) => crate::sign_in::deactivated(&tenant),
-                other => PageError::from(other),
-            })?;
+        let redeemed = db.sessions().start_with_code(
+            &tenant.id,
+            route.purpose,
+            &hash,
+            start,
+            Utc::now(),
+            &policy,
+        )?;
+        let consumed = match redeemed {
+            Redeemed::Code(consumed) => consumed,
+            Redeemed::EmployeeInactive => return Err(crate::sign_in::deactivated(&tenant)),
+        };
         let code = match consumed {
             Consumed::Fresh((code, _)) => code,
             Consumed::Unknown => {

@@ -1,16 +1,19 @@
 //! Who is asking: the workspace the `Host` names, and a live SCIM token of that
 //! workspace's tenant. Every token failure is the same 401, so a token used on another
 //! workspace's host learns nothing about that workspace's tokens; a workspace that does
-//! not exist at all is a 404 that says so (see [`authenticate`]). Too many failures from
+//! not exist at all is a 404 that says so (see [`no_such_workspace`]). Too many failures from
 //! one address or on one workspace are the same 429. A well-formed token is always
 //! verified; only a request that cannot be valid is refused without the database
 //! (`throttle.rs` says why).
 
+use std::future::{Future, Ready, ready};
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
 use persistence::{Actor, Database, OktaIntegration, Tenant, UserPage};
 use token_store::scim::{check, scim_bearer};
 use token_store::{BearerForm, SecretKind, StoredToken, TokenHash, TokenRepository as _};
@@ -18,7 +21,8 @@ use token_store::{BearerForm, SecretKind, StoredToken, TokenHash, TokenRepositor
 use crate::ScimState;
 use crate::error::ApiError;
 
-/// An authenticated request's tenant.
+/// An authenticated request's tenant. As a handler's argument it authenticates the
+/// request before the handler runs (see its `FromRequest`).
 pub struct Caller {
     /// The tenant whose token was presented, on its own workspace host.
     pub tenant: Tenant,
@@ -56,7 +60,9 @@ enum Outcome {
 }
 
 /// What a request presents, read and checked without the database: the workspace of its
-/// host, and a well-formed token. A request that cannot be valid never gets this far.
+/// host, and a well-formed token. A request that cannot be valid never gets this far. As
+/// a handler's argument, the handler then authenticates with it and reads what it needs
+/// in one trip to the database ([`Credentials::then`]).
 pub struct Credentials {
     workspace: String,
     form: Option<BearerForm>,
@@ -163,26 +169,35 @@ impl Credentials {
     }
 }
 
-/// Authenticates a request, or says why not.
-pub async fn authenticate(state: &ScimState, request: &HttpRequest) -> Result<Caller, ApiError> {
-    let (caller, ()) = authenticate_then(state, request, |_, _| Ok(())).await?;
-    Ok(caller)
+impl FromRequest for Credentials {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    /// The request's [`credentials`]: a request that cannot be valid is refused here,
+    /// before its handler runs and without the database.
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match request.app_data::<web::Data<ScimState>>() {
+            Some(state) => credentials(state, request),
+            None => Err(ApiError::internal()),
+        })
+    }
 }
 
-/// Authenticates a request and, when it is let in, runs `work` with the database and
-/// the caller's tenant — both on one blocking thread, in one trip there and back (a
-/// trip costs two thread switches, about as much CPU as the queries of a look-up).
-/// `work` runs only for an authenticated caller.
-pub async fn authenticate_then<T, F>(
-    state: &ScimState,
-    request: &HttpRequest,
-    work: F,
-) -> Result<(Caller, T), ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Database, &Tenant) -> Result<T, ApiError> + Send + 'static,
-{
-    authenticate_lookup_then(state, request, None, move |db, tenant, _| work(db, tenant)).await
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    /// An authenticated caller, or the refusal: for a handler that needs nothing else
+    /// from the database (a handler that reads takes [`Credentials`] and
+    /// [`Credentials::then`], one trip for both).
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<ScimState>>().cloned();
+        let credentials = Credentials::from_request(request, payload).into_inner();
+        Box::pin(async move {
+            let state = state.ok_or_else(ApiError::internal)?;
+            credentials?.authenticate(&state).await
+        })
+    }
 }
 
 /// Okta's look-up (`filter` on the first page of at most `limit` users, see
@@ -195,53 +210,74 @@ pub struct Lookup {
     pub limit: u64,
 }
 
-/// [`authenticate_then`], with `lookup` read in the same statement as the caller's
-/// credentials, which are judged by the same rule; `work` gets the page. Without
-/// `lookup`, `work` gets `None` and reads what it needs itself.
-pub async fn authenticate_lookup_then<T, F>(
-    state: &ScimState,
-    request: &HttpRequest,
-    lookup: Option<Lookup>,
-    work: F,
-) -> Result<(Caller, T), ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Database, &Tenant, Option<UserPage>) -> Result<T, ApiError> + Send + 'static,
-{
-    let credentials = credentials(state, request)?;
-    let db = state.db.clone();
-    let (credentials, outcome, done) = web_runtime::blocking(db.acquire_timeout(), move || {
-        let (outcome, page) = match &lookup {
-            Some(lookup) => {
-                let found = db.employees().scim_lookup(
-                    &credentials.workspace,
-                    &credentials.hash,
-                    &lookup.filter,
-                    lookup.limit,
-                )?;
-                match found {
-                    Some(found) => {
-                        let outcome =
-                            credentials.judge(&db, found.tenant, &found.okta, found.token)?;
-                        (outcome, Some(found.page))
+impl Credentials {
+    /// The caller these credentials let in, or why not.
+    pub async fn authenticate(self, state: &ScimState) -> Result<Caller, ApiError> {
+        let (caller, ()) = self.then(state, |_, _| Ok(())).await?;
+        Ok(caller)
+    }
+
+    /// Authenticates and, when the caller is let in, runs `work` with the database and
+    /// the caller's tenant — both on one blocking thread, in one trip there and back (a
+    /// trip costs two thread switches, about as much CPU as the queries of a look-up).
+    /// `work` runs only for an authenticated caller.
+    pub async fn then<T, F>(self, state: &ScimState, work: F) -> Result<(Caller, T), ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database, &Tenant) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.lookup_then(state, None, move |db, tenant, _| work(db, tenant))
+            .await
+    }
+
+    /// [`then`](Self::then), with `lookup` read in the same statement as the caller's
+    /// credentials, which are judged by the same rule; `work` gets the page. Without
+    /// `lookup`, `work` gets `None` and reads what it needs itself.
+    pub async fn lookup_then<T, F>(
+        self,
+        state: &ScimState,
+        lookup: Option<Lookup>,
+        work: F,
+    ) -> Result<(Caller, T), ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database, &Tenant, Option<UserPage>) -> Result<T, ApiError> + Send + 'static,
+    {
+        let credentials = self;
+        let db = state.db.clone();
+        let (credentials, outcome, done) = web_runtime::blocking(db.acquire_timeout(), move || {
+            let (outcome, page) = match &lookup {
+                Some(lookup) => {
+                    let found = db.employees().scim_lookup(
+                        &credentials.workspace,
+                        &credentials.hash,
+                        &lookup.filter,
+                        lookup.limit,
+                    )?;
+                    match found {
+                        Some(found) => {
+                            let outcome =
+                                credentials.judge(&db, found.tenant, &found.okta, found.token)?;
+                            (outcome, Some(found.page))
+                        }
+                        None => (Outcome::NoSuchWorkspace, None),
                     }
-                    None => (Outcome::NoSuchWorkspace, None),
                 }
-            }
-            None => (credentials.verify(&db)?, None),
-        };
-        let done = match &outcome {
-            Outcome::Allowed(tenant) => Some(work(&db, tenant, page)),
-            _ => None,
-        };
-        Ok::<_, persistence::Error>((credentials, outcome, done))
-    })
-    .await
-    .map_err(ApiError::not_done)??;
-    let caller = credentials.settle(state, outcome)?;
-    match done {
-        Some(result) => Ok((caller, result?)),
-        None => Err(ApiError::internal()),
+                None => (credentials.verify(&db)?, None),
+            };
+            let done = match &outcome {
+                Outcome::Allowed(tenant) => Some(work(&db, tenant, page)),
+                _ => None,
+            };
+            Ok::<_, persistence::Error>((credentials, outcome, done))
+        })
+        .await
+        .map_err(ApiError::not_done)??;
+        let caller = credentials.settle(state, outcome)?;
+        match done {
+            Some(result) => Ok((caller, result?)),
+            None => Err(ApiError::internal()),
+        }
     }
 }
 

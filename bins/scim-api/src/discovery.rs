@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scim_model::{ListResponse, ServiceProviderConfig, discovery};
 
 use crate::ScimState;
-use crate::auth::authenticate;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::users::scim_json;
 
@@ -21,11 +21,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ] {
         cfg.service(
             web::resource(path)
-                .route(
-                    web::get().to(move |state: web::Data<ScimState>, request: HttpRequest| {
-                        serve(state, request, handler)
-                    }),
-                )
+                .route(web::get().to(
+                    move |caller: Caller, state: web::Data<ScimState>, request: HttpRequest| {
+                        serve(caller, state, request, handler)
+                    },
+                ))
                 .default_service(web::to(method_not_allowed)),
         );
     }
@@ -45,11 +45,11 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 async fn serve(
+    caller: Caller,
     state: web::Data<ScimState>,
     request: HttpRequest,
     handler: Handler,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
     let base = state
         .settings
         .scim_base_url(caller.tenant.workspace.as_str());

@@ -21,7 +21,7 @@ use scim_model::{DepartmentRecord, GROUP_RESOURCE, ListResponse, Projection};
 use serde_json::Value;
 
 use crate::ScimState;
-use crate::auth::authenticate;
+use crate::auth::Caller;
 use crate::error::{ApiError, SCIM_JSON};
 use crate::query::{self, Paging};
 use crate::users::{method_not_allowed_post, refuse_write, scim_json};
@@ -75,18 +75,20 @@ async fn departments(
     Ok(records)
 }
 
-async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
+async fn list(
+    caller: Caller,
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let search = query::from_query_string(&request)?;
     respond(&state, &caller.tenant, &search).await
 }
 
 async fn search(
+    caller: Caller,
     state: web::Data<ScimState>,
-    request: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
     let search = query::from_body(&query::read_body(body).await?)?;
     respond(&state, &caller.tenant, &search).await
 }
@@ -188,11 +190,11 @@ async fn respond(
 }
 
 async fn get_one(
+    caller: Caller,
     state: web::Data<ScimState>,
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &request).await?;
     let search = query::from_query_string(&request)?;
     let projection = query::projection(
         &GROUP_RESOURCE,

@@ -12,6 +12,7 @@ mod discovery;
 mod error;
 pub mod fuzzing;
 mod groups;
+mod pager;
 mod positions;
 mod query;
 mod throttle;

@@ -3,13 +3,12 @@
 
 use actix_web::http::header::{ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, web};
-use persistence::{PageStart, Resumed, SortDirection, SortKey, UserOrder};
-use scim_model::{ListResponse, ScimType, USER_RESOURCE};
+use scim_model::{ListResponse, USER_RESOURCE};
 
 use crate::ScimState;
-use crate::auth::{Lookup, authenticate, authenticate_lookup_then, authenticate_then};
-use crate::cursor::{CursorError, Position, query_fingerprint};
+use crate::auth::{Caller, Credentials, Lookup};
 use crate::error::{ApiError, SCIM_JSON};
+use crate::pager::Pager;
 use crate::query::{self, CheckedQuery, Paging};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,21 +31,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Writes are refused after authentication, so an anonymous caller learns nothing.
-pub async fn refuse_write(
-    state: web::Data<ScimState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &request).await?;
+pub async fn refuse_write(_: Caller) -> Result<HttpResponse, ApiError> {
     Err(ApiError::read_only())
 }
 
 /// `/Users/.search` and `/Groups/.search` take POST only (RFC 7644 §3.4.3): 405, after
 /// authentication like every refusal, naming the GET alternative of the resource.
 pub async fn method_not_allowed_post(
-    state: web::Data<ScimState>,
+    _: Caller,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &request).await?;
     let resource = request
         .path()
         .trim_end_matches("/.search")
@@ -91,16 +85,20 @@ fn scim_json_sized(
 /// About the size of one serialised user.
 const USER_JSON_BYTES: usize = 1_400;
 
-async fn list(state: web::Data<ScimState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn list(
+    credentials: Credentials,
+    state: web::Data<ScimState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let checked = query::from_query_string(&request).and_then(|search| {
         query::check(&search, &USER_RESOURCE, page_size(&state), max_page(&state))
     });
-    respond(state, &request, checked).await
+    respond(state, credentials, checked).await
 }
 
 async fn search(
+    credentials: Credentials,
     state: web::Data<ScimState>,
-    request: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let checked = match query::read_body(body).await {
@@ -109,7 +107,7 @@ async fn search(
         }),
         Err(error) => Err(error),
     };
-    respond(state, &request, checked).await
+    respond(state, credentials, checked).await
 }
 
 fn page_size(state: &ScimState) -> u64 {
@@ -120,129 +118,8 @@ fn max_page(state: &ScimState) -> u64 {
     u64::from(state.service.max_page_size)
 }
 
-fn order_of(checked: &CheckedQuery) -> Result<UserOrder, ApiError> {
-    let direction = if checked.descending {
-        SortDirection::Descending
-    } else {
-        SortDirection::Ascending
-    };
-    match &checked.sort_by {
-        // Without sortBy, sortOrder has nothing to order (RFC 7644 §3.4.2.3).
-        None => Ok(UserOrder::Id),
-        Some((attr, _)) => {
-            let key = SortKey::of(attr)
-                .map_err(|e| ApiError::bad_request(ScimType::InvalidPath, e.to_string()))?;
-            Ok(UserOrder::By(key, direction))
-        }
-    }
-}
-
-/// A page that was read, and what the response needs to know about how.
-struct Served {
-    page: persistence::UserPage,
-    start: PageStart,
-    start_index: Option<u64>,
-    fingerprint: String,
-    now: i64,
-    order: UserOrder,
-}
-
-/// Reads the page `checked` asks for, for `tenant`: on the blocking thread that
-/// authenticated the request, so a request makes one trip there.
-fn page_for(
-    state: &ScimState,
-    db: &persistence::Database,
-    tenant: &persistence::Tenant,
-    checked: &CheckedQuery,
-    looked_up: Option<persistence::UserPage>,
-) -> Result<Served, ApiError> {
-    let order = order_of(checked)?;
-    let filter_text = checked.filter.as_ref().map(ToString::to_string);
-    let sort_text = checked.sort_by.as_ref().map(|(_, text)| text.clone());
-    let fingerprint = query_fingerprint(
-        filter_text.as_deref(),
-        sort_text.as_deref(),
-        checked.descending,
-    );
-    let tenant_id = tenant.id.to_string();
-    let now = chrono::Utc::now().timestamp();
-
-    // Where the page starts, in the database's terms: a `startIndex` page continues
-    // where the walk's page before it ended, as this process or the database remembers.
-    let (start, start_index) = match &checked.paging {
-        Paging::Index(start_index) => {
-            let remembered = state.positions.get(&tenant_id, &fingerprint, *start_index);
-            (
-                PageStart::Index {
-                    start_index: *start_index,
-                    walk: fingerprint.clone(),
-                    known_after: remembered.after_id,
-                    went_elsewhere: remembered.went_elsewhere,
-                },
-                Some(*start_index),
-            )
-        }
-        Paging::Cursor(None) => (PageStart::Offset(0), None),
-        Paging::Cursor(Some(cursor)) => {
-            let position = state.cursors.decode(cursor, &tenant_id, &fingerprint, now).map_err(|e| match e {
-                CursorError::Invalid => ApiError::bad_request(
-                    ScimType::InvalidCursor,
-                    "the cursor is not valid for this query: start again without a cursor (or \
-                     with an empty one) and follow nextCursor",
-                ),
-                CursorError::Expired => ApiError::bad_request(
-                    ScimType::ExpiredCursor,
-                    "the cursor has expired: start again without a cursor and follow nextCursor",
-                ),
-            })?;
-            let start = match position {
-                Position::AfterId(id) => PageStart::AfterId(id),
-                Position::Offset(offset) => PageStart::Offset(offset),
-            };
-            (start, None)
-        }
-    };
-
-    let version = tenant.directory_version;
-    let known_total = state.totals.get(&tenant_id, &fingerprint, version);
-    let page = match looked_up {
-        Some(page) => page,
-        None => db.employees().scim_users(
-            &tenant.id,
-            checked.filter.as_ref().map(|f| f.expr()),
-            order,
-            &start,
-            checked.count,
-            known_total,
-        )?,
-    };
-    if page.counted {
-        state
-            .totals
-            .remember(&tenant_id, &fingerprint, version, page.total);
-    }
-    if let Some((next_index, after)) = page.next.clone() {
-        let step = crate::positions::WalkStep {
-            first: start_index == Some(1),
-            from_database: page.resumed == Resumed::FromDatabase,
-            followed_elsewhere: page.followed_elsewhere,
-        };
-        state
-            .positions
-            .remember(&tenant_id, &fingerprint, next_index, after, &step);
-    }
-    Ok(Served {
-        page,
-        start,
-        start_index,
-        fingerprint,
-        now,
-        order,
-    })
-}
-
 /// Okta's look-up — a filter, the first page, in id order — which the caller's
-/// credentials can come with in one statement (see [`authenticate_lookup_then`]).
+/// credentials can come with in one statement (see [`Credentials::lookup_then`]).
 fn lookup_of(checked: &CheckedQuery) -> Option<Lookup> {
     let first_page = matches!(checked.paging, Paging::Index(1) | Paging::Cursor(None));
     match &checked.filter {
@@ -260,68 +137,40 @@ fn lookup_of(checked: &CheckedQuery) -> Option<Lookup> {
 /// only once the caller is known (an anonymous caller gets 401 whatever it sent).
 async fn respond(
     state: web::Data<ScimState>,
-    request: &HttpRequest,
+    credentials: Credentials,
     checked: Result<CheckedQuery, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let checked = match checked {
         Ok(checked) => checked,
         Err(error) => {
-            authenticate(&state, request).await?;
+            credentials.authenticate(&state).await?;
             return Err(error);
         }
     };
     let shared = state.clone();
     let lookup = lookup_of(&checked);
-    let (caller, (served, checked)) =
-        authenticate_lookup_then(&state, request, lookup, move |db, tenant, looked_up| {
-            let served = page_for(&shared, db, tenant, &checked, looked_up)?;
-            Ok((served, checked))
+    // Paging, the page and what it teaches, on the blocking thread that authenticates the
+    // request, so a request makes one trip there.
+    let (caller, (pager, page, checked)) = credentials
+        .lookup_then(&state, lookup, move |db, tenant, looked_up| {
+            let pager = Pager::new(&shared, tenant, &checked)?;
+            let page = pager.read(&shared, db, tenant, &checked, looked_up)?;
+            Ok((pager, page, checked))
         })
         .await?;
-    let tenant = caller.tenant;
-    let Served {
-        page,
-        start,
-        start_index,
-        fingerprint,
-        now,
-        order,
-    } = served;
-    let tenant_id = tenant.id.to_string();
-    let count = checked.count;
-
-    let base = state.settings.scim_base_url(tenant.workspace.as_str());
-    let served = page.users.len() as u64;
-    state.counters.users_served.inc_by(served);
-    if start_index.is_some_and(|index| index > 1) {
-        let start = match page.resumed {
-            Resumed::No => "offset",
-            Resumed::FromCaller => "memory",
-            Resumed::FromDatabase => "database",
-        };
+    let base = state
+        .settings
+        .scim_base_url(caller.tenant.workspace.as_str());
+    state.counters.users_served.inc_by(page.users.len() as u64);
+    if let Some(start) = pager.resumed_label(&page) {
         state
             .counters
             .index_pages
             .get_or_create(&crate::StartLabels { start })
             .inc();
     }
-
-    // Where the following page starts, for a cursor.
-    let next_position = match (&start, order) {
-        (_, UserOrder::Id) => page.users.last().map(|u| Position::AfterId(u.id.clone())),
-        (PageStart::Offset(offset), _) => Some(Position::Offset(offset + served)),
-        (PageStart::AfterId(_) | PageStart::Index { .. }, _) => None,
-    };
-    let next_cursor = match start_index {
-        Some(_) => None,
-        None => next_position
-            .filter(|_| served == count && served > 0)
-            .map(|position| {
-                state
-                    .cursors
-                    .encode(&tenant_id, &fingerprint, position, now)
-            }),
-    };
+    let next_cursor = pager.next_cursor(&state, &page);
+    let start_index = pager.start_index();
     let users = page
         .users
         .into_iter()
@@ -361,6 +210,7 @@ fn list_response<T: serde::Serialize>(
 }
 
 async fn get_one(
+    credentials: Credentials,
     state: web::Data<ScimState>,
     request: HttpRequest,
     id: web::Path<String>,
@@ -375,16 +225,17 @@ async fn get_one(
     let projection = match projection {
         Ok(projection) => projection,
         Err(error) => {
-            authenticate(&state, &request).await?;
+            credentials.authenticate(&state).await?;
             return Err(error);
         }
     };
     let id = id.into_inner();
     let wanted = id.clone();
-    let (caller, user) = authenticate_then(&state, &request, move |db, tenant| {
-        Ok(db.employees().scim_user(&tenant.id, &wanted)?)
-    })
-    .await?;
+    let (caller, user) = credentials
+        .then(&state, move |db, tenant| {
+            Ok(db.employees().scim_user(&tenant.id, &wanted)?)
+        })
+        .await?;
     let tenant = caller.tenant;
     let user = user.ok_or_else(|| {
         ApiError::not_found(format!(

@@ -202,6 +202,31 @@ pub(crate) struct EmployeeRow {
 }
 
 impl EmployeeRow {
+    /// A new employee of `tenant` with nothing but their id and email key: active, an
+    /// employee, version 1, created `now`. An import fills in the rest.
+    fn blank(tenant: &TenantId, id: &str, email_key: &str, now: NaiveDateTime) -> Self {
+        Self {
+            id: id.to_owned(),
+            tenant_id: tenant.0.clone(),
+            email: String::new(),
+            email_key: email_key.to_owned(),
+            external_id: None,
+            given_name: None,
+            family_name: None,
+            display_name: None,
+            phone: None,
+            title: None,
+            department: None,
+            employee_number: None,
+            manager_id: None,
+            active: true,
+            role: Role::Employee.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
     /// What their department's summary needs to know of them.
     fn as_member(&self) -> Member<'_> {
         Member {
@@ -548,6 +573,9 @@ fn lock_directory(conn: &mut DbConnection, tenant: &TenantId) -> Result<()> {
     Ok(())
 }
 
+/// An import inside the caller's write transaction: the tenant's records are read, the
+/// input is checked ([`validate`]) and turned into changes ([`plan`]) without the
+/// database, and the changes are written ([`apply`]) only when the whole input is good.
 fn upsert_in(
     conn: &mut DbConnection,
     tenant: &TenantId,
@@ -560,10 +588,30 @@ fn upsert_in(
         .into_iter()
         .map(|row| (row.email_key.clone(), row))
         .collect();
+    let now = clock::now();
+    let validated = validate(inputs, &existing);
+    let changes = plan(tenant, inputs, &existing, validated, now)?;
+    apply(conn, tenant, changes, now)
+}
 
+/// An input checked on its own: each record's email key, in order, and the id every
+/// email of the directory or the input stands for.
+struct Validated {
+    /// The email key of each input record.
+    keys: Vec<String>,
+    /// Email key → the first input record with it (none for a stored employee the
+    /// input leaves out), and its id: the stored one, or a new one.
+    ids: HashMap<String, (Option<usize>, String)>,
+    /// What is wrong with the records so far.
+    problems: Vec<InputProblem>,
+}
+
+/// Checks each record's email (its shape, and that it appears once) and texts, and gives
+/// every new email an id — so that a record can name as its manager an employee who
+/// comes later in the same input.
+fn validate(inputs: &[EmployeeInput], existing: &HashMap<String, EmployeeRow>) -> Validated {
     let mut problems = Vec::new();
-    // email key -> (index in input, id it will have)
-    let mut ids_by_key: HashMap<String, (Option<usize>, String)> = existing
+    let mut ids: HashMap<String, (Option<usize>, String)> = existing
         .iter()
         .map(|(key, row)| (key.clone(), (None, row.id.clone())))
         .collect();
@@ -578,7 +626,7 @@ fn upsert_in(
             });
         }
         let key = email_key(email);
-        match ids_by_key.get_mut(&key) {
+        match ids.get_mut(&key) {
             Some((Some(first), _)) => problems.push(InputProblem {
                 index,
                 field: "email",
@@ -589,7 +637,7 @@ fn upsert_in(
             }),
             Some((seen @ None, _)) => *seen = Some(index),
             None => {
-                ids_by_key.insert(key.clone(), (Some(index), uuid::Uuid::now_v7().to_string()));
+                ids.insert(key.clone(), (Some(index), uuid::Uuid::now_v7().to_string()));
             }
         }
         let texts = [
@@ -614,15 +662,52 @@ fn upsert_in(
         }
         keys.push(key);
     }
+    Validated {
+        keys,
+        ids,
+        problems,
+    }
+}
 
-    let now = clock::now();
-    let mut inserts = Vec::new();
-    let mut updates = Vec::new();
-    let mut deactivated = Vec::new();
-    let mut unchanged = 0;
-    let mut departments = DepartmentChanges::default();
+/// The writes an import makes.
+struct Plan {
+    /// New employees.
+    inserts: Vec<EmployeeRow>,
+    /// Changed employees, with their next version.
+    updates: Vec<EmployeeRow>,
+    /// The ids of employees this import deactivates.
+    deactivated: Vec<String>,
+    /// Records that change nothing.
+    unchanged: usize,
+    /// How the departments' summaries move.
+    departments: DepartmentChanges,
+}
+
+/// What importing `inputs` over `existing` changes, decided without the database: each
+/// record's new row (its fields changed or kept, its manager resolved by email), sorted
+/// into inserts, updates and records that change nothing — or every problem of the
+/// input, in its order.
+fn plan(
+    tenant: &TenantId,
+    inputs: &[EmployeeInput],
+    existing: &HashMap<String, EmployeeRow>,
+    validated: Validated,
+    now: NaiveDateTime,
+) -> Result<Plan> {
+    let Validated {
+        keys,
+        ids,
+        mut problems,
+    } = validated;
+    let mut plan = Plan {
+        inserts: Vec::new(),
+        updates: Vec::new(),
+        deactivated: Vec::new(),
+        unchanged: 0,
+        departments: DepartmentChanges::default(),
+    };
     for (index, (input, key)) in inputs.iter().zip(&keys).enumerate() {
-        let Some((_, id)) = ids_by_key.get(key) else {
+        let Some((_, id)) = ids.get(key) else {
             continue;
         };
         let manager_id = match normalise(&input.manager_email) {
@@ -630,7 +715,7 @@ fn upsert_in(
             Change::Set(None) => Change::Set(None),
             Change::Set(Some(manager_email)) => {
                 let manager_key = email_key(&manager_email);
-                match ids_by_key.get(&manager_key) {
+                match ids.get(&manager_key) {
                     _ if manager_key == *key => {
                         problems.push(InputProblem {
                             index,
@@ -654,28 +739,10 @@ fn upsert_in(
                 }
             }
         };
-        let blank = EmployeeRow {
-            id: id.clone(),
-            tenant_id: tenant.0.clone(),
-            email: String::new(),
-            email_key: key.clone(),
-            external_id: None,
-            given_name: None,
-            family_name: None,
-            display_name: None,
-            phone: None,
-            title: None,
-            department: None,
-            employee_number: None,
-            manager_id: None,
-            active: true,
-            role: Role::Employee.as_str().to_owned(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
         let before = existing.get(key);
-        let base = before.cloned().unwrap_or(blank);
+        let base = before
+            .cloned()
+            .unwrap_or_else(|| EmployeeRow::blank(tenant, id, key, now));
         let row = EmployeeRow {
             email: input.email.trim().to_owned(),
             given_name: normalise(&input.given_name).apply(base.given_name.clone()),
@@ -696,16 +763,17 @@ fn upsert_in(
         };
         match before {
             None => {
-                departments.employee(None, &row.as_member());
-                inserts.push(row);
+                plan.departments.employee(None, &row.as_member());
+                plan.inserts.push(row);
             }
-            Some(old) if old.same_content(&row) => unchanged += 1,
+            Some(old) if old.same_content(&row) => plan.unchanged += 1,
             Some(old) => {
-                departments.employee(Some(&old.as_member()), &row.as_member());
+                plan.departments
+                    .employee(Some(&old.as_member()), &row.as_member());
                 if old.active && !row.active {
-                    deactivated.push(row.id.clone());
+                    plan.deactivated.push(row.id.clone());
                 }
-                updates.push(EmployeeRow {
+                plan.updates.push(EmployeeRow {
                     updated_at: now,
                     version: old.version + 1,
                     ..row
@@ -717,16 +785,26 @@ fn upsert_in(
         problems.sort_by_key(|p| p.index);
         return Err(Error::InvalidInput(problems));
     }
+    Ok(plan)
+}
 
-    insert_rows(conn, &inserts)?;
-    update_rows(conn, &updates)?;
-    end_employment(conn, tenant, &deactivated)?;
-    departments.apply(conn, tenant, now)?;
+/// Writes a [`Plan`] in the caller's transaction: the rows, what deactivation ends, and
+/// the departments' summaries.
+fn apply(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    plan: Plan,
+    now: NaiveDateTime,
+) -> Result<ImportSummary> {
+    insert_rows(conn, &plan.inserts)?;
+    update_rows(conn, &plan.updates)?;
+    end_employment(conn, tenant, &plan.deactivated)?;
+    plan.departments.apply(conn, tenant, now)?;
     Ok(ImportSummary {
-        created: inserts.len(),
-        updated: updates.len(),
-        unchanged,
-        deactivated: deactivated.len(),
+        created: plan.inserts.len(),
+        updated: plan.updates.len(),
+        unchanged: plan.unchanged,
+        deactivated: plan.deactivated.len(),
     })
 }
 
@@ -783,6 +861,79 @@ mod tests {
             "ada.lovelace@acme.com"
         );
         assert_eq!(email_key("ÉLODIE@acme.fr"), "élodie@acme.fr");
+    }
+
+    fn input(email: &str, manager: Option<&str>, active: Option<bool>) -> EmployeeInput {
+        EmployeeInput {
+            email: email.into(),
+            manager_email: manager.map_or(Change::Keep, |m| Change::Set(Some(m.into()))),
+            active: active.map_or(Change::Keep, Change::Set),
+            ..EmployeeInput::default()
+        }
+    }
+
+    /// The plan is decided without the database: a manager who comes later in the same
+    /// input resolves to the id they will get, and each record lands where it belongs.
+    #[test]
+    fn an_import_is_planned_without_the_database() {
+        let tenant = TenantId("t".into());
+        let now = clock::now();
+        let mut kept = EmployeeRow::blank(&tenant, "e-kept", "kept@acme.com", now);
+        kept.email = "kept@acme.com".into();
+        let mut leaving = EmployeeRow::blank(&tenant, "e-leaving", "leaving@acme.com", now);
+        leaving.email = "leaving@acme.com".into();
+        let existing: HashMap<String, EmployeeRow> = [kept, leaving]
+            .into_iter()
+            .map(|row| (row.email_key.clone(), row))
+            .collect();
+        let inputs = [
+            input("new@acme.com", Some("Boss@acme.com"), None),
+            input("boss@acme.com", None, None),
+            input("kept@acme.com", None, None),
+            input("leaving@acme.com", None, Some(false)),
+        ];
+        let validated = validate(&inputs, &existing);
+        assert!(validated.problems.is_empty());
+        let plan = plan(&tenant, &inputs, &existing, validated, now).unwrap();
+        let inserted: Vec<&str> = plan.inserts.iter().map(|r| r.email.as_str()).collect();
+        assert_eq!(inserted, ["new@acme.com", "boss@acme.com"]);
+        let boss = &plan.inserts[1];
+        assert_eq!(
+            plan.inserts[0].manager_id.as_deref(),
+            Some(boss.id.as_str())
+        );
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.deactivated, ["e-leaving"]);
+        assert_eq!(plan.updates.len(), 1);
+        assert_eq!(plan.updates[0].version, 2);
+    }
+
+    /// Every problem of an input is reported, in its order, and nothing is planned.
+    #[test]
+    fn a_bad_input_plans_nothing_and_says_every_problem() {
+        let tenant = TenantId("t".into());
+        let existing = HashMap::new();
+        let inputs = [
+            input("ada@acme.com", Some("ghost@acme.com"), None),
+            input("not an email", None, None),
+            input("ADA@acme.com", Some("ada@acme.com"), None),
+        ];
+        let validated = validate(&inputs, &existing);
+        let Err(Error::InvalidInput(problems)) =
+            plan(&tenant, &inputs, &existing, validated, clock::now())
+        else {
+            panic!("the input should be refused");
+        };
+        let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.index, p.field)).collect();
+        assert_eq!(
+            found,
+            [
+                (0, "manager_email"),
+                (1, "email"),
+                (2, "email"),
+                (2, "manager_email")
+            ]
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub use scim_users::{PageStart, Resumed, ScimLookup, SortDirection, SortKey, Use
 pub use sign_in::{
     AuthMethod, CodePurpose, Consumed, EmployeeIdentities, HandOff, LOGIN_TRANSACTION_TTL,
     LinkedIdentity, LoginTransaction, LoginTransactions, LogoutOrder, LogoutOutcome, LogoutSubject,
-    NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes, Session,
+    NewLoginTransaction, NewOneTimeCode, NewSession, OneTimeCode, OneTimeCodes, Redeemed, Session,
     SessionPolicy, SessionStart, Sessions, SignInMatch, SignedInSession, UniversalLogouts,
     Unlinked,
 };

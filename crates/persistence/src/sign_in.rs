@@ -22,7 +22,8 @@ pub use codes::{CodePurpose, NewOneTimeCode, OneTimeCode, OneTimeCodes};
 pub use identities::{EmployeeIdentities, HandOff, LinkedIdentity, SignInMatch, Unlinked};
 pub use records::Consumed;
 pub use sessions::{
-    AuthMethod, NewSession, Session, SessionPolicy, SessionStart, Sessions, SignedInSession,
+    AuthMethod, NewSession, Redeemed, Session, SessionPolicy, SessionStart, Sessions,
+    SignedInSession,
 };
 pub use transactions::{
     LOGIN_TRANSACTION_TTL, LoginTransaction, LoginTransactions, NewLoginTransaction,

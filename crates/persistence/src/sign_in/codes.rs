@@ -315,6 +315,23 @@ pub(super) fn why_unused<T>(
     })
 }
 
+/// Undoes [`consume_in`] in the same write transaction, for a start that could not go
+/// on (its employee is no longer active): the code is unused again.
+pub(super) fn release_in(
+    conn: &mut DbConnection,
+    tenant: &TenantId,
+    code_hash: &TokenHash,
+) -> Result<()> {
+    diesel::update(
+        one_time_codes::table
+            .filter(one_time_codes::code_hash.eq(code_hash.to_hex()))
+            .filter(one_time_codes::tenant_id.eq(tenant.as_str())),
+    )
+    .set(one_time_codes::consumed_at.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
+    Ok(())
+}
+
 impl CodeRow {
     fn new(
         tenant: &TenantId,

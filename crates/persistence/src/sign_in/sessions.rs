@@ -179,6 +179,31 @@ pub struct Sessions<'db> {
     pub(crate) db: &'db Database,
 }
 
+/// What redeeming a one-time code for a session came to.
+// Returned once per sign-in and matched at once: boxing the large variant would only add
+// an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// What became of the code: a fresh one is now used and its session started
+    /// ([`Consumed::Fresh`]); any other outcome changed nothing but what the code's own
+    /// rules say (a code presented by the wrong browser is used up).
+    Code(Consumed<(OneTimeCode, Session)>),
+    /// The code is fresh, but its employee is no longer active in this workspace: the
+    /// code stays unused and no session starts.
+    EmployeeInactive,
+}
+
+impl Redeemed {
+    /// The used code and the started session, when the code was fresh.
+    pub fn started(self) -> Option<(OneTimeCode, Session)> {
+        match self {
+            Redeemed::Code(consumed) => consumed.fresh(),
+            Redeemed::EmployeeInactive => None,
+        }
+    }
+}
+
 impl Sessions<'_> {
     /// Starts a session for an active employee of `tenant`, ending
     /// `policy.absolute_timeout` after `now`. Refused ([`Error::NotFound`]) for an
@@ -191,15 +216,23 @@ impl Sessions<'_> {
         policy: &SessionPolicy,
     ) -> Result<Session> {
         let row = SessionRow::new(tenant, new, now, policy)?;
-        self.db
-            .transient_autocommit(|conn| insert_in(conn, tenant, &row))?;
+        self.db.transient_autocommit(|conn| {
+            if insert_in(conn, tenant, &row)? {
+                return Ok(());
+            }
+            crate::employees::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
+            Err(Error::NotFound(format!(
+                "no active employee `{}` in this workspace",
+                row.employee_id
+            )))
+        })?;
         row.into_domain()
     }
 
     /// Uses a one-time code of `purpose` (a sign-in link, a hand-off) and starts a session
     /// for its employee, in one transaction: a fresh code becomes a session, or nothing
-    /// changes. The outcome is the code's ([`Consumed`]); a fresh code of an employee who
-    /// is no longer active is [`Error::NotFound`] and stays unused.
+    /// changes. A fresh code of an employee who is no longer active stays unused
+    /// ([`Redeemed::EmployeeInactive`]).
     pub fn start_with_code(
         &self,
         tenant: &TenantId,
@@ -208,7 +241,7 @@ impl Sessions<'_> {
         start: SessionStart,
         now: DateTime<Utc>,
         policy: &SessionPolicy,
-    ) -> Result<Consumed<(OneTimeCode, Session)>> {
+    ) -> Result<Redeemed> {
         if purpose == CodePurpose::SessionHandoff && self.db.backend() == Backend::Postgres {
             return self.hand_off_in_one_statement(tenant, code_hash, start, now, policy);
         }
@@ -217,10 +250,10 @@ impl Sessions<'_> {
             let code =
                 match super::codes::consume_in(conn, tenant, purpose, code_hash, binding, now)? {
                     Consumed::Fresh(code) => code,
-                    Consumed::Unknown => return Ok(Consumed::Unknown),
-                    Consumed::AlreadyUsed => return Ok(Consumed::AlreadyUsed),
-                    Consumed::Expired => return Ok(Consumed::Expired),
-                    Consumed::WrongBrowser => return Ok(Consumed::WrongBrowser),
+                    Consumed::Unknown => return Ok(Redeemed::Code(Consumed::Unknown)),
+                    Consumed::AlreadyUsed => return Ok(Redeemed::Code(Consumed::AlreadyUsed)),
+                    Consumed::Expired => return Ok(Redeemed::Code(Consumed::Expired)),
+                    Consumed::WrongBrowser => return Ok(Redeemed::Code(Consumed::WrongBrowser)),
                 };
             let new = NewSession {
                 token_hash: start.token_hash,
@@ -229,8 +262,12 @@ impl Sessions<'_> {
                 csrf_token: start.csrf_token,
             };
             let row = SessionRow::new(tenant, new, now, policy)?;
-            insert_in(conn, tenant, &row)?;
-            Ok(Consumed::Fresh((code, row.into_domain()?)))
+            if !insert_in(conn, tenant, &row)? {
+                // In the same transaction: the code is unused again, as if never presented.
+                super::codes::release_in(conn, tenant, code_hash)?;
+                return Ok(Redeemed::EmployeeInactive);
+            }
+            Ok(Redeemed::Code(Consumed::Fresh((code, row.into_domain()?))))
         };
         purpose.write(self.db, work)
     }
@@ -244,7 +281,7 @@ impl Sessions<'_> {
         start: SessionStart,
         now: DateTime<Utc>,
         policy: &SessionPolicy,
-    ) -> Result<Consumed<(OneTimeCode, Session)>> {
+    ) -> Result<Redeemed> {
         let purpose = CodePurpose::SessionHandoff;
         let binding = start.browser_binding;
         let new = NewSession {
@@ -278,15 +315,14 @@ impl Sessions<'_> {
             let used: Option<CodeRow> = redeem.get_result(pg).optional()?;
             if let Some(code) = used {
                 row.employee_id = code.employee_id.clone();
-                return Ok(Consumed::Fresh((code.into_domain()?, row.into_domain()?)));
+                let started = (code.into_domain()?, row.into_domain()?);
+                return Ok(Redeemed::Code(Consumed::Fresh(started)));
             }
             match super::codes::why_unused(conn, tenant, purpose, code_hash, binding.as_ref(), now)?
             {
-                Some(outcome) => Ok(outcome),
+                Some(outcome) => Ok(Redeemed::Code(outcome)),
                 // Fresh, yet not used: its employee is not active.
-                None => Err(Error::NotFound(
-                    "this sign-in's employee is not active in this workspace".into(),
-                )),
+                None => Ok(Redeemed::EmployeeInactive),
             }
         })
     }
@@ -437,12 +473,13 @@ impl SessionRow {
 
 /// Inserts a session inside a write transaction, checking there that its employee is
 /// active — so a concurrent deactivation either sees this session (and deletes it) or is
-/// seen here.
-fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Result<()> {
+/// seen here. False when nothing was inserted: the employee is not an active employee of
+/// `tenant`.
+fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Result<bool> {
     use diesel::IntoSql;
     use diesel::sql_types::{Text, Timestamp};
     // One statement: the session is inserted only from the employee's row, and only
-    // while they are active; when nothing was inserted, a second look says why.
+    // while they are active.
     let from_active_employee = employees::table
         .filter(employees::tenant_id.eq(tenant.as_str()))
         .filter(employees::id.eq(&row.employee_id))
@@ -470,12 +507,5 @@ fn insert_in(conn: &mut DbConnection, tenant: &TenantId, row: &SessionRow) -> Re
             sessions::expires_at,
         ))
         .execute(conn)?;
-    if inserted == 0 {
-        crate::employees::require_active(conn, tenant, &EmployeeId(row.employee_id.clone()))?;
-        return Err(Error::NotFound(format!(
-            "no active employee `{}` in this workspace",
-            row.employee_id
-        )));
-    }
-    Ok(())
+    Ok(inserted > 0)
 }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use persistence::{
     Actor, AttemptOutcome, AuthMethod, Change, CodePurpose, Consumed, Database, Employee,
     EmployeeInput, Error, HandOff, LogoutOrder, LogoutOutcome, LogoutSubject, NewLoginTransaction,
-    NewOneTimeCode, NewSession, OktaSsoConfigInput, RevocationStatus, SessionPolicy, SessionStart,
+    NewOneTimeCode, NewSession, OktaSsoConfigInput, Redeemed, RevocationStatus, SessionPolicy, SessionStart,
     SignInMatch, Tenant, Workspace, backend_tests, secret_context, service_key_context,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
@@ -557,21 +557,21 @@ backend_tests! {
             db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, browser_binding: bound(purpose), ..link_code(code, &ada) }, &operator(), now()).unwrap();
             // Not on another tenant, nor as the other purpose.
             let session = hash(SecretKind::Session);
-            assert_eq!(db.sessions().start_with_code(&globex.id, purpose, &code, start(session), now(), &policy).unwrap(), Consumed::Unknown);
+            assert_eq!(db.sessions().start_with_code(&globex.id, purpose, &code, start(session), now(), &policy).unwrap(), Redeemed::Code(Consumed::Unknown));
             // Fresh: the session exists with the code's employee.
-            let (used, started) = db.sessions().start_with_code(&acme.id, purpose, &code, start(session), now(), &policy).unwrap().fresh().unwrap();
+            let (used, started) = db.sessions().start_with_code(&acme.id, purpose, &code, start(session), now(), &policy).unwrap().started().unwrap();
             assert_eq!((used.employee_id.clone(), started.employee_id.clone()), (ada.id.clone(), ada.id.clone()));
             assert_eq!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().unwrap().employee.email, "ada@acme.com");
             // Once only, and a replay starts no second session.
             let again = hash(SecretKind::Session);
-            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(again), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(again), now(), &policy).unwrap(), Redeemed::Code(Consumed::AlreadyUsed));
             assert!(db.sessions().find(&acme.id, &again, now(), &policy).unwrap().is_none());
             // Too late: refused, and no session.
             let code = hash(SecretKind::HandoffCode);
             db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, browser_binding: bound(purpose), ..link_code(code, &ada) }, &operator(), now()).unwrap();
             let late = hash(SecretKind::Session);
             let an_hour_on = now() + TimeDelta::hours(1);
-            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(late), an_hour_on, &policy).unwrap(), Consumed::Expired);
+            assert_eq!(db.sessions().start_with_code(&acme.id, purpose, &code, start(late), an_hour_on, &policy).unwrap(), Redeemed::Code(Consumed::Expired));
             assert!(db.sessions().find(&acme.id, &late, an_hour_on, &policy).unwrap().is_none());
         }
         assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 2);
@@ -580,8 +580,32 @@ backend_tests! {
         db.one_time_codes().create(&acme.id, link_code(code, &ada), &operator(), now()).unwrap();
         db.employees().set_active(&acme.id, "ada@acme.com", false, &operator()).unwrap();
         let refused = db.sessions().start_with_code(&acme.id, CodePurpose::LoginLink, &code, start(hash(SecretKind::Session)), now(), &policy).unwrap();
-        assert_eq!(refused, Consumed::Unknown);
+        assert_eq!(refused, Redeemed::Code(Consumed::Unknown));
         assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), 0);
+    }
+
+    fn a_fresh_code_of_an_employee_no_longer_active_starts_nothing_and_stays_unused(db) {
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let policy = SessionPolicy::default();
+        let start = || SessionStart { token_hash: hash(SecretKind::Session), auth_method: AuthMethod::Okta, csrf_token: "csrf".into(), browser_binding: Some(browser()) };
+        let bound = |purpose: CodePurpose| (purpose == CodePurpose::SessionHandoff).then(browser);
+        // Deactivating ends the codes it finds; the flag alone is what a deactivation
+        // racing with the code's redemption looks like to it.
+        let set_active = |active: bool| db.execute(&format!("UPDATE employees SET active = {active} WHERE id = '{}'", ada.id.as_str()));
+        for purpose in [CodePurpose::SessionHandoff, CodePurpose::LoginLink] {
+            let code = hash(SecretKind::HandoffCode);
+            db.one_time_codes().create(&acme.id, NewOneTimeCode { purpose, browser_binding: bound(purpose), ..link_code(code, &ada) }, &operator(), now()).unwrap();
+            let sessions = db.sessions().count_for_employee(&acme.id, &ada.id).unwrap();
+            set_active(false);
+            let refused = db.sessions().start_with_code(&acme.id, purpose, &code, start(), now(), &policy).unwrap();
+            assert_eq!(refused, Redeemed::EmployeeInactive, "{purpose:?}");
+            assert_eq!(db.sessions().count_for_employee(&acme.id, &ada.id).unwrap(), sessions);
+            // Unused: once Ada is back, the same code starts her session.
+            set_active(true);
+            let (used, session) = db.sessions().start_with_code(&acme.id, purpose, &code, start(), now(), &policy).unwrap().started().unwrap();
+            assert_eq!((used.employee_id, session.employee_id), (ada.id.clone(), ada.id.clone()));
+        }
     }
 
     fn tenants_never_get_each_others_sign_in_records(db) {
@@ -795,11 +819,11 @@ backend_tests! {
         for _ in 0..2 {
             let code = hash(SecretKind::HandoffCode);
             ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
-            let (used, _) = db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(Some(browser())), now(), &policy).unwrap().fresh().unwrap();
+            let (used, _) = db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(Some(browser())), now(), &policy).unwrap().started().unwrap();
             assert_eq!(used.employee_id, ada.id);
             assert_eq!(used.browser_binding, Some(browser()));
             // Used: a replay says so, whatever the browser.
-            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(None), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(None), now(), &policy).unwrap(), Redeemed::Code(Consumed::AlreadyUsed));
         }
         // Another browser, or one without the cookie, presenting a hand-off first: refused,
         // nothing started, and the code used up — the browser it was made for cannot use
@@ -813,9 +837,9 @@ backend_tests! {
             ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
             let attempt = start(other);
             let session = attempt.token_hash;
-            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, attempt, now(), &policy).unwrap(), Consumed::WrongBrowser);
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, attempt, now(), &policy).unwrap(), Redeemed::Code(Consumed::WrongBrowser));
             assert!(db.sessions().find(&acme.id, &session, now(), &policy).unwrap().is_none());
-            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(then), now(), &policy).unwrap(), Consumed::AlreadyUsed);
+            assert_eq!(db.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, &code, start(then), now(), &policy).unwrap(), Redeemed::Code(Consumed::AlreadyUsed));
         }
         let code = hash(SecretKind::HandoffCode);
         ids.resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(code, None), now()).unwrap();
@@ -826,7 +850,7 @@ backend_tests! {
         assert!(matches!(unbound, Err(Error::Invalid(_))), "{unbound:?}");
         let link = hash(SecretKind::SignInLink);
         db.one_time_codes().create(&acme.id, link_code(link, &ada), &operator(), now()).unwrap();
-        assert!(db.sessions().start_with_code(&acme.id, CodePurpose::LoginLink, &link, start(None), now(), &policy).unwrap().fresh().is_some());
+        assert!(db.sessions().start_with_code(&acme.id, CodePurpose::LoginLink, &link, start(None), now(), &policy).unwrap().started().is_some());
     }
 
     fn a_custom_domain_approval_belongs_to_its_org_url(db) {
