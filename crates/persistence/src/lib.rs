@@ -110,6 +110,9 @@ pub struct Database {
     /// disk (see [`Database::write_transient`]); on SQLite, `pool` itself.
     transient: Pool<ConnectionManager>,
     url: Arc<DatabaseUrl>,
+    /// Whether PostgreSQL runs the sign-in steps it can in one statement
+    /// (`sign_in/one_statement.rs`); always, but in the test that compares the two paths.
+    sign_in_in_one_statement: bool,
 }
 
 impl std::fmt::Debug for Database {
@@ -169,6 +172,23 @@ impl Database {
             pool: durable,
             transient,
             url: Arc::new(url.clone()),
+            sign_in_in_one_statement: true,
+        }
+    }
+
+    /// Whether this database runs a sign-in step in one statement where it can: on
+    /// PostgreSQL (see `sign_in/one_statement.rs`).
+    pub(crate) fn signs_in_with_one_statement(&self) -> bool {
+        self.sign_in_in_one_statement && self.backend() == Backend::Postgres
+    }
+
+    /// This database, running every sign-in step as the statements SQLite runs: for the
+    /// test that compares what the two paths write.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn with_sign_in_step_by_step(&self) -> Self {
+        Self {
+            sign_in_in_one_statement: false,
+            ..self.clone()
         }
     }
 

@@ -183,9 +183,10 @@ impl EmployeeIdentities<'_> {
         check_identity(issuer, subject)?;
         super::codes::check_return_to(handoff.return_to.as_deref())?;
         let purpose = super::codes::CodePurpose::SessionHandoff;
+        let one_statement = self.db.signs_in_with_one_statement();
         self.db.transient_autocommit(|conn| {
             // A returning employee on PostgreSQL: one statement does it all.
-            if let DbConnection::Postgresql(pg) = &mut *conn {
+            if let (true, DbConnection::Postgresql(pg)) = (one_statement, &mut *conn) {
                 let at = stored(now);
                 let linked: Option<EmployeeRow> = SignInLinked {
                     tenant_id: tenant.as_str().to_owned(),

@@ -1,9 +1,10 @@
 //! Sign-in steps that PostgreSQL does in one statement where SQLite needs a transaction:
-//! data-modifying `WITH` queries, which SQLite does not have. Each is a static query
+//! data-modifying `WITH` queries, which SQLite does not have. The SQL lives in `sql/`, read
+//! as SQL; each statement here binds its parameters into it. Each is a static query
 //! fragment, so diesel prepares it once per connection and PostgreSQL plans it once (a
 //! `sql_query` would be parsed and planned on every call, which costs what the saved
 //! round trips do). The SQLite path runs the equivalent diesel statements in a
-//! transaction; the sign-in tests run both.
+//! transaction; the sign-in tests run both, and compare what the two paths write.
 
 use std::sync::LazyLock;
 
@@ -13,40 +14,63 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
-/// The columns of a one-time code, in `codes::CodeRow`'s order (a test holds them to it).
-const CODE_COLUMNS: [&str; 10] = [
-    "code_hash",
-    "purpose",
-    "tenant_id",
-    "employee_id",
-    "return_to",
-    "created_by",
-    "created_at",
-    "expires_at",
-    "consumed_at",
-    "browser_binding_hash",
-];
+/// A statement of `sql/`: its text cut at each parameter (`$1`, `$2`, …), once. Each
+/// piece is the SQL before a parameter and that parameter's number (none after the last).
+type Pieces = Vec<(&'static str, Option<usize>)>;
 
-/// A column list for SQL, each name quoted and preceded by `prefix` (a table, or nothing).
-fn column_list(columns: &[&str], prefix: &str) -> String {
-    columns
-        .iter()
-        .map(|column| format!("{prefix}\"{column}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Cuts `sql` at its parameters. A `$` not followed by a digit is left in the text.
+fn pieces(sql: &'static str) -> Pieces {
+    let mut pieces = Vec::new();
+    let mut rest = sql;
+    let mut from = 0;
+    while let Some(at) = rest[from..].find('$').map(|at| at + from) {
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        match rest[at + 1..at + 1 + digits].parse::<usize>() {
+            Ok(number) => {
+                pieces.push((&rest[..at], Some(number)));
+                rest = &rest[at + 1 + digits..];
+                from = 0;
+            }
+            Err(_) => from = at + 1,
+        }
+    }
+    pieces.push((rest, None));
+    pieces
 }
 
-// Built once: the statements' SQL is written on every call (diesel walks a query to
-// collect its binds even when the statement is prepared).
-static CODES: LazyLock<String> = LazyLock::new(|| column_list(&CODE_COLUMNS, ""));
-static EMPLOYEES: LazyLock<String> = LazyLock::new(|| column_list(&EMPLOYEE_COLUMNS, ""));
-static EMPLOYEES_QUALIFIED: LazyLock<String> =
-    LazyLock::new(|| column_list(&EMPLOYEE_COLUMNS, "\"employees\"."));
+/// Writes a statement of `sql/`, binding parameter `n` with `bind(n, out)` wherever the
+/// text names it (diesel numbers the binds anew, in order).
+fn walk_pieces<'b>(
+    pieces: &'static Pieces,
+    mut out: AstPass<'_, 'b, Pg>,
+    mut bind: impl FnMut(usize, &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>,
+) -> QueryResult<()> {
+    for (sql, parameter) in pieces {
+        out.push_sql(sql);
+        if let Some(number) = parameter {
+            bind(*number, &mut out)?;
+        }
+    }
+    Ok(())
+}
+
+/// A parameter number the statement's text names but the statement does not bind.
+fn unknown_parameter(number: usize) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(format!("no parameter ${number} here").into())
+}
+
+static REDEEM_CODE: LazyLock<Pieces> =
+    LazyLock::new(|| pieces(include_str!("sql/redeem_code.sql")));
+static SIGN_IN_LINKED: LazyLock<Pieces> =
+    LazyLock::new(|| pieces(include_str!("sql/sign_in_linked.sql")));
 
 /// Marks a fresh code of `purpose` used — only while its employee is active, and when it
 /// is bound to a browser only for that browser — and inserts the session from the code
 /// so marked; yields the code's row (none when nothing was marked). Atomic: one
-/// statement.
+/// statement (`sql/redeem_code.sql`).
 #[derive(Debug, QueryId)]
 pub(super) struct RedeemCode {
     pub now: NaiveDateTime,
@@ -64,45 +88,21 @@ pub(super) struct RedeemCode {
 }
 
 impl QueryFragment<Pg> for RedeemCode {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH used AS (UPDATE one_time_codes SET consumed_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" WHERE code_hash = ");
-        out.push_bind_param::<Text, _>(&self.code_hash)?;
-        out.push_sql(" AND tenant_id = ");
-        out.push_bind_param::<Text, _>(&self.tenant_id)?;
-        out.push_sql(" AND purpose = ");
-        out.push_bind_param::<Text, _>(&self.purpose)?;
-        out.push_sql(" AND (browser_binding_hash IS NULL OR browser_binding_hash = ");
-        out.push_bind_param::<Nullable<Text>, _>(&self.browser_binding)?;
-        out.push_sql(") AND consumed_at IS NULL AND expires_at > ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(
-            " AND EXISTS (SELECT 1 FROM employees \
-               WHERE employees.tenant_id = one_time_codes.tenant_id \
-                 AND employees.id = one_time_codes.employee_id AND employees.active) \
-             RETURNING ",
-        );
-        out.push_sql(&CODES);
-        out.push_sql(
-            "), started AS (INSERT INTO sessions (token_hash, tenant_id, employee_id, \
-             auth_method, csrf_token, created_at, last_seen_at, expires_at) SELECT ",
-        );
-        out.push_bind_param::<Text, _>(&self.token_hash)?;
-        out.push_sql(", tenant_id, employee_id, ");
-        out.push_bind_param::<Text, _>(&self.auth_method)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.csrf_token)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.last_seen_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
-        out.push_sql(" FROM used) SELECT ");
-        out.push_sql(&CODES);
-        out.push_sql(" FROM used");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        walk_pieces(&REDEEM_CODE, out, |number, out| match number {
+            1 => out.push_bind_param::<Timestamp, _>(&self.now),
+            2 => out.push_bind_param::<Text, _>(&self.code_hash),
+            3 => out.push_bind_param::<Text, _>(&self.tenant_id),
+            4 => out.push_bind_param::<Text, _>(&self.purpose),
+            5 => out.push_bind_param::<Nullable<Text>, _>(&self.browser_binding),
+            6 => out.push_bind_param::<Text, _>(&self.token_hash),
+            7 => out.push_bind_param::<Text, _>(&self.auth_method),
+            8 => out.push_bind_param::<Text, _>(&self.csrf_token),
+            9 => out.push_bind_param::<Timestamp, _>(&self.created_at),
+            10 => out.push_bind_param::<Timestamp, _>(&self.last_seen_at),
+            11 => out.push_bind_param::<Timestamp, _>(&self.expires_at),
+            other => Err(unknown_parameter(other)),
+        })
     }
 }
 
@@ -123,32 +123,10 @@ impl Query for RedeemCode {
 
 impl RunQueryDsl<PgConnection> for RedeemCode {}
 
-/// The employees columns, in `EmployeeRow`'s order (a test holds them to it).
-const EMPLOYEE_COLUMNS: [&str; 18] = [
-    "id",
-    "tenant_id",
-    "email",
-    "email_key",
-    "external_id",
-    "given_name",
-    "family_name",
-    "display_name",
-    "phone",
-    "title",
-    "department",
-    "employee_number",
-    "manager_id",
-    "active",
-    "role",
-    "created_at",
-    "updated_at",
-    "version",
-];
-
 /// A sign-in by an already linked Okta identity: yields the employee it is linked to
 /// (none when the identity is not linked yet), and — only if that employee is active —
 /// records the sign-in time on the link and stores the session hand-off code, bound to
-/// the browser that signed in. Atomic: one statement.
+/// the browser that signed in. Atomic: one statement (`sql/sign_in_linked.sql`).
 #[derive(Debug, QueryId)]
 pub(super) struct SignInLinked {
     pub tenant_id: String,
@@ -165,51 +143,20 @@ pub(super) struct SignInLinked {
 }
 
 impl QueryFragment<Pg> for SignInLinked {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH linked AS (SELECT ");
-        out.push_sql(&EMPLOYEES_QUALIFIED);
-        out.push_sql(
-            " FROM employee_identities JOIN employees \
-               ON employees.tenant_id = employee_identities.tenant_id \
-              AND employees.id = employee_identities.employee_id \
-             WHERE employee_identities.tenant_id = ",
-        );
-        out.push_bind_param::<Text, _>(&self.tenant_id)?;
-        out.push_sql(" AND employee_identities.issuer = ");
-        out.push_bind_param::<Text, _>(&self.issuer)?;
-        out.push_sql(" AND employee_identities.subject = ");
-        out.push_bind_param::<Text, _>(&self.subject)?;
-        out.push_sql("), touched AS (UPDATE employee_identities SET last_sign_in_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" WHERE tenant_id = ");
-        out.push_bind_param::<Text, _>(&self.tenant_id)?;
-        out.push_sql(" AND issuer = ");
-        out.push_bind_param::<Text, _>(&self.issuer)?;
-        out.push_sql(" AND subject = ");
-        out.push_bind_param::<Text, _>(&self.subject)?;
-        out.push_sql(
-            " AND EXISTS (SELECT 1 FROM linked WHERE active)), \
-             handed_off AS (INSERT INTO one_time_codes (",
-        );
-        out.push_sql(&CODES);
-        out.push_sql(") SELECT ");
-        out.push_bind_param::<Text, _>(&self.code_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.purpose)?;
-        out.push_sql(", tenant_id, id, ");
-        out.push_bind_param::<Nullable<Text>, _>(&self.return_to)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.created_by_prefix)?;
-        out.push_sql(" || id, ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
-        out.push_sql(", NULL, ");
-        out.push_bind_param::<Text, _>(&self.browser_binding)?;
-        out.push_sql(" FROM linked WHERE active) SELECT ");
-        out.push_sql(&EMPLOYEES);
-        out.push_sql(" FROM linked");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        walk_pieces(&SIGN_IN_LINKED, out, |number, out| match number {
+            1 => out.push_bind_param::<Text, _>(&self.tenant_id),
+            2 => out.push_bind_param::<Text, _>(&self.issuer),
+            3 => out.push_bind_param::<Text, _>(&self.subject),
+            4 => out.push_bind_param::<Timestamp, _>(&self.now),
+            5 => out.push_bind_param::<Text, _>(&self.code_hash),
+            6 => out.push_bind_param::<Text, _>(&self.purpose),
+            7 => out.push_bind_param::<Nullable<Text>, _>(&self.return_to),
+            8 => out.push_bind_param::<Text, _>(&self.created_by_prefix),
+            9 => out.push_bind_param::<Timestamp, _>(&self.expires_at),
+            10 => out.push_bind_param::<Text, _>(&self.browser_binding),
+            other => Err(unknown_parameter(other)),
+        })
     }
 }
 
@@ -228,20 +175,68 @@ mod tests {
     use crate::schema::{employees, one_time_codes};
     use crate::sign_in::codes::CodeRow;
 
+    /// The column list diesel selects for `query`'s rows, unqualified.
+    fn columns(query: &impl QueryFragment<Pg>, table: &str) -> String {
+        let sql = diesel::debug_query::<Pg, _>(query).to_string();
+        let list = sql
+            .trim_start_matches("SELECT ")
+            .split(" FROM ")
+            .next()
+            .unwrap_or_default();
+        list.replace(&format!("\"{table}\"."), "")
+    }
+
+    /// Whitespace as one space, for comparing SQL laid out over lines.
+    fn flat(sql: &str) -> String {
+        sql.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The statements yield their rows in the order the row structs read them.
     #[test]
-    fn the_column_lists_are_the_rows() {
-        let employees_sql =
-            diesel::debug_query::<Pg, _>(&employees::table.select(EmployeeRow::as_select()))
-                .to_string();
-        let ours = format!("SELECT {} FROM \"employees\"", *EMPLOYEES_QUALIFIED);
-        assert!(employees_sql.starts_with(&ours), "{employees_sql}\n{ours}");
-        let codes_sql =
-            diesel::debug_query::<Pg, _>(&one_time_codes::table.select(CodeRow::as_select()))
-                .to_string();
-        let ours = format!(
-            "SELECT {} FROM \"one_time_codes\"",
-            column_list(&CODE_COLUMNS, "\"one_time_codes\".")
+    fn the_statements_yield_the_rows_the_structs_read() {
+        let code = columns(
+            &one_time_codes::table.select(CodeRow::as_select()),
+            "one_time_codes",
         );
-        assert!(codes_sql.starts_with(&ours), "{codes_sql}\n{ours}");
+        let employee = columns(
+            &employees::table.select(EmployeeRow::as_select()),
+            "employees",
+        );
+        let redeem = flat(include_str!("sql/redeem_code.sql"));
+        assert!(
+            redeem.ends_with(&format!("SELECT {code} FROM used")),
+            "{redeem}"
+        );
+        let linked = flat(include_str!("sql/sign_in_linked.sql"));
+        assert!(
+            linked.ends_with(&format!("SELECT {employee} FROM linked")),
+            "{linked}"
+        );
+        assert!(
+            linked.contains(&format!("INSERT INTO one_time_codes ({code})")),
+            "{linked}"
+        );
+    }
+
+    #[test]
+    fn statements_are_cut_at_their_parameters() {
+        let cut = pieces("SELECT $1, $12 || '$x', $1 FROM t");
+        assert_eq!(
+            cut,
+            [
+                ("SELECT ", Some(1)),
+                (", ", Some(12)),
+                (" || '$x', ", Some(1)),
+                (" FROM t", None)
+            ]
+        );
+        let numbers = |pieces: &Pieces| {
+            let mut found: Vec<usize> = pieces.iter().filter_map(|(_, n)| *n).collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        };
+        assert_eq!(numbers(&REDEEM_CODE), (1..=11).collect::<Vec<_>>());
+        assert_eq!(numbers(&SIGN_IN_LINKED), (1..=10).collect::<Vec<_>>());
     }
 }

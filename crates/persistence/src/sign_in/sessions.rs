@@ -10,6 +10,7 @@ use super::codes::CodeRow;
 use super::codes::{CodePurpose, OneTimeCode};
 use super::one_statement::RedeemCode;
 use super::records::{Consumed, hash_from_column};
+use crate::Database;
 use crate::clock;
 use crate::clock::stored;
 use crate::connection::DbConnection;
@@ -17,7 +18,6 @@ use crate::employees::{Employee, EmployeeId, EmployeeRow};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::schema::{employees, sessions};
-use crate::{Backend, Database};
 
 /// How an employee signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,7 +242,7 @@ impl Sessions<'_> {
         now: DateTime<Utc>,
         policy: &SessionPolicy,
     ) -> Result<Redeemed> {
-        if purpose == CodePurpose::SessionHandoff && self.db.backend() == Backend::Postgres {
+        if purpose == CodePurpose::SessionHandoff && self.db.signs_in_with_one_statement() {
             return self.hand_off_in_one_statement(tenant, code_hash, start, now, policy);
         }
         let work = |conn: &mut DbConnection| {

@@ -8,8 +8,9 @@ use std::sync::LazyLock;
 use persistence::{
     Actor, AttemptOutcome, AuthMethod, Change, CodePurpose, Consumed, Database, Employee,
     EmployeeInput, Error, HandOff, LogoutOrder, LogoutOutcome, LogoutSubject, NewLoginTransaction,
-    NewOneTimeCode, NewSession, OktaSsoConfigInput, Redeemed, RevocationStatus, SessionPolicy, SessionStart,
-    SignInMatch, Tenant, Workspace, backend_tests, secret_context, service_key_context,
+    NewOneTimeCode, NewSession, OktaSsoConfigInput, Redeemed, RevocationStatus, SessionPolicy,
+    SessionStart, SignInMatch, Tenant, Workspace, backend_tests, secret_context,
+    service_key_context,
 };
 use token_store::sealed::{EncryptionKey, KeyRing, SecretText};
 use token_store::{SecretKind, SecretToken, TokenHash};
@@ -606,6 +607,50 @@ backend_tests! {
             let (used, session) = db.sessions().start_with_code(&acme.id, purpose, &code, start(), now(), &policy).unwrap().started().unwrap();
             assert_eq!((used.employee_id, session.employee_id), (ada.id.clone(), ada.id.clone()));
         }
+    }
+
+    fn both_ways_of_signing_in_write_the_same_records(db) {
+        // On PostgreSQL a returning sign-in and its hand-off are one statement each
+        // (`sign_in/sql/`); step by step, they are the statements SQLite runs. Both write
+        // the same fields: the same sign-in through each, at the same instant, compared
+        // column by column by the database itself.
+        let acme = tenant(db, "acme");
+        let ada = employee(db, &acme, "ada@acme.com");
+        let (iss, at, policy) = ("https://acme.okta.com", now(), SessionPolicy::default());
+        let step_by_step = db.with_sign_in_step_by_step();
+        // The first sign-in links Ada's Okta user; the two below are returning ones.
+        db.employee_identities().resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(hash(SecretKind::HandoffCode), None), at).unwrap();
+        let codes = [hash(SecretKind::HandoffCode), hash(SecretKind::HandoffCode)];
+        let sessions = [hash(SecretKind::Session), hash(SecretKind::Session)];
+        for (way, code) in [db.db(), &step_by_step].into_iter().zip(&codes) {
+            let found = way.employee_identities().resolve_and_hand_off(&acme.id, iss, "00u-ada", "ada@acme.com", handoff(*code, Some("/home?tab=1".into())), at).unwrap();
+            assert!(matches!(found, SignInMatch::Employee { ref employee, newly_linked: false } if employee.id == ada.id), "{found:?}");
+        }
+        let same = |table: &str, key: &str, columns: &[&str], hashes: [&TokenHash; 2]| {
+            let equal = |c: &&str| match db.backend() {
+                persistence::Backend::Postgres => format!("a.{c} IS NOT DISTINCT FROM b.{c}"),
+                persistence::Backend::Sqlite => format!("a.{c} IS b.{c}"),
+            };
+            let conditions: Vec<String> = columns.iter().map(equal).collect();
+            db.select_number(&format!(
+                "SELECT count(*) AS n FROM {table} a, {table} b WHERE a.{key} = '{}' AND b.{key} = '{}' AND {}",
+                hashes[0].to_hex(), hashes[1].to_hex(), conditions.join(" AND ")
+            ))
+        };
+        let code_columns = ["purpose", "tenant_id", "employee_id", "return_to", "created_by", "created_at", "expires_at", "consumed_at", "browser_binding_hash"];
+        assert_eq!(same("one_time_codes", "code_hash", &code_columns, [&codes[0], &codes[1]]), 1, "the hand-off codes differ");
+        for (way, (code, session)) in [db.db(), &step_by_step].into_iter().zip(codes.iter().zip(&sessions)) {
+            let start = SessionStart { token_hash: *session, auth_method: AuthMethod::Okta, csrf_token: "csrf".into(), browser_binding: Some(browser()) };
+            let (used, _) = way.sessions().start_with_code(&acme.id, CodePurpose::SessionHandoff, code, start, at, &policy).unwrap().started().unwrap();
+            assert_eq!(used.employee_id, ada.id);
+        }
+        assert_eq!(same("one_time_codes", "code_hash", &code_columns, [&codes[0], &codes[1]]), 1, "the used codes differ");
+        let used = db.select_number(&format!("SELECT count(*) AS n FROM one_time_codes WHERE consumed_at IS NOT NULL AND code_hash IN ('{}', '{}')", codes[0].to_hex(), codes[1].to_hex()));
+        assert_eq!(used, 2, "both codes are used");
+        let session_columns = ["tenant_id", "employee_id", "auth_method", "csrf_token", "created_at", "last_seen_at", "expires_at"];
+        assert_eq!(same("sessions", "token_hash", &session_columns, [&sessions[0], &sessions[1]]), 1, "the sessions differ");
+        let signed_in = db.select_number(&format!("SELECT count(*) AS n FROM employee_identities WHERE employee_id = '{}' AND last_sign_in_at IS NOT NULL", ada.id.as_str()));
+        assert_eq!(signed_in, 1, "the link records the sign-in");
     }
 
     fn tenants_never_get_each_others_sign_in_records(db) {
