@@ -20,11 +20,12 @@ pub const NEEDS_POSTGRES: &str = "needs PostgreSQL";
 
 /// Internal crates each library may depend on (bins and xtask may use any).
 const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
+    ("bounded-map", &[]),
     ("scim-model", &[]),
     ("scim-filter", &["scim-model"]),
     ("token-store", &[]),
     ("settings", &[]),
-    ("oidc-client", &["token-store"]),
+    ("oidc-client", &["bounded-map", "token-store"]),
     ("persistence", &["scim-model", "scim-filter", "token-store"]),
     ("web-runtime", &["persistence"]),
 ];
@@ -49,7 +50,7 @@ const OWNED_EXTERNAL: &[(&str, &[&str])] = &[
 
 /// Crates that do IO, which the pure libraries must not use.
 const IO_CRATES: &[&str] = &["tokio", "reqwest", "actix-web", "diesel", "hyper"];
-const PURE_LIBRARIES: &[&str] = &["scim-model", "scim-filter", "token-store"];
+const PURE_LIBRARIES: &[&str] = &["bounded-map", "scim-model", "scim-filter", "token-store"];
 
 /// A package's name and the names in its `[dependencies]` table.
 struct Manifest {
@@ -87,6 +88,8 @@ fn read_manifest(path: &Path) -> Result<Manifest> {
 /// Checks every member under `crates/`, `bins/` and `xtask/`.
 pub fn check(root: &Path) -> Result {
     let mut manifests = Vec::new();
+    let mut problems = Vec::new();
+    let internal: Vec<&str> = ALLOWED_INTERNAL.iter().map(|(name, _)| *name).collect();
     for folder in ["crates", "bins"] {
         let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
             continue;
@@ -94,12 +97,17 @@ pub fn check(root: &Path) -> Result {
         for entry in entries.flatten() {
             let path = entry.path().join("Cargo.toml");
             if path.is_file() {
-                manifests.push(read_manifest(&path)?);
+                let manifest = read_manifest(&path)?;
+                if folder == "crates" && !internal.contains(&manifest.name.as_str()) {
+                    problems.push(format!(
+                        "the library {} has no place in tidy's ALLOWED_INTERNAL",
+                        manifest.name
+                    ));
+                }
+                manifests.push(manifest);
             }
         }
     }
-    let internal: Vec<&str> = ALLOWED_INTERNAL.iter().map(|(name, _)| *name).collect();
-    let mut problems = Vec::new();
     for m in &manifests {
         let library_rule = ALLOWED_INTERNAL.iter().find(|(name, _)| *name == m.name);
         for dep in &m.dependencies {

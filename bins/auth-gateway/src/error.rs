@@ -315,6 +315,33 @@ impl PageError {
     }
 }
 
+/// A refusal of the JSON API: a [`PageError`] rendered as JSON, whatever it was made as,
+/// so `?` on any of the gateway's errors answers in the API's format.
+#[derive(Debug, Clone)]
+pub struct ApiError(PageError);
+
+impl From<PageError> for ApiError {
+    fn from(error: PageError) -> Self {
+        Self(error.json())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.error_response()
+    }
+}
+
 /// The status an oidc-client failure is answered with.
 fn oidc_status(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
@@ -398,7 +425,7 @@ impl ResponseError for PageError {
             }
             Format::Html => response
                 .insert_header((CONTENT_TYPE, html::CONTENT_TYPE_HTML))
-                .body(html::error_page(self.heading, self.code, &self.message)),
+                .body(html::error_page(self.heading, self.code, &self.message).into_string()),
         }
     }
 }
@@ -418,6 +445,21 @@ mod tests {
             );
         }
         assert!(ERROR_CODES.contains(&codes::SIGNIN_STATE_REPLAYED));
+    }
+
+    #[test]
+    fn api_errors_are_json_whatever_they_were_made_as() {
+        let page = PageError::bad_request(codes::REQUEST_INVALID, "fix it").on_field("x");
+        assert_eq!(page.format(), Format::Html);
+        let response = ApiError::from(page).error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
     }
 
     #[test]

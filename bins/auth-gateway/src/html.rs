@@ -1,29 +1,21 @@
-//! Server-rendered HTML: one escaping helper, one page layout, and the security headers
-//! every response carries. The only script is the admin pages' copy-button helper, served
-//! from this origin.
+//! Server-rendered HTML: the page layout, the error page and the security headers every
+//! response carries. Pages are `maud` templates, which escape every value they splice:
+//! markup comes only from the templates and from [`trusted`] constants. The only script
+//! is the admin pages' copy-button helper, served from this origin.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::middleware::DefaultHeaders;
+use maud::{Markup, PreEscaped, html};
 
 /// The content type of every page.
 pub const CONTENT_TYPE_HTML: &str = "text/html; charset=utf-8";
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
+/// Markup written into the program, shown as it is. Only a `&'static str` can be
+/// trusted so, never text from a request or the database (which a template escapes).
+pub const fn trusted(markup: &'static str) -> PreEscaped<&'static str> {
+    PreEscaped(markup)
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;\
@@ -57,50 +49,51 @@ tr{border:1px solid #d2d2d7;border-radius:8px;margin:.75rem 0;padding:.25rem}td{
 td::before{content:attr(data-label);display:block;font-size:.8rem;color:#6e6e73}\
 body{margin-top:1rem}}";
 
-/// A whole page: `title` is text (escaped here), `body` is HTML the caller built with
-/// [`escape`].
-pub fn page(title: &str, body: &str) -> String {
+/// A whole page titled `title`, around `body`.
+pub fn page(title: &str, body: Markup) -> Markup {
     document(title, "", body, None)
 }
 
 /// A whole page with a class on `<body>` (`wide` for admin pages) and, optionally, one
 /// script of this origin (the Content-Security-Policy allows no other).
-pub fn document(title: &str, body_class: &str, body: &str, script: Option<&str>) -> String {
-    let script = script
-        .map(|src| format!("<script src=\"{}\" defer></script>", escape(src)))
-        .unwrap_or_default();
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{} · Spark</title><style>{STYLE}</style>{script}</head>\
-         <body class=\"{}\"><main>{body}</main></body></html>\n",
-        escape(title),
-        escape(body_class)
-    )
+pub fn document(title: &str, body_class: &str, body: Markup, script: Option<&str>) -> Markup {
+    html! {
+        (trusted("<!doctype html>\n"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) " · Spark" }
+                style { (trusted(STYLE)) }
+                @if let Some(src) = script {
+                    script src=(src) defer {}
+                }
+            }
+            body class=(body_class) { main { (body) } }
+        }
+        (trusted("\n"))
+    }
 }
 
 /// The error page of a refusal: the code and the sentence that says what to fix.
-pub fn error_page(heading: &str, code: &str, message: &str) -> String {
+pub fn error_page(heading: &str, code: &str, message: &str) -> Markup {
     page(
         heading,
-        &format!(
-            "<h1>{}</h1>\
-             <p>{}</p>\
-             <p>Error code: <span class=\"code\" id=\"error-code\">{}</span></p>\
-             <p>If you need help, give your Spark or Okta admin this code.</p>",
-            escape(heading),
-            escape(message),
-            escape(code)
-        ),
+        html! {
+            h1 { (heading) }
+            p { (message) }
+            p { "Error code: " span class="code" id="error-code" { (code) } }
+            p { "If you need help, give your Spark or Okta admin this code." }
+        },
     )
 }
 
-/// A 200 (or other status) HTML response.
-pub fn respond(status: StatusCode, body: String) -> HttpResponse {
+/// An HTML response of `status`.
+pub fn respond(status: StatusCode, page: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((CONTENT_TYPE, CONTENT_TYPE_HTML))
         .insert_header((CACHE_CONTROL, "no-store"))
-        .body(body)
+        .body(page.into_string())
 }
 
 /// The Content-Security-Policy of every response: nothing but our own styles, images and
@@ -135,19 +128,73 @@ pub fn security_headers(auth_origin: &str) -> DefaultHeaders {
 mod tests {
     use super::*;
 
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
-        );
-        assert_eq!(escape("plain ünïcode"), "plain ünïcode");
-    }
+    /// Attacks, and how a page must show them.
+    const ATTACKS: [(&str, &str); 2] = [
+        (
+            "<script>alert(1)</script>",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        ),
+        (
+            "\"><img src=x onerror=alert(1)>",
+            "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;",
+        ),
+    ];
 
     #[test]
     fn error_pages_escape_their_text() {
-        let page = error_page("Oops", "X_Y", "<script>alert(1)</script>");
-        assert!(!page.contains("<script>"));
-        assert!(page.contains("X_Y"));
+        for (attack, shown) in ATTACKS {
+            let page = error_page(attack, "X_Y", attack).into_string();
+            assert!(!page.contains(attack), "{page}");
+            assert!(
+                page.contains(&format!("<title>{shown} · Spark</title>")),
+                "{page}"
+            );
+            assert!(
+                page.contains(&format!("<h1>{shown}</h1><p>{shown}</p>")),
+                "{page}"
+            );
+            assert!(page.contains("<span class=\"code\" id=\"error-code\">X_Y</span>"));
+        }
+    }
+
+    #[test]
+    fn attribute_values_cannot_end_their_quotes() {
+        let (attack, shown) = ATTACKS[1];
+        let page = document("t", attack, html! {}, Some(attack)).into_string();
+        assert!(!page.contains(attack), "{page}");
+        assert!(
+            page.contains(&format!("<body class=\"{shown}\">")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("<script src=\"{shown}\" defer></script>")),
+            "{page}"
+        );
+    }
+
+    /// Markup is trusted only when written into the program: `PreEscaped` is made only
+    /// by [`trusted`], whose argument is a `&'static str`, and nothing else writes into
+    /// a template's buffer unescaped (a `Render` impl's `render_to`).
+    #[test]
+    fn only_constants_are_trusted_markup() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap() {
+                    files.push(entry.unwrap().path());
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("html.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains("PreEscaped") || text.contains("render_to") {
+                    offenders.push(path);
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "unescaped markup outside html.rs: {offenders:?}"
+        );
     }
 }

@@ -57,8 +57,8 @@ use settings::Settings;
 use token_store::sealed::{EncryptionKey, KeyRing};
 use web_runtime::Metrics;
 
-pub use error::{ERROR_CODES, Format, PageError, codes};
-pub use html::{content_security_policy, escape};
+pub use error::{ApiError, ERROR_CODES, Format, PageError, codes};
+pub use html::content_security_policy;
 pub use rules::{
     MAX_LOGIN_HINT, MAX_PARAM, MAX_RETURN_TO, ParamError, login_hint, params, return_to,
     target_return_to,

@@ -8,10 +8,10 @@
 //! backoff that doubles up to five minutes. A replica that dies mid-send leaves its lease
 //! to run out, and another sends the revocation again: Okta's revocation is idempotent.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bounded_map::BoundedMap;
 use chrono::{TimeDelta, Utc};
 use oidc_client::{OrgUrl, RevocationAnswer, ServiceKey, ServiceToken, UNIVERSAL_LOGOUT_SCOPE};
 use persistence::{AttemptOutcome, OktaRevocation, OktaServiceApp, TenantId, service_key_context};
@@ -50,37 +50,84 @@ pub struct TokenFor {
     key_id: String,
 }
 
-/// Service-app access tokens, reused until a minute before they expire.
-#[derive(Default, Clone)]
-pub struct TokenCache(Arc<Mutex<HashMap<TokenFor, (ServiceToken, Instant)>>>);
+/// The most service-app tokens kept (one per workspace); past it the cache starts over.
+const MAX_TOKENS: usize = 10_000;
 
-impl TokenCache {
-    fn get(&self, key: &TokenFor) -> Option<ServiceToken> {
-        let tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        tokens
-            .get(key)
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(token, _)| token.clone())
+/// The most bytes of tokens kept, counted as each token's text, what it was issued for
+/// and a fixed size per entry (an Okta access token is about 1 KiB).
+const MAX_TOKEN_BYTES: usize = 16 << 20;
+
+/// Service-app access tokens, reused until a minute before they expire: one per
+/// workspace, at most [`MAX_TOKENS`] and [`MAX_TOKEN_BYTES`]. (`T` is the token; only
+/// the tests use another type than Okta's.)
+#[derive(Clone)]
+pub struct TokenCache<T = ServiceToken>(Arc<BoundedMap<TenantId, Issued<T>>>);
+
+/// A workspace's token, what it was issued for, and until when it is used.
+struct Issued<T> {
+    issued_for: TokenFor,
+    token: T,
+    until: Instant,
+}
+
+impl<T> Default for TokenCache<T> {
+    fn default() -> Self {
+        Self::bounded(MAX_TOKENS, MAX_TOKEN_BYTES)
+    }
+}
+
+impl<T> TokenCache<T> {
+    fn bounded(max_tokens: usize, max_bytes: usize) -> Self {
+        Self(Arc::new(BoundedMap::new(max_tokens, max_bytes)))
+    }
+}
+
+impl<T: Clone> TokenCache<T> {
+    fn get(&self, key: &TokenFor) -> Option<T> {
+        self.get_at(key, Instant::now())
     }
 
-    /// Keeps `token` as the workspace's one token (one issued for an earlier org, app or
-    /// key goes).
+    /// The workspace's token if it was issued for all of `key` and is good at `now`.
+    fn get_at(&self, key: &TokenFor, now: Instant) -> Option<T> {
+        self.0
+            .get_with(&key.tenant, |issued| {
+                (issued.issued_for == *key && issued.until > now).then(|| issued.token.clone())
+            })
+            .flatten()
+    }
+
+    /// Keeps `token` (of `token_bytes`) as the workspace's one token until `until` (one
+    /// issued for an earlier org, app or key goes).
+    fn keep(&self, key: TokenFor, token: T, token_bytes: usize, until: Instant) {
+        let bytes = token_bytes
+            + 2 * key.tenant.as_str().len()
+            + key.org.len()
+            + key.client_id.len()
+            + key.key_id.len()
+            + std::mem::size_of::<(TenantId, Issued<T>)>();
+        let tenant = key.tenant.clone();
+        let issued = Issued {
+            issued_for: key,
+            token,
+            until,
+        };
+        self.0.insert(tenant, issued, bytes);
+    }
+
+    /// Forgets the workspace's token (Okta refused it, or a Test must ask Okta afresh).
+    pub(crate) fn forget(&self, tenant: &TenantId) {
+        self.0.remove(tenant);
+    }
+}
+
+impl TokenCache {
+    /// Keeps `token` as the workspace's one token, until a minute before it expires.
     fn put(&self, key: TokenFor, token: &ServiceToken) {
         let now = Instant::now();
         let until = now
             .checked_add(token.expires_in.saturating_sub(Duration::from_secs(60)))
             .unwrap_or(now);
-        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        tokens.retain(|issued_for, _| issued_for.tenant != key.tenant);
-        tokens.insert(key, (token.clone(), until));
-    }
-
-    /// Forgets the workspace's token (Okta refused it, or a Test must ask Okta afresh).
-    pub(crate) fn forget(&self, tenant: &TenantId) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|key, _| key.tenant != *tenant);
+        self.keep(key, token.clone(), token.bytes(), until);
     }
 }
 
@@ -318,5 +365,88 @@ mod tests {
         assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
         assert_eq!(backoff(i64::MAX), MAX_BACKOFF);
         assert_eq!(backoff(-1), Duration::from_secs(2));
+    }
+
+    fn tenants() -> (persistence::testing::TestDatabase, TenantId, TenantId) {
+        use persistence::{Actor, Backend, Workspace};
+        let test_db = persistence::testing::TestDatabase::new(Backend::Sqlite);
+        let create = |workspace: &str| {
+            test_db
+                .db()
+                .tenants()
+                .create(&Workspace::parse(workspace).unwrap(), "A", &Actor::system())
+                .unwrap()
+                .id
+        };
+        let (t1, t2) = (create("acme"), create("globex"));
+        (test_db, t1, t2)
+    }
+
+    fn issued_for(tenant: &TenantId, org: &str) -> TokenFor {
+        TokenFor {
+            tenant: tenant.clone(),
+            org: org.into(),
+            client_id: "0oa-service".into(),
+            key_id: "k1".into(),
+        }
+    }
+
+    #[test]
+    fn a_token_is_reused_only_for_its_workspace_org_app_and_key() {
+        let (_db, t1, t2) = tenants();
+        let tokens = TokenCache::<String>::default();
+        let now = Instant::now();
+        let until = now + Duration::from_secs(600);
+        let a = issued_for(&t1, "https://a.okta.com");
+        let b = issued_for(&t1, "https://b.okta.com");
+        tokens.keep(a.clone(), "token-a".into(), 7, until);
+        assert_eq!(tokens.get_at(&a, now).as_deref(), Some("token-a"));
+        assert_eq!(tokens.get_at(&b, now), None, "another org");
+        let other_key = TokenFor {
+            key_id: "k2".into(),
+            ..a.clone()
+        };
+        assert_eq!(tokens.get_at(&other_key, now), None, "another key");
+        // The workspace's next token replaces the first.
+        tokens.keep(b.clone(), "token-b".into(), 7, until);
+        assert_eq!(tokens.get_at(&a, now), None);
+        assert_eq!(tokens.get_at(&b, now).as_deref(), Some("token-b"));
+        let c = issued_for(&t2, "https://c.okta.com");
+        tokens.keep(c.clone(), "token-c".into(), 7, until);
+        tokens.forget(&t1);
+        assert_eq!(tokens.get_at(&b, now), None);
+        assert_eq!(
+            tokens.get_at(&c, now).as_deref(),
+            Some("token-c"),
+            "per workspace"
+        );
+        // Until it is due, not after.
+        assert_eq!(tokens.get_at(&c, until), None);
+    }
+
+    #[test]
+    fn the_cache_holds_its_tokens_and_bytes() {
+        let (_db, t1, t2) = tenants();
+        let now = Instant::now();
+        let until = now + Duration::from_secs(600);
+        let (a, b) = (
+            issued_for(&t1, "https://a.okta.com"),
+            issued_for(&t2, "https://b.okta.com"),
+        );
+        let one_token = TokenCache::<String>::bounded(1, 1 << 20);
+        one_token.keep(a.clone(), "token-a".into(), 7, until);
+        one_token.keep(b.clone(), "token-b".into(), 7, until);
+        assert_eq!(one_token.0.len(), 1);
+        assert_eq!(one_token.get_at(&b, now).as_deref(), Some("token-b"));
+        let small = TokenCache::<String>::bounded(10, 4_096);
+        small.keep(a.clone(), "token-a".into(), 7, until);
+        small.keep(b.clone(), "x".repeat(5_000), 5_000, until);
+        assert_eq!(
+            small.get_at(&b, now),
+            None,
+            "a token past the bound is not kept"
+        );
+        assert_eq!(small.get_at(&a, now).as_deref(), Some("token-a"));
+        assert!(small.0.bytes() <= 4_096);
     }
 }

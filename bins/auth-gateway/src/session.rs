@@ -4,12 +4,12 @@
 
 use actix_web::HttpRequest;
 use chrono::Utc;
+use maud::{Markup, html};
 use persistence::{SignedInSession, Tenant};
 use token_store::{SecretKind, TokenHash};
 
 use crate::GatewayState;
 use crate::error::PageError;
-use crate::html;
 use crate::web::{cookie, db};
 
 /// The tenant of this workspace host and the live session the request carries, if any.
@@ -36,11 +36,11 @@ pub(crate) async fn current(
 }
 
 /// The sign-out form (a POST with the session's CSRF token).
-pub(crate) fn logout_form(csrf: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"/logout\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
-         <button type=\"submit\">Sign out</button></form>",
-        html::escape(csrf)
-    )
+pub(crate) fn logout_form(csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/logout" {
+            input type="hidden" name="csrf_token" value=(csrf);
+            button type="submit" { "Sign out" }
+        }
+    }
 }

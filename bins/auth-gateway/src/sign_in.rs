@@ -361,31 +361,30 @@ fn choose_workspace(
     tenants: &[Tenant],
     login_hint: Option<&str>,
     return_to_for: &dyn Fn(&Tenant) -> Option<String>,
-) -> String {
-    let items: String = tenants
-        .iter()
-        .map(|tenant| {
-            let href = start_url(
-                state,
-                tenant.workspace.as_str(),
-                return_to_for(tenant).as_deref(),
-                login_hint,
-            );
-            format!(
-                "<li><a class=\"button\" href=\"{}\">{}</a> <span class=\"code\">{}</span></li>",
-                html::escape(&href),
-                html::escape(&tenant.name),
-                html::escape(&state.settings.workspace_origin(tenant.workspace.as_str())),
-            )
-        })
-        .collect();
+) -> maud::Markup {
     html::page(
         "Choose a workspace",
-        &format!(
-            "<h1>Which Spark workspace?</h1>\
-             <p>Your Okta organisation signs in to more than one Spark workspace. Choose one:</p>\
-             <ul class=\"workspaces\">{items}</ul>"
-        ),
+        maud::html! {
+            h1 { "Which Spark workspace?" }
+            p { "Your Okta organisation signs in to more than one Spark workspace. Choose one:" }
+            ul class="workspaces" {
+                @for tenant in tenants {
+                    @let href = start_url(
+                        state,
+                        tenant.workspace.as_str(),
+                        return_to_for(tenant).as_deref(),
+                        login_hint,
+                    );
+                    li {
+                        a class="button" href=(href) { (tenant.name) }
+                        " "
+                        span class="code" {
+                            (state.settings.workspace_origin(tenant.workspace.as_str()))
+                        }
+                    }
+                }
+            }
+        },
     )
 }
 

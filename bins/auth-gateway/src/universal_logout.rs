@@ -25,13 +25,12 @@
 //! Sessions are checked in the database on every request, so the employee is signed out
 //! on every replica when the 204 leaves.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web as aw};
+use bounded_map::BoundedMap;
 use oidc_client::{ErrorCode, LogoutSubjectId, LogoutToken, OrgUrl, VerifiedLogoutToken};
 use persistence::{LogoutOrder, LogoutOutcome, LogoutSubject, TenantId};
 
@@ -289,21 +288,28 @@ async fn carry_out(
 
 /// Universal Logout requests per Okta org: a token bucket of `per_second` refilled each
 /// second, holding ten seconds' worth. Only verified orgs are counted, so the map holds
-/// at most the configured orgs; it is cleared should it ever pass [`Self::MAX_ORGS`].
+/// at most the configured orgs; it starts over should it ever pass
+/// [`Self::MAX_ORGS`] orgs or [`Self::MAX_BYTES`].
 pub struct LogoutThrottle {
     per_second: u32,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: BoundedMap<String, (f64, Instant)>,
 }
 
 impl LogoutThrottle {
     const MAX_ORGS: usize = 10_000;
+    /// Counted as each org URL's length and a fixed size per bucket.
+    const MAX_BYTES: usize = 2 << 20;
     const BURST_SECONDS: f64 = 10.0;
 
     /// A throttle of `per_second` requests per org (0: none).
     pub fn new(per_second: u32) -> Self {
+        Self::bounded(per_second, Self::MAX_ORGS, Self::MAX_BYTES)
+    }
+
+    fn bounded(per_second: u32, max_orgs: usize, max_bytes: usize) -> Self {
         Self {
             per_second,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: BoundedMap::new(max_orgs, max_bytes),
         }
     }
 
@@ -314,20 +320,23 @@ impl LogoutThrottle {
         }
         let rate = f64::from(self.per_second);
         let capacity = rate * Self::BURST_SECONDS;
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() >= Self::MAX_ORGS && !buckets.contains_key(org) {
-            buckets.clear();
-        }
-        let (tokens, at) = buckets.entry(org.to_owned()).or_insert((capacity, now));
-        let refilled = rate * now.saturating_duration_since(*at).as_secs_f64();
-        *tokens = (*tokens + refilled).min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            None
-        } else {
-            Some(Duration::from_secs_f64((1.0 - *tokens) / rate))
-        }
+        let bytes = org.len() + std::mem::size_of::<(String, f64, Instant)>();
+        self.buckets.update(
+            org,
+            bytes,
+            || (capacity, now),
+            |(tokens, at)| {
+                let refilled = rate * now.saturating_duration_since(*at).as_secs_f64();
+                *tokens = (*tokens + refilled).min(capacity);
+                *at = now;
+                if *tokens >= 1.0 {
+                    *tokens -= 1.0;
+                    None
+                } else {
+                    Some(Duration::from_secs_f64((1.0 - *tokens) / rate))
+                }
+            },
+        )
     }
 }
 
@@ -353,5 +362,33 @@ mod tests {
         assert_eq!(throttle.take("https://a.okta.com", later), None, "refilled");
         assert!(throttle.take("https://a.okta.com", later).is_some());
         assert_eq!(LogoutThrottle::new(0).take("x", t0), None, "0: no limit");
+    }
+
+    #[test]
+    fn the_buckets_hold_their_orgs_and_bytes() {
+        let orgs = [
+            "https://a.okta.com",
+            "https://b.okta.com",
+            "https://c.okta.com",
+        ];
+        let t0 = Instant::now();
+        // Bounded by orgs (two), then by bytes (two orgs' worth).
+        let per_org = orgs[0].len() + std::mem::size_of::<(String, f64, Instant)>();
+        for throttle in [
+            LogoutThrottle::bounded(1, 2, 1 << 20),
+            LogoutThrottle::bounded(1, 100, 2 * per_org),
+        ] {
+            for org in orgs {
+                assert_eq!(throttle.take(org, t0), None);
+                assert!(throttle.buckets.len() <= 2);
+                assert!(throttle.buckets.bytes() <= 2 * per_org);
+            }
+            assert_eq!(throttle.buckets.len(), 1, "the third org started it over");
+            // The org that is kept keeps what it spent: nine more, then none left.
+            for _ in 0..9 {
+                assert_eq!(throttle.take(orgs[2], t0), None);
+            }
+            assert!(throttle.take(orgs[2], t0).is_some());
+        }
     }
 }

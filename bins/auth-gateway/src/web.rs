@@ -2,11 +2,11 @@
 //! `X-Forwarded-Host`, which the client controls), cookies in and out, and running
 //! database work off the async workers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use actix_web::http::header::{COOKIE, HOST};
+use actix_web::http::header::HOST;
+use bounded_map::BoundedMap;
 use persistence::{Database, Tenant, TenantId};
 use token_store::{SecretKind, SecretToken, TokenHash};
 
@@ -69,16 +69,10 @@ pub fn require_workspace(state: &GatewayState, request: &HttpRequest) -> Result<
         .ok_or_else(PageError::not_found)
 }
 
-/// The first value of the cookie `name`, if the request has one.
+/// The first value of the cookie `name`, if the request has one (as actix reads the
+/// `Cookie` headers).
 pub fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all(COOKIE)
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+    request.cookie(name).map(|c| c.value().to_owned())
 }
 
 /// A `Set-Cookie` value: host-only (no `Domain`), HttpOnly, SameSite=Lax, `Secure`
@@ -131,33 +125,43 @@ where
 
 /// The tenants of workspace hosts, remembered: every request on a workspace host needs
 /// its tenant, and a workspace's tenant (id, slug) never changes — there is no rename or
-/// delete. Only found tenants are kept (random host names cannot fill it), at most
-/// [`TenantCache::MAX`] of them, by workspace and by id. Only the id, workspace and name
-/// are to be relied on (`directory_version` moves on without the cache).
-#[derive(Clone, Default)]
-pub struct TenantCache(Arc<RwLock<Remembered>>);
+/// delete. Only found tenants are kept (random host names cannot fill it), by workspace
+/// and by id, each index at most [`TenantCache::MAX`] tenants and
+/// [`TenantCache::MAX_BYTES`] (past either it starts over). Only the id, workspace and
+/// name are to be relied on (`directory_version` moves on without the cache).
+#[derive(Clone)]
+pub struct TenantCache(Arc<Remembered>);
 
-#[derive(Default)]
 struct Remembered {
-    by_workspace: HashMap<String, Tenant>,
-    by_id: HashMap<String, Tenant>,
+    by_workspace: BoundedMap<String, Tenant>,
+    by_id: BoundedMap<String, Tenant>,
+}
+
+impl Default for TenantCache {
+    fn default() -> Self {
+        Self::bounded(Self::MAX, Self::MAX_BYTES)
+    }
 }
 
 impl TenantCache {
-    /// The most tenants kept; beyond it the cache starts over.
+    /// The most tenants kept in each index; beyond it the index starts over.
     pub const MAX: usize = 10_000;
+
+    /// The most bytes kept in each index, counted as each tenant's text and key plus
+    /// their fixed size; beyond it the index starts over.
+    pub const MAX_BYTES: usize = 8 << 20;
+
+    fn bounded(max_entries: usize, max_bytes: usize) -> Self {
+        Self(Arc::new(Remembered {
+            by_workspace: BoundedMap::new(max_entries, max_bytes),
+            by_id: BoundedMap::new(max_entries, max_bytes),
+        }))
+    }
 
     /// The tenant of `workspace` (a validated slug), from memory or the database.
     pub fn find(&self, db: &Database, workspace: &str) -> persistence::Result<Option<Tenant>> {
-        let cached = self
-            .0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_workspace
-            .get(workspace)
-            .cloned();
-        if cached.is_some() {
-            return Ok(cached);
+        if let Some(tenant) = self.0.by_workspace.get(workspace) {
+            return Ok(Some(tenant));
         }
         let found = db.tenants().find(workspace)?;
         if let Some(tenant) = &found {
@@ -168,15 +172,8 @@ impl TenantCache {
 
     /// The tenant with this id, from memory or the database.
     pub fn find_by_id(&self, db: &Database, id: &TenantId) -> persistence::Result<Option<Tenant>> {
-        let cached = self
-            .0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_id
-            .get(id.as_str())
-            .cloned();
-        if cached.is_some() {
-            return Ok(cached);
+        if let Some(tenant) = self.0.by_id.get(id.as_str()) {
+            return Ok(Some(tenant));
         }
         let found = db.tenants().find_by_id(id)?;
         if let Some(tenant) = &found {
@@ -186,28 +183,106 @@ impl TenantCache {
     }
 
     fn remember(&self, tenant: &Tenant) {
-        let mut maps = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if maps.by_id.len() >= Self::MAX {
-            maps.by_workspace.clear();
-            maps.by_id.clear();
+        let (id, workspace) = (tenant.id.as_str(), tenant.workspace.as_str());
+        let bytes = std::mem::size_of::<(String, Tenant)>()
+            + id.len()
+            + workspace.len()
+            + tenant.name.len();
+        self.0.by_workspace.insert(
+            workspace.to_owned(),
+            tenant.clone(),
+            bytes + workspace.len(),
+        );
+        self.0
+            .by_id
+            .insert(id.to_owned(), tenant.clone(), bytes + id.len());
+    }
+}
+
+#[cfg(test)]
+mod tenant_cache_tests {
+    use persistence::testing::TestDatabase;
+    use persistence::{Actor, Backend, Workspace};
+
+    use super::*;
+
+    fn create(db: &Database, workspace: &str, name: &str) -> Tenant {
+        db.tenants()
+            .create(
+                &Workspace::parse(workspace).unwrap(),
+                name,
+                &Actor::system(),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_found_tenant_is_answered_from_memory_by_workspace_and_by_id() {
+        let test_db = TestDatabase::new(Backend::Sqlite);
+        let acme = create(test_db.db(), "acme", "Acme Inc");
+        // A database without the tenant: what it answers must come from memory.
+        let empty = TestDatabase::new(Backend::Sqlite);
+        let cache = TenantCache::default();
+        assert_eq!(cache.find(empty.db(), "acme").unwrap(), None);
+        assert_eq!(
+            cache.find(test_db.db(), "acme").unwrap(),
+            Some(acme.clone())
+        );
+        assert_eq!(cache.find(empty.db(), "acme").unwrap(), Some(acme.clone()));
+        assert_eq!(cache.find_by_id(empty.db(), &acme.id).unwrap(), Some(acme));
+        assert_eq!(cache.find(empty.db(), "globex").unwrap(), None);
+        assert_eq!(cache.0.by_workspace.len(), 1, "only found tenants are kept");
+    }
+
+    #[test]
+    fn the_cache_holds_its_entries_and_bytes() {
+        let test_db = TestDatabase::new(Backend::Sqlite);
+        let db = test_db.db();
+        let workspaces = ["a1", "a2", "a3"];
+        for workspace in workspaces {
+            create(db, workspace, "A");
         }
-        maps.by_workspace
-            .insert(tenant.workspace.as_str().to_owned(), tenant.clone());
-        maps.by_id
-            .insert(tenant.id.as_str().to_owned(), tenant.clone());
+        let measure = TenantCache::default();
+        measure.find(db, "a1").unwrap();
+        let (by_workspace, by_id) = (measure.0.by_workspace.bytes(), measure.0.by_id.bytes());
+        let two_tenants = 2 * by_workspace.max(by_id);
+        assert!(3 * by_workspace.min(by_id) > two_tenants);
+        // Two tenants at most in each index: by entries, then by bytes.
+        for cache in [
+            TenantCache::bounded(2, 1 << 20),
+            TenantCache::bounded(100, two_tenants),
+        ] {
+            for workspace in workspaces {
+                assert!(cache.find(db, workspace).unwrap().is_some());
+                for index in [&cache.0.by_workspace, &cache.0.by_id] {
+                    assert!(index.len() <= 2 && index.bytes() <= two_tenants);
+                }
+            }
+            for index in [&cache.0.by_workspace, &cache.0.by_id] {
+                assert_eq!(index.len(), 1, "the third tenant started it over");
+            }
+            assert!(cache.0.by_workspace.get("a3").is_some());
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::COOKIE;
 
     #[test]
     fn cookies_are_read_by_exact_name() {
         let request = actix_web::test::TestRequest::default()
-            .insert_header((COOKIE, "a=1; spark_session=xyz; spark_session_x=2"))
+            .insert_header((
+                COOKIE,
+                "a=1; junk; =x; spark_session_x=2; spark_session=xyz",
+            ))
+            .append_header((COOKIE, "spark_session=second"))
             .to_http_request();
         assert_eq!(cookie(&request, "spark_session").as_deref(), Some("xyz"));
+        assert_eq!(cookie(&request, "spark_session_x").as_deref(), Some("2"));
+        assert_eq!(cookie(&request, "spark"), None);
         assert_eq!(cookie(&request, "b"), None);
     }
 

@@ -9,12 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use maud::Markup;
 use persistence::{AuthMethod, CodePurpose, Consumed, Employee, Redeemed, SessionStart};
 use rand::RngCore as _;
 use token_store::{SecretKind, SecretToken, TokenHash};
 
 use crate::GatewayState;
-use crate::error::{PageError, codes};
+use crate::error::{ApiError, PageError, codes};
 use crate::session::{current, logout_form};
 use crate::web::{
     BINDING_MAX_AGE_SECS, binding, binding_hash, clear_cookie, db, require_workspace, set_cookie,
@@ -162,15 +163,15 @@ async fn login_link_page(
         .await?
         .ok_or_else(|| PageError::workspace_unknown(&workspace))?;
     let title = format!("Sign in to {}", tenant.name);
-    let body = format!(
-        "<h1>{}</h1><p>This one-time link signs you in to Spark. It works once, for 10 \
-         minutes.</p><form method=\"post\" action=\"/auth/login-link\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
-         <button type=\"submit\" id=\"use-login-link\">Sign in</button></form>",
-        html::escape(&title),
-        html::escape(&token)
-    );
-    Ok(html::respond(StatusCode::OK, html::page(&title, &body)))
+    let body = maud::html! {
+        h1 { (title) }
+        p { "This one-time link signs you in to Spark. It works once, for 10 minutes." }
+        form method="post" action="/auth/login-link" {
+            input type="hidden" name="token" value=(token);
+            button type="submit" id="use-login-link" { "Sign in" }
+        }
+    };
+    Ok(html::respond(StatusCode::OK, html::page(&title, body)))
 }
 
 /// `POST /auth/login-link` (`token=…`), from the page above: redeems the link and starts
@@ -284,16 +285,11 @@ async fn redeem(
 }
 
 /// `GET /api/me`: the signed-in employee as JSON, or 401.
-async fn me(
-    state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let workspace = require_workspace(&state, &request).map_err(PageError::json)?;
-    let (tenant, session) = current(&state, &request, workspace)
-        .await
-        .map_err(PageError::json)?;
+async fn me(state: aw::Data<GatewayState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let workspace = require_workspace(&state, &request)?;
+    let (tenant, session) = current(&state, &request, workspace).await?;
     let (Some(tenant), Some(signed_in)) = (tenant, session) else {
-        return Err(PageError::not_signed_in());
+        return Err(PageError::not_signed_in().into());
     };
     let e: &Employee = &signed_in.employee;
     Ok(HttpResponse::Ok()
@@ -355,7 +351,7 @@ async fn logout(
         .finish())
 }
 
-fn signed_in_text(employee: &Employee) -> String {
+fn signed_in_text(employee: &Employee) -> Markup {
     let name = employee
         .display_name
         .clone()
@@ -365,11 +361,9 @@ fn signed_in_text(employee: &Employee) -> String {
             _ => None,
         })
         .unwrap_or_else(|| employee.email.clone());
-    format!(
-        "You are signed in as <strong>{}</strong> ({}).",
-        html::escape(&name),
-        html::escape(&employee.email)
-    )
+    maud::html! {
+        "You are signed in as " strong { (name) } " (" (employee.email) ")."
+    }
 }
 
 /// `GET /login`: the "Sign in with Okta" button when Okta sign-in is live, a helpful
@@ -386,13 +380,13 @@ async fn login_page(
     let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace))?;
     let title = format!("Sign in to {}", tenant.name);
     if let Some(signed_in) = session {
-        let body = format!(
-            "<h1>{}</h1><p id=\"signed-in\">{}</p><p><a href=\"/\">Continue to Spark</a></p>{}",
-            html::escape(&title),
-            signed_in_text(&signed_in.employee),
-            logout_form(&signed_in.session.csrf_token)
-        );
-        return Ok(html::respond(StatusCode::OK, html::page(&title, &body)));
+        let body = maud::html! {
+            h1 { (title) }
+            p id="signed-in" { (signed_in_text(&signed_in.employee)) }
+            p { a href="/" { "Continue to Spark" } }
+            (logout_form(&signed_in.session.csrf_token))
+        };
+        return Ok(html::respond(StatusCode::OK, html::page(&title, body)));
     }
     let tenant_id = tenant.id.clone();
     let (live, configured) = db(&state, move |db| {
@@ -411,10 +405,9 @@ async fn login_page(
             ),
             None => "/api/OktaAuth/start".to_owned(),
         };
-        format!(
-            "<p><a class=\"button\" id=\"okta-sign-in\" href=\"{}\">Sign in with Okta</a></p>",
-            html::escape(&href)
-        )
+        maud::html! {
+            p { a class="button" id="okta-sign-in" href=(href) { "Sign in with Okta" } }
+        }
     } else {
         let why = if live {
             "Okta single sign-on is not set up for this workspace yet. A Spark admin sets it \
@@ -424,14 +417,13 @@ async fn login_page(
             "Okta single sign-on is not switched on for this workspace. A Spark admin connects \
              the Okta integration in the Spark Marketplace (/marketplace/integrations)."
         };
-        format!(
-            "<p id=\"sso-unavailable\">{}</p><p>Admins without single sign-on can ask the Spark \
-             team for a one-time sign-in link.</p>",
-            html::escape(why)
-        )
+        maud::html! {
+            p id="sso-unavailable" { (why) }
+            p { "Admins without single sign-on can ask the Spark team for a one-time sign-in link." }
+        }
     };
-    let body = format!("<h1>{}</h1>{content}", html::escape(&title));
-    Ok(html::respond(StatusCode::OK, html::page(&title, &body)))
+    let body = maud::html! { h1 { (title) } (content) };
+    Ok(html::respond(StatusCode::OK, html::page(&title, body)))
 }
 
 /// `GET /`: a minimal signed-in landing page; anonymous visitors go to `/login`.
@@ -447,19 +439,16 @@ async fn home(
             .insert_header((LOCATION, "/login"))
             .finish());
     };
-    let admin_links = if signed_in.employee.role == persistence::Role::Admin {
-        crate::admin::links()
-    } else {
-        String::new()
+    let body = maud::html! {
+        h1 { (tenant.name) }
+        p id="signed-in" { (signed_in_text(&signed_in.employee)) }
+        @if signed_in.employee.role == persistence::Role::Admin {
+            (crate::admin::links())
+        }
+        (logout_form(&signed_in.session.csrf_token))
     };
-    let body = format!(
-        "<h1>{}</h1><p id=\"signed-in\">{}</p>{admin_links}{}",
-        html::escape(&tenant.name),
-        signed_in_text(&signed_in.employee),
-        logout_form(&signed_in.session.csrf_token)
-    );
     Ok(html::respond(
         StatusCode::OK,
-        html::page(&tenant.name, &body),
+        html::page(&tenant.name, body),
     ))
 }

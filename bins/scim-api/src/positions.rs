@@ -5,65 +5,9 @@
 //! serves the next page (persistence's `PageStart::Index`); this process's memory spares
 //! a walk whose pages keep landing here that read and write.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// A map of at most `max_entries` entries taking at most `max_bytes` (as the caller
-/// measures each entry); when an insert would pass either, it starts over. Every entry
-/// is one query away, so forgetting them all at once costs less than tracking their
-/// ages on every hit.
-pub struct BoundedMap<K, V> {
-    inner: Mutex<Entries<K, V>>,
-    max_entries: usize,
-    max_bytes: usize,
-}
-
-struct Entries<K, V> {
-    map: HashMap<K, (V, usize)>,
-    bytes: usize,
-}
-
-impl<K: Hash + Eq, V: Clone> BoundedMap<K, V> {
-    /// An empty map with these bounds.
-    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
-        Self {
-            inner: Mutex::new(Entries {
-                map: HashMap::new(),
-                bytes: 0,
-            }),
-            max_entries,
-            max_bytes,
-        }
-    }
-
-    /// The value of `key`, if present.
-    pub fn get(&self, key: &K) -> Option<V> {
-        let entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.map.get(key).map(|(value, _)| value.clone())
-    }
-
-    /// Sets `key` to `value`, an entry of `bytes` bytes in all.
-    pub fn insert(&self, key: K, value: V, bytes: usize) {
-        let mut entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, old)) = entries.map.remove(&key) {
-            entries.bytes -= old;
-        }
-        if entries.map.len() >= self.max_entries || entries.bytes + bytes > self.max_bytes {
-            entries.map.clear();
-            entries.bytes = 0;
-        }
-        entries.map.insert(key, (value, bytes));
-        entries.bytes += bytes;
-    }
-
-    #[cfg(test)]
-    fn size(&self) -> (usize, usize) {
-        let entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        (entries.map.len(), entries.bytes)
-    }
-}
+use bounded_map::BoundedMap;
 
 /// How long a remembered position is trusted (a walk normally takes minutes); the same
 /// as the database's.
@@ -275,23 +219,5 @@ mod tests {
             !positions.get("t1", "w", 601).went_elsewhere,
             "nothing known"
         );
-    }
-
-    #[test]
-    fn a_bounded_map_stays_within_its_entries_and_bytes() {
-        let map = BoundedMap::new(100, 10_000);
-        for i in 0..1_000 {
-            map.insert(i, i, 1 + (i % 7) * 100);
-            let (entries, bytes) = map.size();
-            assert!(
-                entries <= 100 && bytes <= 10_000,
-                "{entries} entries, {bytes} bytes"
-            );
-        }
-        map.insert(5_000, 1, 10);
-        map.insert(5_000, 2, 20);
-        assert_eq!(map.get(&5_000), Some(2));
-        let (_, bytes) = map.size();
-        assert!(bytes >= 20);
     }
 }

@@ -2,7 +2,7 @@
 //! `?error=…&error_description=…&state=…`), parsed into what the gateway needs: the
 //! state to find the login transaction, and the code — or a typed error.
 
-use crate::client::Provider;
+use crate::discovery::Provider;
 use crate::error::{ErrorCode, OidcError};
 
 /// The parameters of an authorization response.

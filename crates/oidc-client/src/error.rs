@@ -243,6 +243,11 @@ impl OidcError {
     }
 }
 
+/// An `OIDC_CONFIG_INVALID` error: Spark's own configuration (or system) is at fault.
+pub(crate) fn config_error(message: impl Into<String>) -> OidcError {
+    OidcError::new(ErrorCode::OidcConfigInvalid, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,21 +54,27 @@
 //! # Ok::<(), oidc_client::OidcError>(())
 //! ```
 
+mod authorize;
 mod callback;
 mod client;
+mod discovery;
 mod error;
+mod http;
+mod id_token;
 mod initiate;
+mod jwks;
 mod org_url;
 mod service_app;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod universal_logout;
 
+pub use authorize::LoginRequest;
 pub use callback::Callback;
-pub use client::{
-    ClientCredentials, ClientOptions, LoginRequest, OidcClient, OrgCheck, Provider, VerifiedSignIn,
-};
+pub use client::{ClientOptions, OidcClient, OrgCheck};
+pub use discovery::Provider;
 pub use error::{ERROR_CODES, ErrorCode, OidcError};
+pub use id_token::{ClientCredentials, VerifiedSignIn};
 pub use initiate::InitiateLogin;
 pub use org_url::{OKTA_DOMAINS, OrgUrl, UrlPolicy};
 pub use service_app::{

@@ -33,7 +33,8 @@ use sha2::Digest as _;
 use token_store::sealed::SecretText;
 use token_store::{SecretKind, SecretToken};
 
-use crate::client::{OidcClient, Provider};
+use crate::client::OidcClient;
+use crate::discovery::Provider;
 use crate::error::{ErrorCode, OidcError};
 use crate::org_url::OrgUrl;
 
@@ -172,6 +173,14 @@ pub struct ServiceToken {
     pub scope: String,
 }
 
+impl ServiceToken {
+    /// The bytes of text it holds (the access token and the scope), for a cache of
+    /// tokens that counts them.
+    pub fn bytes(&self) -> usize {
+        self.access_token.expose_secret().len() + self.scope.len()
+    }
+}
+
 impl std::fmt::Debug for ServiceToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceToken")
@@ -253,6 +262,7 @@ impl OidcClient {
             .map_err(unreachable)?;
         let status = response.status();
         let body = self
+            .http()
             .read_bounded(
                 response,
                 endpoint,
@@ -341,6 +351,7 @@ impl OidcClient {
             404 => RevocationAnswer::UserGone,
             _ => {
                 let detail = self
+                    .http()
                     .read_bounded(response, &url, ErrorCode::OktaServiceTokenError, "answer")
                     .await
                     .ok()

@@ -28,8 +28,10 @@ use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgor
 use openidconnect::{JsonWebKey as _, JsonWebKeyUse as _};
 use serde_json::{Map, Value};
 
-use crate::client::{OidcClient, Provider, VerifyFailure};
+use crate::client::OidcClient;
+use crate::discovery::Provider;
 use crate::error::{ErrorCode, OidcError};
+use crate::jwks::VerifyFailure;
 
 /// The JWT `typ` of a Universal Logout request (compared case-insensitively, with or
 /// without the `application/` prefix, RFC 7515 §4.1.9). Requiring it keeps an ID token

@@ -7,13 +7,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
+use maud::{Markup, html};
 use persistence::{LinkedIdentity, Unlinked};
 
 use super::layout;
-use super::shared::{Admin, SSO_PAGE};
+use super::shared::{Admin, ApiAdmin, ApiReader, SSO_PAGE};
 use crate::GatewayState;
-use crate::error::{Format, PageError, codes};
-use crate::html::escape;
+use crate::error::{ApiError, PageError, codes};
 use crate::web::db;
 
 /// The form field (and query parameter) naming the employee.
@@ -79,11 +79,10 @@ fn describe(link: &LinkedIdentity) -> serde_json::Value {
 /// `GET /api/admin/integrations/okta/identities[?email=…]`.
 pub async fn api_list(
     state: aw::Data<GatewayState>,
+    ApiReader(admin): ApiReader,
     request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::admin(&state, &request, Format::Json).await?;
-    let email = searched(&request);
-    let links = list(&state, &admin, email).await.map_err(PageError::json)?;
+) -> Result<HttpResponse, ApiError> {
+    let links = list(&state, &admin, searched(&request)).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
@@ -96,13 +95,10 @@ pub async fn api_list(
 /// removed, or 404 (`OKTA_IDENTITY_NOT_FOUND`).
 pub async fn api_unlink(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
+    ApiAdmin(admin): ApiAdmin,
     email: aw::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let unlinked = unlink(&state, &admin, email.into_inner())
-        .await
-        .map_err(PageError::json)?;
+) -> Result<HttpResponse, ApiError> {
+    let unlinked = unlink(&state, &admin, email.into_inner()).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
@@ -127,54 +123,63 @@ pub fn searched(request: &HttpRequest) -> Option<String> {
 }
 
 /// The page's section: a search by email, and the links with an Unlink button each.
-pub fn section(admin: &Admin, links: &[LinkedIdentity], searched: Option<&str>) -> String {
-    let rows: String = links
-        .iter()
-        .map(|link| {
-            format!(
-                "<tr><td>{}{}</td><td class=\"code\">{}</td><td class=\"code\">{}</td>\
-                 <td><time>{}</time></td><td><time>{}</time></td><td>{}</td></tr>",
-                escape(&link.email),
-                if link.active { "" } else { " (deactivated)" },
-                escape(&link.subject),
-                escape(&link.issuer),
-                escape(&super::shared::rfc3339(link.linked_at)),
-                escape(&super::shared::rfc3339(link.last_sign_in_at)),
-                layout::button_form(
-                    admin,
-                    SSO_PAGE,
-                    &[("action", "unlink"), (EMAIL, &link.email)],
-                    "danger",
-                    "Unlink"
-                ),
-            )
-        })
-        .collect();
-    let table = if links.is_empty() {
-        match searched {
-            Some(email) => format!(
-                "<p id=\"identities-empty\">No Okta user is linked to {}.</p>",
-                escape(email)
-            ),
-            None => "<p id=\"identities-empty\">No one has signed in with Okta yet.</p>".to_owned(),
+pub fn section(admin: &Admin, links: &[LinkedIdentity], searched: Option<&str>) -> Markup {
+    html! {
+        section class="card" id="linked-okta-users" {
+            h2 { "Linked Okta users" }
+            p {
+                "At their first Okta sign-in an employee is linked to their Okta user; from \
+                 then on only that Okta user signs in as them, whatever email another Okta \
+                 user has. If an employee's Okta account was replaced, unlink the old one: \
+                 their next sign-in links the new one. Unlinking also signs them out of Spark."
+            }
+            form method="get" action={ (SSO_PAGE) "#linked-okta-users" } class="search" {
+                label for="identity-email" { "Employee email" }
+                input type="email" id="identity-email" name=(EMAIL) value=(searched.unwrap_or(""));
+                button type="submit" class="secondary" { "Find" }
+            }
+            @if links.is_empty() {
+                @match searched {
+                    Some(email) => {
+                        p id="identities-empty" { "No Okta user is linked to " (email) "." }
+                    }
+                    None => {
+                        p id="identities-empty" { "No one has signed in with Okta yet." }
+                    }
+                }
+            } @else {
+                table id="identities" {
+                    thead {
+                        tr {
+                            th { "Employee" } th { "Okta user id" } th { "Okta org" }
+                            th { "Linked" } th { "Last sign-in" } th {}
+                        }
+                    }
+                    tbody {
+                        @for link in links {
+                            tr {
+                                td {
+                                    (link.email)
+                                    @if !link.active { " (deactivated)" }
+                                }
+                                td class="code" { (link.subject) }
+                                td class="code" { (link.issuer) }
+                                td { time { (super::shared::rfc3339(link.linked_at)) } }
+                                td { time { (super::shared::rfc3339(link.last_sign_in_at)) } }
+                                td {
+                                    (layout::button_form(
+                                        admin,
+                                        SSO_PAGE,
+                                        &[("action", "unlink"), (EMAIL, &link.email)],
+                                        "danger",
+                                        "Unlink"
+                                    ))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-    } else {
-        format!(
-            "<table id=\"identities\"><thead><tr><th>Employee</th><th>Okta user id</th>\
-             <th>Okta org</th><th>Linked</th><th>Last sign-in</th><th></th></tr></thead>\
-             <tbody>{rows}</tbody></table>"
-        )
-    };
-    format!(
-        "<section class=\"card\" id=\"linked-okta-users\"><h2>Linked Okta users</h2>\
-         <p>At their first Okta sign-in an employee is linked to their Okta user; from then \
-         on only that Okta user signs in as them, whatever email another Okta user has. If \
-         an employee's Okta account was replaced, unlink the old one: their next sign-in \
-         links the new one. Unlinking also signs them out of Spark.</p>\
-         <form method=\"get\" action=\"{SSO_PAGE}#linked-okta-users\" class=\"search\">\
-         <label for=\"identity-email\">Employee email</label>\
-         <input type=\"email\" id=\"identity-email\" name=\"{EMAIL}\" value=\"{}\">\
-         <button type=\"submit\" class=\"secondary\">Find</button></form>{table}</section>",
-        escape(searched.unwrap_or(""))
-    )
+    }
 }

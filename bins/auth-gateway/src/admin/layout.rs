@@ -4,10 +4,11 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use maud::{Markup, html};
 
 use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE};
 use crate::error::PageError;
-use crate::html::{self, escape};
+use crate::html;
 
 /// Where the copy-button script is served (same origin: the CSP allows only `'self'`).
 pub const SCRIPT_PATH: &str = "/assets/admin.js";
@@ -50,113 +51,104 @@ const PAGES: [(&str, &str); 3] = [
 ];
 
 /// Links to the admin pages (the workspace home shows them to admins).
-pub fn links() -> String {
-    let items: String = PAGES
-        .iter()
-        .map(|(path, name)| format!("<li><a href=\"{path}\">{name}</a></li>"))
-        .collect();
-    format!("<h2>Administration</h2><ul>{items}</ul>")
+pub fn links() -> Markup {
+    html! {
+        h2 { "Administration" }
+        ul {
+            @for (path, name) in PAGES {
+                li { a href=(path) { (name) } }
+            }
+        }
+    }
 }
 
 /// A whole admin page: navigation (the current page marked), the signed-in admin with
 /// a sign-out button, then `body`.
-pub fn page(admin: &Admin, current: &str, title: &str, body: &str) -> String {
-    let nav: String = PAGES
-        .iter()
-        .map(|(path, name)| {
-            let current = if *path == current {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            format!("<a href=\"{path}\"{current}>{name}</a>")
-        })
-        .collect();
-    let full = format!(
-        "<nav class=\"admin\" aria-label=\"Administration\"><a href=\"/\">{}</a>{nav}\
-         <span class=\"who\">{}</span>{}</nav><h1>{}</h1>{body}",
-        escape(&admin.tenant.name),
-        escape(&admin.employee.email),
-        crate::session::logout_form(&admin.csrf_token),
-        escape(title),
-    );
-    html::document(title, "wide", &full, Some(SCRIPT_PATH))
+pub fn page(admin: &Admin, current: &str, title: &str, body: Markup) -> Markup {
+    let full = html! {
+        nav class="admin" aria-label="Administration" {
+            a href="/" { (admin.tenant.name) }
+            @for (path, name) in PAGES {
+                a href=(path) aria-current=[(path == current).then_some("page")] { (name) }
+            }
+            span class="who" { (admin.employee.email) }
+            (crate::session::logout_form(&admin.csrf_token))
+        }
+        h1 { (title) }
+        (body)
+    };
+    html::document(title, "wide", full, Some(SCRIPT_PATH))
 }
 
 /// An HTML response of `status`.
-pub fn respond(status: StatusCode, page: String) -> HttpResponse {
+pub fn respond(status: StatusCode, page: Markup) -> HttpResponse {
     html::respond(status, page)
 }
 
-/// A notice box: `kind` is `ok`, `warn` or `bad`; `text_html` is already escaped.
-pub fn notice(kind: &str, id: &str, text_html: &str) -> String {
+/// A notice box: `kind` is `ok`, `warn` or `bad`.
+pub fn notice(kind: &str, id: &str, content: Markup) -> Markup {
     let role = if kind == "bad" { "alert" } else { "status" };
-    format!("<div class=\"notice {kind}\" id=\"{id}\" role=\"{role}\">{text_html}</div>")
+    html! {
+        div class={ "notice " (kind) } id=(id) role=(role) { (content) }
+    }
 }
 
 /// A refusal's notice: `lead` ("Not saved", …), then the message and its stable code.
-pub fn refusal(id: &str, lead: &str, error: &PageError) -> String {
+pub fn refusal(id: &str, lead: &str, error: &PageError) -> Markup {
     notice(
         "bad",
         id,
-        &format!(
-            "{}: {} <span class=\"code\">{}</span>",
-            escape(lead),
-            escape(error.message()),
-            escape(error.code())
-        ),
+        html! {
+            (lead) ": " (error.message()) " " span class="code" { (error.code()) }
+        },
     )
 }
 
 /// The error shown under the form field `name` (its id `{name}-error`), when `error` is
-/// about that field; else nothing.
-pub fn field_error(name: &str, error: Option<&PageError>) -> String {
-    error
-        .filter(|e| e.field() == Some(name))
-        .map(|e| {
-            format!(
-                "<p class=\"field-error\" id=\"{name}-error\">{} <span class=\"code\">{}</span></p>",
-                escape(e.message()),
-                escape(e.code())
-            )
-        })
-        .unwrap_or_default()
+/// about that field.
+pub fn field_error(name: &str, error: Option<&PageError>) -> Option<Markup> {
+    error.filter(|e| e.field() == Some(name)).map(|e| {
+        html! {
+            p class="field-error" id={ (name) "-error" } {
+                (e.message()) " " span class="code" { (e.code()) }
+            }
+        }
+    })
 }
 
 /// A label of Okta's Admin Console, as the admin will find it there. Every one the pages
 /// show is in the reviewed list docs/okta-facts.md with the Okta page it comes from (a
 /// test holds the pages to it).
-pub fn okta(label: &str) -> String {
-    format!("<b class=\"okta\">{}</b>", escape(label))
+pub fn okta(label: &str) -> Markup {
+    html! { b class="okta" { (label) } }
 }
 
 /// A path through Okta's Admin Console: its labels, joined by arrows.
-pub fn okta_path(labels: &[&str]) -> String {
-    labels
-        .iter()
-        .map(|label| okta(label))
-        .collect::<Vec<_>>()
-        .join(" → ")
+pub fn okta_path(labels: &[&str]) -> Markup {
+    html! {
+        @for (i, label) in labels.iter().enumerate() {
+            @if i > 0 { " → " }
+            (okta(label))
+        }
+    }
 }
 
 /// A read-only value with a copy button.
-pub fn copyable(id: &str, label: &str, value: &str) -> String {
-    format!(
-        "<label for=\"{id}\">{}</label><div class=\"copyable\">\
-         <input type=\"text\" id=\"{id}\" value=\"{}\" readonly>\
-         <button type=\"button\" class=\"secondary\" data-copy=\"{id}\">Copy</button></div>",
-        escape(label),
-        escape(value)
-    )
+pub fn copyable(id: &str, label: &str, value: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        div class="copyable" {
+            input type="text" id=(id) value=(value) readonly;
+            button type="button" class="secondary" data-copy=(id) { "Copy" }
+        }
+    }
 }
 
 /// The hidden CSRF field every form carries.
-pub fn csrf_field(admin: &Admin) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-        crate::csrf::FORM_FIELD,
-        escape(&admin.csrf_token)
-    )
+pub fn csrf_field(admin: &Admin) -> Markup {
+    html! {
+        input type="hidden" name=(crate::csrf::FORM_FIELD) value=(admin.csrf_token);
+    }
 }
 
 /// A one-button POST form to `action` with hidden fields.
@@ -166,23 +158,14 @@ pub fn button_form(
     fields: &[(&str, &str)],
     button_class: &str,
     label: &str,
-) -> String {
-    let hidden: String = fields
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(name),
-                escape(value)
-            )
-        })
-        .collect();
-    format!(
-        "<form method=\"post\" action=\"{}\">{}{hidden}\
-         <button type=\"submit\" class=\"{}\">{}</button></form>",
-        escape(action),
-        csrf_field(admin),
-        escape(button_class),
-        escape(label)
-    )
+) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (csrf_field(admin))
+            @for (name, value) in fields {
+                input type="hidden" name=(name) value=(value);
+            }
+            button type="submit" class=(button_class) { (label) }
+        }
+    }
 }

@@ -5,13 +5,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
+use maud::html;
 use persistence::OktaIntegration;
 
 use super::layout;
-use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin};
+use super::shared::{
+    Admin, AdminForm, ApiReader, MARKETPLACE_PAGE, PageAdmin, SCIM_PAGE, SSO_PAGE,
+};
 use crate::GatewayState;
-use crate::error::{Format, PageError, codes};
-use crate::html::escape;
+use crate::error::{ApiError, PageError, codes};
 use crate::web::db;
 
 /// Connect or disconnect.
@@ -29,6 +31,13 @@ impl Step {
             _ => None,
         }
     }
+}
+
+/// The page's form: which step.
+#[derive(serde::Deserialize)]
+pub struct Action {
+    #[serde(default)]
+    action: String,
 }
 
 /// Connects or disconnects Okta for the admin's tenant (audited by persistence).
@@ -121,9 +130,8 @@ fn describe(
 /// `GET /api/marketplace/integrations`.
 pub async fn api_list(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
+    ApiReader(admin): ApiReader,
+) -> Result<HttpResponse, ApiError> {
     Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, &admin.integration),
@@ -133,13 +141,14 @@ pub async fn api_list(
 /// `POST /api/marketplace/integrations/okta/{connect|disconnect}`.
 pub async fn api_step(
     state: aw::Data<GatewayState>,
+    ApiReader(admin): ApiReader,
     request: HttpRequest,
     step: aw::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    let step = Step::parse(&step).ok_or_else(|| PageError::not_found().json())?;
-    admin.check_csrf(&request, None).map_err(PageError::json)?;
-    let integration = take(&state, &admin, step).await.map_err(PageError::json)?;
+) -> Result<HttpResponse, ApiError> {
+    // An unknown step is a route that does not exist: 404 before the CSRF check.
+    let step = Step::parse(&step).ok_or_else(PageError::not_found)?;
+    admin.check_csrf(&request, None)?;
+    let integration = take(&state, &admin, step).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, &integration),
@@ -149,19 +158,14 @@ pub async fn api_step(
 /// `POST /marketplace/integrations` (`action=connect|disconnect`): then back to the page.
 pub async fn form(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
+    AdminForm { admin, form }: AdminForm<Action>,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, fields) = super::shared::form_change(&state, &request, &body).await?;
-    let step = fields
-        .get("action")
-        .and_then(|a| Step::parse(a))
-        .ok_or_else(|| {
-            PageError::bad_request(
-                codes::REQUEST_INVALID,
-                "The form did not say whether to connect or disconnect. Reload the page.",
-            )
-        })?;
+    let step = Step::parse(&form.action).ok_or_else(|| {
+        PageError::bad_request(
+            codes::REQUEST_INVALID,
+            "The form did not say whether to connect or disconnect. Reload the page.",
+        )
+    })?;
     take(&state, &admin, step).await?;
     let done = match step {
         Step::Connect => "connected",
@@ -178,28 +182,30 @@ pub async fn form(
 /// `GET /marketplace/integrations`.
 pub async fn page(
     state: aw::Data<GatewayState>,
+    PageAdmin(admin): PageAdmin,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
     let done = crate::rules::params(request.query_string())
         .ok()
         .and_then(|p| p.get("done").cloned());
     let notice = match done.as_deref() {
-        Some("connected") => layout::notice(
+        Some("connected") => Some(layout::notice(
             "ok",
             "notice",
-            &format!(
-                "Okta is connected. Next: set up <a href=\"{SSO_PAGE}\">single sign-on</a> and \
-                 generate a <a href=\"{SCIM_PAGE}\">SCIM token</a> for provisioning."
-            ),
-        ),
-        Some("disconnected") => layout::notice(
+            html! {
+                "Okta is connected. Next: set up " a href=(SSO_PAGE) { "single sign-on" }
+                " and generate a " a href=(SCIM_PAGE) { "SCIM token" } " for provisioning."
+            },
+        )),
+        Some("disconnected") => Some(layout::notice(
             "warn",
             "notice",
-            "Okta is disconnected: Okta sign-in and SCIM tokens are off. Their settings are \
-             kept, so connecting again switches them back on.",
-        ),
-        _ => String::new(),
+            html! {
+                "Okta is disconnected: Okta sign-in and SCIM tokens are off. Their settings \
+                 are kept, so connecting again switches them back on."
+            },
+        )),
+        _ => None,
     };
     let integration = &admin.integration;
     let (badge, content) = if integration.is_live() {
@@ -210,40 +216,54 @@ pub async fn page(
             .unwrap_or_default();
         (
             "Connected",
-            format!(
-                "<p>Connected since <time>{}</time>. Employees can sign in with Okta once single \
-                 sign-on is set up, and Okta can import employees with a SCIM token.</p>\
-                 <ul><li><a href=\"{SSO_PAGE}\">Set up single sign-on (OIDC)</a></li>\
-                 <li><a href=\"{SCIM_PAGE}\">Manage SCIM tokens for provisioning</a> — the page \
-                 also says which Okta app can import employees: the Spark app from the Okta \
-                 catalog, or a second app, since Okta adds no provisioning to an OIDC app</li></ul>\
-                 <p class=\"hint\">Disconnecting switches Okta sign-in and SCIM tokens off at \
-                 once; their settings are kept for when you connect again.</p>\
-                 <div class=\"actions\">{}</div>",
-                escape(&since),
-                layout::button_form(
-                    &admin,
-                    MARKETPLACE_PAGE,
-                    &[("action", "disconnect")],
-                    "danger",
-                    "Disconnect"
-                ),
-            ),
+            html! {
+                p {
+                    "Connected since " time { (since) } ". Employees can sign in with Okta \
+                     once single sign-on is set up, and Okta can import employees with a SCIM \
+                     token."
+                }
+                ul {
+                    li { a href=(SSO_PAGE) { "Set up single sign-on (OIDC)" } }
+                    li {
+                        a href=(SCIM_PAGE) { "Manage SCIM tokens for provisioning" }
+                        " — the page also says which Okta app can import employees: the Spark \
+                         app from the Okta catalog, or a second app, since Okta adds no \
+                         provisioning to an OIDC app"
+                    }
+                }
+                p class="hint" {
+                    "Disconnecting switches Okta sign-in and SCIM tokens off at once; their \
+                     settings are kept for when you connect again."
+                }
+                div class="actions" {
+                    (layout::button_form(
+                        &admin,
+                        MARKETPLACE_PAGE,
+                        &[("action", "disconnect")],
+                        "danger",
+                        "Disconnect"
+                    ))
+                }
+            },
         )
     } else if integration.is_activated() {
         (
             "Available",
-            format!(
-                "<p>The Spark team has enabled Okta for this workspace. Connect it to unlock \
-                 single sign-on and SCIM provisioning settings.</p><div class=\"actions\">{}</div>",
-                layout::button_form(
-                    &admin,
-                    MARKETPLACE_PAGE,
-                    &[("action", "connect")],
-                    "",
-                    "Connect"
-                ),
-            ),
+            html! {
+                p {
+                    "The Spark team has enabled Okta for this workspace. Connect it to unlock \
+                     single sign-on and SCIM provisioning settings."
+                }
+                div class="actions" {
+                    (layout::button_form(
+                        &admin,
+                        MARKETPLACE_PAGE,
+                        &[("action", "connect")],
+                        "",
+                        "Connect"
+                    ))
+                }
+            },
         )
     } else {
         let (subject, body) = activation_email(&admin);
@@ -258,47 +278,58 @@ pub async fn page(
                 .finish()
                 .replace('+', "%20")
         );
-        let recipient = match to {
-            Some(address) => format!(
-                "Email it to the Spark team at <a id=\"activation-to\" href=\"mailto:{0}\">{0}</a>",
-                escape(address)
-            ),
-            None => "Send it to Spark support, through the contact your company has with \
-                     Spark"
-                .to_owned(),
-        };
         (
             "Not activated",
-            format!(
-                "<p id=\"activation-needed\">Before Okta appears here as available, the Spark \
-                 team activates it for your workspace — a one-time step. The request below \
-                 names your workspace's URL and you as its admin contact. {recipient}; once \
-                 the Spark team confirms, come back and click Connect.</p>\
-                 <label for=\"activation-subject\">Subject</label>\
-                 <div class=\"copyable\"><input type=\"text\" id=\"activation-subject\" \
-                 value=\"{}\" readonly><button type=\"button\" class=\"secondary\" \
-                 data-copy=\"activation-subject\">Copy</button></div>\
-                 <label for=\"activation-body\">Message</label>\
-                 <textarea id=\"activation-body\" rows=\"7\" readonly>{}</textarea>\
-                 <div class=\"actions\"><button type=\"button\" class=\"secondary\" \
-                 data-copy=\"activation-body\">Copy message</button>\
-                 <a class=\"button\" href=\"{}\">Open in your email app</a></div>",
-                escape(&subject),
-                escape(&body),
-                escape(&mailto)
-            ),
+            html! {
+                p id="activation-needed" {
+                    "Before Okta appears here as available, the Spark team activates it for \
+                     your workspace — a one-time step. The request below names your \
+                     workspace's URL and you as its admin contact. "
+                    @match to {
+                        Some(address) => {
+                            "Email it to the Spark team at "
+                            a id="activation-to" href={ "mailto:" (address) } { (address) }
+                        }
+                        None => {
+                            "Send it to Spark support, through the contact your company has \
+                             with Spark"
+                        }
+                    }
+                    "; once the Spark team confirms, come back and click Connect."
+                }
+                label for="activation-subject" { "Subject" }
+                div class="copyable" {
+                    input type="text" id="activation-subject" value=(subject) readonly;
+                    button type="button" class="secondary" data-copy="activation-subject" {
+                        "Copy"
+                    }
+                }
+                label for="activation-body" { "Message" }
+                textarea id="activation-body" rows="7" readonly { (body) }
+                div class="actions" {
+                    button type="button" class="secondary" data-copy="activation-body" {
+                        "Copy message"
+                    }
+                    a class="button" href=(mailto) { "Open in your email app" }
+                }
+            },
         )
     };
-    let body = format!(
-        "{notice}<p>Integrations connect Spark to the other tools your company uses.</p>\
-         <section class=\"card\" id=\"integration-okta\" aria-labelledby=\"okta-title\">\
-         <h2 id=\"okta-title\">Okta <span class=\"code\" id=\"okta-status\">{badge}</span></h2>\
-         <p>Single sign-on with Okta (OpenID Connect, from Spark and from the Okta dashboard) \
-         and import-only user provisioning (SCIM 2.0): Spark stays the source of truth.</p>\
-         {content}</section>"
-    );
+    let body = html! {
+        @if let Some(notice) = notice { (notice) }
+        p { "Integrations connect Spark to the other tools your company uses." }
+        section class="card" id="integration-okta" aria-labelledby="okta-title" {
+            h2 id="okta-title" { "Okta " span class="code" id="okta-status" { (badge) } }
+            p {
+                "Single sign-on with Okta (OpenID Connect, from Spark and from the Okta \
+                 dashboard) and import-only user provisioning (SCIM 2.0): Spark stays the \
+                 source of truth."
+            }
+            (content)
+        }
+    };
     Ok(layout::respond(
         StatusCode::OK,
-        layout::page(&admin, MARKETPLACE_PAGE, "Marketplace", &body),
+        layout::page(&admin, MARKETPLACE_PAGE, "Marketplace", body),
     ))
 }

@@ -23,14 +23,15 @@ mod sso;
 
 use actix_web::{HttpResponse, web as aw};
 
-use crate::error::PageError;
+use crate::error::{ApiError, PageError};
 
 pub use layout::links;
 pub use shared::{MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE};
 
 pub fn routes(cfg: &mut aw::ServiceConfig) {
-    let json_only =
-        || aw::to(|| async { Err::<HttpResponse, _>(PageError::method_not_allowed().json()) });
+    let json_only = || {
+        aw::to(|| async { Err::<HttpResponse, _>(ApiError::from(PageError::method_not_allowed())) })
+    };
     let html_only = || aw::to(|| async { Err::<HttpResponse, _>(PageError::method_not_allowed()) });
     cfg.service(
         aw::resource(MARKETPLACE_PAGE)

@@ -7,15 +7,15 @@
 //! the revocations deactivations queued, failing ones first.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web as aw};
+use actix_web::{HttpResponse, web as aw};
+use maud::{Markup, html};
 use oidc_client::{ServiceKey, ServiceToken};
 use persistence::{OktaRevocation, OktaServiceApp, RevocationStatus, service_key_context};
 
 use super::layout;
-use super::shared::{Admin, SSO_PAGE};
+use super::shared::{Admin, AdminJson, ApiAdmin, ApiReader, SSO_PAGE};
 use crate::GatewayState;
-use crate::error::{Format, PageError, codes};
-use crate::html::escape;
+use crate::error::{ApiError, PageError, codes};
 use crate::revocation_worker;
 use crate::web::db;
 
@@ -145,11 +145,9 @@ fn describe(status: &Status) -> serde_json::Value {
 /// `GET /api/admin/integrations/okta/real-time-sign-out`.
 pub async fn api_get(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::admin(&state, &request, Format::Json).await?;
-    let status = status(&state, &admin).await.map_err(PageError::json)?;
-    Ok(super::shared::json(StatusCode::OK, &describe(&status)))
+    ApiReader(admin): ApiReader,
+) -> Result<HttpResponse, ApiError> {
+    api_get_for(&state, &admin).await
 }
 
 #[derive(serde::Deserialize)]
@@ -161,14 +159,9 @@ pub struct ClientIdBody {
 /// `PUT /api/admin/integrations/okta/real-time-sign-out` `{"client_id": …}`.
 pub async fn api_put(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let body: ClientIdBody = super::shared::json_body(&body)?;
-    set_client_id(&state, &admin, body.client_id)
-        .await
-        .map_err(PageError::json)?;
+    AdminJson { admin, body }: AdminJson<ClientIdBody>,
+) -> Result<HttpResponse, ApiError> {
+    set_client_id(&state, &admin, body.client_id).await?;
     api_get_for(&state, &admin).await
 }
 
@@ -176,20 +169,18 @@ pub async fn api_put(
 /// has its public key.
 pub async fn api_key(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    make_key(&state, &admin).await.map_err(PageError::json)?;
+    ApiAdmin(admin): ApiAdmin,
+) -> Result<HttpResponse, ApiError> {
+    make_key(&state, &admin).await?;
     api_get_for(&state, &admin).await
 }
 
 /// `POST /api/admin/integrations/okta/real-time-sign-out/test`.
 pub async fn api_test(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let token = test(&state, &admin).await.map_err(PageError::json)?;
+    ApiAdmin(admin): ApiAdmin,
+) -> Result<HttpResponse, ApiError> {
+    let token = test(&state, &admin).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({"ok": true, "scope": token.scope}),
@@ -199,138 +190,151 @@ pub async fn api_test(
 /// `DELETE /api/admin/integrations/okta/real-time-sign-out`.
 pub async fn api_delete(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let removed = remove(&state, &admin).await.map_err(PageError::json)?;
+    ApiAdmin(admin): ApiAdmin,
+) -> Result<HttpResponse, ApiError> {
+    let removed = remove(&state, &admin).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({"removed": removed}),
     ))
 }
 
-async fn api_get_for(state: &GatewayState, admin: &Admin) -> Result<HttpResponse, PageError> {
-    let status = status(state, admin).await.map_err(PageError::json)?;
+async fn api_get_for(state: &GatewayState, admin: &Admin) -> Result<HttpResponse, ApiError> {
+    let status = status(state, admin).await?;
     Ok(super::shared::json(StatusCode::OK, &describe(&status)))
 }
 
 /// The page's section: the Okta steps, Spark's public key, the client id, Test, New key,
 /// and the queue.
-pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) -> String {
+pub fn section(admin: &Admin, status: &Status, field_error: Option<&PageError>) -> Markup {
     let app = status.app.as_ref();
-    let key = match app {
-        Some(app) => format!(
-            "<p>Spark's public key (key id <span class=\"code\">{}</span>), to add in Okta:</p>\
-             {}<div class=\"actions\">{}</div>",
-            escape(&app.key_id),
-            layout::copyable("service-public-key", "Public key (JWK)", &app.public_jwk),
-            layout::button_form(
-                admin,
-                SSO_PAGE,
-                &[("action", "sign_out_key")],
-                "secondary",
-                "New key"
-            ),
-        ),
-        None => format!(
-            "<div class=\"actions\">{}</div>",
-            layout::button_form(
-                admin,
-                SSO_PAGE,
-                &[("action", "sign_out_key")],
-                "",
-                "Generate key"
-            ),
-        ),
-    };
-    let error = layout::field_error(SERVICE_CLIENT_ID, field_error);
-    let client = if app.is_some() {
-        format!(
-            "<form method=\"post\" action=\"{SSO_PAGE}#real-time-sign-out\" novalidate>{}\
-             <label for=\"{SERVICE_CLIENT_ID}\">Service app Client ID</label>\
-             <input type=\"text\" id=\"{SERVICE_CLIENT_ID}\" name=\"{SERVICE_CLIENT_ID}\" value=\"{}\" \
-             autocomplete=\"off\" spellcheck=\"false\">{error}\
-             <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"sign_out_client\" id=\"save-service-app\">Save</button>\
-             <button type=\"submit\" name=\"action\" value=\"sign_out_test\" class=\"secondary\" id=\"test-service-app\">Test</button>\
-             <button type=\"submit\" name=\"action\" value=\"sign_out_remove\" class=\"danger\">Turn off</button></div></form>",
-            layout::csrf_field(admin),
-            escape(app.and_then(|a| a.client_id.as_deref()).unwrap_or("")),
-        )
-    } else {
-        String::new()
-    };
-    let rows: String = status
-        .revocations
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr class=\"{}\"><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td>\
-                 <td><time>{}</time></td><td>{}</td></tr>",
-                if r.is_failing() { "failing" } else { "" },
-                escape(&r.email),
-                escape(&r.okta_user_id),
-                escape(status_label(r)),
-                r.attempts,
-                escape(&super::shared::rfc3339(r.created_at)),
-                escape(r.last_error.as_deref().unwrap_or("")),
-            )
-        })
-        .collect();
     let failing = status.revocations.iter().filter(|r| r.is_failing()).count();
-    let queue = if status.revocations.is_empty() {
-        "<p id=\"revocations-empty\">No deactivation has been sent to Okta yet.</p>".to_owned()
+    let key_button = if app.is_some() {
+        "New key"
     } else {
-        format!(
-            "{}<table id=\"revocations\"><thead><tr><th>Employee</th><th>Okta user id</th>\
-             <th>Status</th><th>Attempts</th><th>Queued</th><th>Last error</th></tr></thead>\
-             <tbody>{rows}</tbody></table>",
-            if failing > 0 {
-                layout::notice(
-                    "bad",
-                    "revocations-failing",
-                    &format!(
-                        "{failing} sign-out(s) keep failing; Spark retries them. The last error says what to fix."
-                    ),
-                )
-            } else {
-                String::new()
-            }
-        )
+        "Generate key"
     };
-    format!(
-        "<section class=\"card\" id=\"real-time-sign-out\"><h2>4. Real-time sign-out (optional)</h2>\
-         <p>When an employee is deactivated in Spark, Spark can ask Okta at once to end their \
-         Okta sessions and tokens — which signs them out of every app that supports \
-         Universal Logout — instead of waiting for Okta's next import. Spark does this as an \
-         Okta API service app of your org:</p><ol>\
-         <li>{}; {}: {}; name it (e.g. Spark real-time sign-out); {}.</li>\
-         <li>Click {} below, then in Okta, in the app's {} section: {}, choose {}, {}: \
-         {} and paste Spark's public key; {}. Clear {}.</li>\
-         <li>On the {} tab, {} <span class=\"code\">okta.universalLogout.manage</span>. \
-         Okta says: “Assign admin roles for every OAuth 2.0 service app that you create”.</li>\
-         <li>Enter the app's Client ID below, {} and {}.</li></ol>\
-         <p class=\"hint\">An employee who never signed in to Spark with Okta has no Okta user \
-         id Spark could name: Okta's next import deactivates them there (the audit log says \
-         so).</p>{key}{client}<h3>Sign-outs sent to Okta</h3>{queue}</section>",
-        layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
-        layout::okta("Sign-in method"),
-        layout::okta("API Services"),
-        layout::okta("Save"),
-        escape(if app.is_some() {
-            "New key"
-        } else {
-            "Generate key"
-        }),
-        layout::okta("Client Credentials"),
-        layout::okta("Edit"),
-        layout::okta("Public key/Private key"),
-        layout::okta("Save keys in Okta"),
-        layout::okta("Add key"),
-        layout::okta("Save"),
-        layout::okta("Require Demonstrating Proof of Possession (DPoP) header in token requests"),
-        layout::okta("Okta API Scopes"),
-        layout::okta("Grant"),
-        escape("Save"),
-        escape("Test"),
-    )
+    html! {
+        section class="card" id="real-time-sign-out" {
+            h2 { "4. Real-time sign-out (optional)" }
+            p {
+                "When an employee is deactivated in Spark, Spark can ask Okta at once to end \
+                 their Okta sessions and tokens — which signs them out of every app that \
+                 supports Universal Logout — instead of waiting for Okta's next import. Spark \
+                 does this as an Okta API service app of your org:"
+            }
+            ol {
+                li {
+                    (layout::okta_path(&["Applications", "Applications", "Create App Integration"]))
+                    "; " (layout::okta("Sign-in method")) ": " (layout::okta("API Services"))
+                    "; name it (e.g. Spark real-time sign-out); " (layout::okta("Save")) "."
+                }
+                li {
+                    "Click " (key_button) " below, then in Okta, in the app's "
+                    (layout::okta("Client Credentials")) " section: " (layout::okta("Edit"))
+                    ", choose " (layout::okta("Public key/Private key")) ", "
+                    (layout::okta("Save keys in Okta")) ": " (layout::okta("Add key"))
+                    " and paste Spark's public key; " (layout::okta("Save")) ". Clear "
+                    (layout::okta(
+                        "Require Demonstrating Proof of Possession (DPoP) header in token requests"
+                    ))
+                    "."
+                }
+                li {
+                    "On the " (layout::okta("Okta API Scopes")) " tab, " (layout::okta("Grant"))
+                    " " span class="code" { "okta.universalLogout.manage" } ". Okta says: \
+                     “Assign admin roles for every OAuth 2.0 service app that you create”."
+                }
+                li { "Enter the app's Client ID below, Save and Test." }
+            }
+            p class="hint" {
+                "An employee who never signed in to Spark with Okta has no Okta user id Spark \
+                 could name: Okta's next import deactivates them there (the audit log says so)."
+            }
+            @match app {
+                Some(app) => {
+                    p {
+                        "Spark's public key (key id " span class="code" { (app.key_id) }
+                        "), to add in Okta:"
+                    }
+                    (layout::copyable("service-public-key", "Public key (JWK)", &app.public_jwk))
+                    div class="actions" {
+                        (layout::button_form(
+                            admin,
+                            SSO_PAGE,
+                            &[("action", "sign_out_key")],
+                            "secondary",
+                            "New key"
+                        ))
+                    }
+                }
+                None => {
+                    div class="actions" {
+                        (layout::button_form(
+                            admin,
+                            SSO_PAGE,
+                            &[("action", "sign_out_key")],
+                            "",
+                            "Generate key"
+                        ))
+                    }
+                }
+            }
+            @if let Some(app) = app {
+                form method="post" action={ (SSO_PAGE) "#real-time-sign-out" } novalidate {
+                    (layout::csrf_field(admin))
+                    label for=(SERVICE_CLIENT_ID) { "Service app Client ID" }
+                    input type="text" id=(SERVICE_CLIENT_ID) name=(SERVICE_CLIENT_ID)
+                        value=(app.client_id.as_deref().unwrap_or(""))
+                        autocomplete="off" spellcheck="false";
+                    @if let Some(error) = layout::field_error(SERVICE_CLIENT_ID, field_error) {
+                        (error)
+                    }
+                    div class="actions" {
+                        button type="submit" name="action" value="sign_out_client"
+                            id="save-service-app" { "Save" }
+                        button type="submit" name="action" value="sign_out_test"
+                            class="secondary" id="test-service-app" { "Test" }
+                        button type="submit" name="action" value="sign_out_remove"
+                            class="danger" { "Turn off" }
+                    }
+                }
+            }
+            h3 { "Sign-outs sent to Okta" }
+            @if status.revocations.is_empty() {
+                p id="revocations-empty" { "No deactivation has been sent to Okta yet." }
+            } @else {
+                @if failing > 0 {
+                    (layout::notice(
+                        "bad",
+                        "revocations-failing",
+                        html! {
+                            (failing) " sign-out(s) keep failing; Spark retries them. The last \
+                             error says what to fix."
+                        },
+                    ))
+                }
+                table id="revocations" {
+                    thead {
+                        tr {
+                            th { "Employee" } th { "Okta user id" } th { "Status" }
+                            th { "Attempts" } th { "Queued" } th { "Last error" }
+                        }
+                    }
+                    tbody {
+                        @for r in &status.revocations {
+                            tr class=(if r.is_failing() { "failing" } else { "" }) {
+                                td { (r.email) }
+                                td class="code" { (r.okta_user_id) }
+                                td { (status_label(r)) }
+                                td { (r.attempts) }
+                                td { time { (super::shared::rfc3339(r.created_at)) } }
+                                td { (r.last_error.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -8,16 +8,18 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web as aw};
+use actix_web::{HttpResponse, web as aw};
+use maud::{Markup, html};
 use persistence::{Database, TenantId};
 use token_store::scim::{ManageError, MintedToken, ScimTokens};
 use token_store::{BearerForm, TokenId, TokenRecord};
 
 use super::layout;
-use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, admin};
+use super::shared::{
+    Admin, AdminForm, AdminJson, ApiAdmin, ApiReader, MARKETPLACE_PAGE, PageAdmin, SCIM_PAGE,
+};
 use crate::GatewayState;
-use crate::error::{Format, PageError, codes};
-use crate::html::escape;
+use crate::error::{ApiError, PageError, codes};
 use crate::web::db;
 
 /// The label a token gets when the admin gives none.
@@ -182,10 +184,9 @@ fn describe_minted(minted: &MintedToken, admin: &Admin) -> serde_json::Value {
 /// `GET /api/my-settings/integrations/okta-scim/tokens`.
 pub async fn api_list(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    let tokens = list(&state, &admin).await.map_err(PageError::json)?;
+    ApiReader(admin): ApiReader,
+) -> Result<HttpResponse, ApiError> {
+    let tokens = list(&state, &admin).await?;
     let tokens: Vec<_> = tokens
         .iter()
         .map(|t| describe(&t.record, &t.created_by))
@@ -211,14 +212,9 @@ pub struct MintRequest {
 /// token (the only time it is shown).
 pub async fn api_mint(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let asked: MintRequest = super::shared::json_body(&body)?;
-    let minted = mint(&state, &admin, &asked.label)
-        .await
-        .map_err(PageError::json)?;
+    AdminJson { admin, body }: AdminJson<MintRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let minted = mint(&state, &admin, &body.label).await?;
     Ok(super::shared::json(
         StatusCode::CREATED,
         &describe_minted(&minted, &admin),
@@ -228,12 +224,10 @@ pub async fn api_mint(
 /// `DELETE …/tokens/{id}`: revokes it (200 with the record).
 pub async fn api_revoke(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
+    ApiAdmin(admin): ApiAdmin,
     id: aw::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let id = token_id(&id).map_err(PageError::json)?;
-    let revoked = revoke(&state, &admin, id).await.map_err(PageError::json)?;
+) -> Result<HttpResponse, ApiError> {
+    let revoked = revoke(&state, &admin, token_id(&id)?).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &describe(&revoked, &admin.employee.email),
@@ -243,38 +237,42 @@ pub async fn api_revoke(
 /// `POST …/tokens/{id}/rotate`: revokes it and mints its replacement (201, shown once).
 pub async fn api_rotate(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
+    ApiAdmin(admin): ApiAdmin,
     id: aw::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let id = token_id(&id).map_err(PageError::json)?;
-    let minted = rotate(&state, &admin, id).await.map_err(PageError::json)?;
+) -> Result<HttpResponse, ApiError> {
+    let minted = rotate(&state, &admin, token_id(&id)?).await?;
     Ok(super::shared::json(
         StatusCode::CREATED,
         &describe_minted(&minted, &admin),
     ))
 }
 
+/// The page's form: what to do, the new token's label, the token acted on.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Form {
+    action: String,
+    label: String,
+    token_id: String,
+}
+
 /// `POST /my-settings/integrations/okta-scim` (`action=mint|revoke|rotate`).
 pub async fn form(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
+    AdminForm { admin, form }: AdminForm<Form>,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, fields) = super::shared::form_change(&state, &request, &body).await?;
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let outcome = match field("action") {
-        "mint" => match mint(&state, &admin, field("label")).await {
+    let outcome = match form.action.as_str() {
+        "mint" => match mint(&state, &admin, &form.label).await {
             Ok(minted) => Outcome::Minted(minted, "generated"),
             Err(error) if error.status().is_client_error() => Outcome::Refused(error),
             Err(error) => return Err(error),
         },
         "rotate" => {
-            let minted = rotate(&state, &admin, token_id(field("token_id"))?).await?;
+            let minted = rotate(&state, &admin, token_id(&form.token_id)?).await?;
             Outcome::Minted(minted, "rotated")
         }
         "revoke" => {
-            let revoked = revoke(&state, &admin, token_id(field("token_id"))?).await?;
+            let revoked = revoke(&state, &admin, token_id(&form.token_id)?).await?;
             Outcome::Revoked(revoked.label)
         }
         _ => {
@@ -290,9 +288,8 @@ pub async fn form(
 /// `GET /my-settings/integrations/okta-scim`.
 pub async fn page(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
+    PageAdmin(admin): PageAdmin,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
     render(&state, &admin, Outcome::Viewed).await
 }
 
@@ -306,20 +303,34 @@ enum Outcome {
 
 /// What the token's row says about how Okta last sent it, when that was not the standard
 /// `Bearer <token>`: it works, and the admin can tidy the setting in Okta.
-fn sent_as(form: BearerForm) -> &'static str {
+fn sent_as(form: BearerForm) -> Markup {
     match form {
-        BearerForm::Standard => "",
-        BearerForm::WithoutScheme => {
-            " <span class=\"sent-as\" data-presented-as=\"no_scheme\" title=\"Okta sent \
-             the token without the Bearer scheme. It works; to send the standard form, put \
-             Bearer and a space before the token in the app's API token field.\">sent without \
-             Bearer</span>"
-        }
-        BearerForm::DoubledScheme => {
-            " <span class=\"sent-as\" data-presented-as=\"doubled_bearer\" title=\"Okta \
-             sent Bearer Bearer and the token: Bearer was pasted in front of a token Okta \
-             prefixes itself. It works; to tidy it, paste the token alone.\">sent with a \
-             doubled Bearer</span>"
+        BearerForm::Standard => html! {},
+        BearerForm::WithoutScheme => html! {
+            " "
+            span class="sent-as" data-presented-as="no_scheme" title="Okta sent the token \
+                without the Bearer scheme. It works; to send the standard form, put Bearer and \
+                a space before the token in the app's API token field." {
+                "sent without Bearer"
+            }
+        },
+        BearerForm::DoubledScheme => html! {
+            " "
+            span class="sent-as" data-presented-as="doubled_bearer" title="Okta sent Bearer \
+                Bearer and the token: Bearer was pasted in front of a token Okta prefixes \
+                itself. It works; to tidy it, paste the token alone." {
+                "sent with a doubled Bearer"
+            }
+        },
+    }
+}
+
+/// An instant in a `<time>` element, or `none`.
+fn when(at: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> Markup {
+    html! {
+        @match at {
+            Some(at) => time { (super::shared::rfc3339(at)) },
+            None => (none),
         }
     }
 }
@@ -331,184 +342,197 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let tokens = list(state, admin).await?;
     let mut status = StatusCode::OK;
-    let mut label_error = String::new();
+    let mut label_error = None;
     let notice = match &outcome {
-        Outcome::Viewed => String::new(),
-        Outcome::Minted(minted, verb) => format!(
-            "<section class=\"notice ok\" id=\"new-token\" role=\"status\">\
-             <h2>Token {verb}: copy it now</h2>\
-             <p><strong>This is the only time the token is shown.</strong> Paste it now into the \
-             Okta app that imports employees (see “Okta provisioning settings” below); Spark \
-             keeps only a fingerprint of it and cannot show it again. If you lose it, rotate \
-             it.</p>{}</section>",
-            layout::copyable(
-                "new-token-value",
-                &format!("SCIM token “{}”", minted.record.label),
-                minted.token.expose_secret()
-            )
-        ),
-        Outcome::Revoked(label) => layout::notice(
+        Outcome::Viewed => None,
+        Outcome::Minted(minted, verb) => Some(html! {
+            section class="notice ok" id="new-token" role="status" {
+                h2 { "Token " (verb) ": copy it now" }
+                p {
+                    strong { "This is the only time the token is shown." }
+                    " Paste it now into the Okta app that imports employees (see “Okta \
+                     provisioning settings” below); Spark keeps only a fingerprint of it and \
+                     cannot show it again. If you lose it, rotate it."
+                }
+                (layout::copyable(
+                    "new-token-value",
+                    &format!("SCIM token “{}”", minted.record.label),
+                    minted.token.expose_secret()
+                ))
+            }
+        }),
+        Outcome::Revoked(label) => Some(layout::notice(
             "warn",
             "notice",
-            &format!(
-                "Token “{}” is revoked: Okta requests with it are refused from now on.",
-                escape(label)
-            ),
-        ),
+            html! {
+                "Token “" (label) "” is revoked: Okta requests with it are refused from now on."
+            },
+        )),
         Outcome::Refused(error) => {
             status = error.status();
             label_error = layout::field_error("label", Some(error));
-            layout::refusal("notice", "Not generated", error)
+            Some(layout::refusal("notice", "Not generated", error))
         }
     };
-    let connected = if admin.integration.is_live() {
-        String::new()
-    } else {
-        layout::notice(
-            "warn",
-            "not-connected",
-            &format!(
-                "Okta is not connected, so SCIM tokens do not work and new ones cannot be \
-                 generated. Connect it in the <a href=\"{MARKETPLACE_PAGE}\">Marketplace</a> \
-                 first."
-            ),
-        )
-    };
-    let rows: String = tokens
-        .iter()
-        .map(|t| {
-            let r = &t.record;
-            let when = |at: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
-                at.map_or_else(
-                    || none.to_owned(),
-                    |at| format!("<time>{}</time>", escape(&super::shared::rfc3339(at))),
-                )
-            };
-            let actions = if let Some(revoked) = r.revoked_at {
-                format!("Revoked <time>{}</time>", escape(&super::shared::rfc3339(revoked)))
-            } else {
-                format!(
-                    "<div class=\"actions\">{}{}</div>",
-                    layout::button_form(
-                        admin,
-                        SCIM_PAGE,
-                        &[("action", "rotate"), ("token_id", r.id.as_str())],
-                        "secondary",
-                        "Rotate"
-                    ),
-                    layout::button_form(
-                        admin,
-                        SCIM_PAGE,
-                        &[("action", "revoke"), ("token_id", r.id.as_str())],
-                        "danger",
-                        "Revoke"
-                    )
-                )
-            };
-            format!(
-                "<tr data-token-id=\"{}\"><td data-label=\"Label\">{}</td>\
-                 <td data-label=\"Token\"><span class=\"code\">{}</span></td>\
-                 <td data-label=\"Created\">{}</td><td data-label=\"Created by\">{}</td>\
-                 <td data-label=\"Last used\">{}{}</td><td data-label=\"Actions\">{actions}</td></tr>",
-                escape(r.id.as_str()),
-                escape(&r.label),
-                escape(&r.hint.to_string()),
-                when(Some(r.created_at), ""),
-                escape(&t.created_by),
-                when(r.last_used_at, "Never"),
-                sent_as(r.presented_as),
-            )
-        })
-        .collect();
-    let table = if tokens.is_empty() {
-        "<p id=\"no-tokens\">No tokens yet.</p>".to_owned()
-    } else {
-        format!(
-            "<table id=\"tokens\"><thead><tr><th scope=\"col\">Label</th><th scope=\"col\">Token</th>\
-             <th scope=\"col\">Created</th><th scope=\"col\">Created by</th>\
-             <th scope=\"col\">Last used</th><th scope=\"col\">Actions</th></tr></thead>\
-             <tbody>{rows}</tbody></table>"
-        )
-    };
-    let (invalid, described) = if label_error.is_empty() {
+    let (invalid, described) = if label_error.is_none() {
         ("false", "label-hint")
     } else {
         ("true", "label-hint label-error")
     };
-    let body = format!(
-        "{connected}{notice}\
-         <section class=\"card\" id=\"provisioning-settings\"><h2>Okta provisioning settings</h2>\
-         <p>Okta cannot add SCIM provisioning to an OIDC app, so the app you sign in with \
-         imports employees only if it is the Spark app from the Okta Integration Network \
-         catalog. Otherwise a second app imports them, and the imported people must also be \
-         assigned to the OIDC app to sign in. The set-up guide says what each choice loses.</p>\
-         <ul><li><strong>The Spark app from the catalog:</strong> {}, tick {}, paste the \
-         base URL and a token generated below into {}, then {} and {}.</li>\
-         <li><strong>A SAML or SWA app made with {}:</strong> {}, {}: {}, then {}, and \
-         enter {}: the base URL below; {}: <span class=\"code\">userName</span>; {}: {} \
-         only (leave {}, {} and {} off); {}: {} and the token; then {}. Okta does not offer \
-         profile sourcing on such apps, so an employee deactivated in Spark stays active in \
-         Okta.</li>\
-         <li><strong>The {} template from {}:</strong> {}, tick {}, paste the base URL, and \
-         into {} type <span class=\"code\">Bearer</span>, a space and the token (this \
-         template sends the field as the whole header); then {}. It can source Okta \
-         profiles (so Spark's deactivations deactivate Okta users); Okta offers its test \
-         templates for development and testing.</li></ul>{}\
-         <p class=\"hint\" id=\"token-paste\">Elsewhere, paste the token exactly as shown, \
-         starting with <span class=\"code\">spark_scim_</span> and with nothing in front of \
-         it. Whether \
-         Okta then sends <span class=\"code\">Bearer</span> before it depends on the app; \
-         Spark accepts it with one <span class=\"code\">Bearer</span>, without, or with a \
-         doubled one, and the token's row below says when Okta last sent it one of the odd \
-         ways, so you can tidy the setting.</p>\
-         <p class=\"hint\">Spark is the source of truth: provisioning is import-only, and Okta's \
-         push actions are refused.</p></section>\
-         <section class=\"card\"><h2>Generate a token</h2>\
-         <form method=\"post\" action=\"{SCIM_PAGE}\">{}<input type=\"hidden\" name=\"action\" value=\"mint\">\
-         <label for=\"label\">Label</label><p class=\"hint\" id=\"label-hint\">A name that says \
-         where the token is used, e.g. “Okta production”.</p>\
-         <input type=\"text\" id=\"label\" name=\"label\" value=\"{DEFAULT_LABEL}\" maxlength=\"100\" \
-         aria-invalid=\"{invalid}\" aria-describedby=\"{described}\">{label_error}\
-         <div class=\"actions\"><button type=\"submit\" id=\"generate-token\">Generate token</button></div>\
-         </form></section>\
-         <section class=\"card\"><h2>Tokens</h2>{table}</section>",
-        layout::okta_path(&["Provisioning", "Configure API Integration"]),
-        layout::okta("Enable API integration"),
-        layout::okta("API token"),
-        layout::okta("Test API Credentials"),
-        layout::okta("Save"),
-        layout::okta("Create App Integration"),
-        layout::okta_path(&["General", "App Settings", "Edit"]),
-        layout::okta("Provisioning"),
-        layout::okta("SCIM"),
-        layout::okta_path(&["Provisioning", "Integration", "Edit"]),
-        layout::okta("SCIM connector base URL"),
-        layout::okta("Unique identifier field for users"),
-        layout::okta("Supported provisioning actions"),
-        layout::okta("Import New Users and Profile Updates"),
-        layout::okta("Push New Users"),
-        layout::okta("Push Profile Updates"),
-        layout::okta("Push Groups"),
-        layout::okta("Authentication Mode"),
-        layout::okta("HTTP Header"),
-        layout::okta("Test Connector Configuration"),
-        layout::okta("SCIM 2.0 Test App (Header Auth)"),
-        layout::okta("Browse App Catalog"),
-        layout::okta_path(&["Provisioning", "Configure API Integration"]),
-        layout::okta("Enable API integration"),
-        layout::okta("API token"),
-        layout::okta("Test API Credentials"),
-        layout::copyable(
-            "scim-base-url",
-            "SCIM connector base URL",
-            &state
-                .settings
-                .scim_base_url(admin.tenant.workspace.as_str())
-        ),
-        layout::csrf_field(admin),
-    );
+    let body = html! {
+        @if !admin.integration.is_live() {
+            (layout::notice(
+                "warn",
+                "not-connected",
+                html! {
+                    "Okta is not connected, so SCIM tokens do not work and new ones cannot be \
+                     generated. Connect it in the " a href=(MARKETPLACE_PAGE) { "Marketplace" }
+                    " first."
+                },
+            ))
+        }
+        @if let Some(notice) = notice { (notice) }
+        section class="card" id="provisioning-settings" {
+            h2 { "Okta provisioning settings" }
+            p {
+                "Okta cannot add SCIM provisioning to an OIDC app, so the app you sign in with \
+                 imports employees only if it is the Spark app from the Okta Integration \
+                 Network catalog. Otherwise a second app imports them, and the imported people \
+                 must also be assigned to the OIDC app to sign in. The set-up guide says what \
+                 each choice loses."
+            }
+            ul {
+                li {
+                    strong { "The Spark app from the catalog:" } " "
+                    (layout::okta_path(&["Provisioning", "Configure API Integration"]))
+                    ", tick " (layout::okta("Enable API integration"))
+                    ", paste the base URL and a token generated below into "
+                    (layout::okta("API token")) ", then " (layout::okta("Test API Credentials"))
+                    " and " (layout::okta("Save")) "."
+                }
+                li {
+                    strong { "A SAML or SWA app made with " (layout::okta("Create App Integration")) ":" }
+                    " " (layout::okta_path(&["General", "App Settings", "Edit"])) ", "
+                    (layout::okta("Provisioning")) ": " (layout::okta("SCIM")) ", then "
+                    (layout::okta_path(&["Provisioning", "Integration", "Edit"]))
+                    ", and enter " (layout::okta("SCIM connector base URL"))
+                    ": the base URL below; " (layout::okta("Unique identifier field for users"))
+                    ": " span class="code" { "userName" } "; "
+                    (layout::okta("Supported provisioning actions")) ": "
+                    (layout::okta("Import New Users and Profile Updates"))
+                    " only (leave " (layout::okta("Push New Users")) ", "
+                    (layout::okta("Push Profile Updates")) " and " (layout::okta("Push Groups"))
+                    " off); " (layout::okta("Authentication Mode")) ": "
+                    (layout::okta("HTTP Header")) " and the token; then "
+                    (layout::okta("Test Connector Configuration")) ". Okta does not offer \
+                     profile sourcing on such apps, so an employee deactivated in Spark stays \
+                     active in Okta."
+                }
+                li {
+                    strong {
+                        "The " (layout::okta("SCIM 2.0 Test App (Header Auth)"))
+                        " template from " (layout::okta("Browse App Catalog")) ":"
+                    }
+                    " " (layout::okta_path(&["Provisioning", "Configure API Integration"]))
+                    ", tick " (layout::okta("Enable API integration"))
+                    ", paste the base URL, and into " (layout::okta("API token")) " type "
+                    span class="code" { "Bearer" } ", a space and the token (this template \
+                     sends the field as the whole header); then "
+                    (layout::okta("Test API Credentials")) ". It can source Okta profiles (so \
+                     Spark's deactivations deactivate Okta users); Okta offers its test \
+                     templates for development and testing."
+                }
+            }
+            (layout::copyable(
+                "scim-base-url",
+                "SCIM connector base URL",
+                &state.settings.scim_base_url(admin.tenant.workspace.as_str())
+            ))
+            p class="hint" id="token-paste" {
+                "Elsewhere, paste the token exactly as shown, starting with "
+                span class="code" { "spark_scim_" } " and with nothing in front of it. \
+                 Whether Okta then sends " span class="code" { "Bearer" } " before it depends \
+                 on the app; Spark accepts it with one " span class="code" { "Bearer" }
+                ", without, or with a doubled one, and the token's row below says when Okta \
+                 last sent it one of the odd ways, so you can tidy the setting."
+            }
+            p class="hint" {
+                "Spark is the source of truth: provisioning is import-only, and Okta's push \
+                 actions are refused."
+            }
+        }
+        section class="card" {
+            h2 { "Generate a token" }
+            form method="post" action=(SCIM_PAGE) {
+                (layout::csrf_field(admin))
+                input type="hidden" name="action" value="mint";
+                label for="label" { "Label" }
+                p class="hint" id="label-hint" {
+                    "A name that says where the token is used, e.g. “Okta production”."
+                }
+                input type="text" id="label" name="label" value=(DEFAULT_LABEL) maxlength="100"
+                    aria-invalid=(invalid) aria-describedby=(described);
+                @if let Some(error) = label_error { (error) }
+                div class="actions" {
+                    button type="submit" id="generate-token" { "Generate token" }
+                }
+            }
+        }
+        section class="card" {
+            h2 { "Tokens" }
+            @if tokens.is_empty() {
+                p id="no-tokens" { "No tokens yet." }
+            } @else {
+                table id="tokens" {
+                    thead {
+                        tr {
+                            th scope="col" { "Label" } th scope="col" { "Token" }
+                            th scope="col" { "Created" } th scope="col" { "Created by" }
+                            th scope="col" { "Last used" } th scope="col" { "Actions" }
+                        }
+                    }
+                    tbody {
+                        @for t in &tokens {
+                            @let r = &t.record;
+                            tr data-token-id=(r.id.as_str()) {
+                                td data-label="Label" { (r.label) }
+                                td data-label="Token" { span class="code" { (r.hint.to_string()) } }
+                                td data-label="Created" { (when(Some(r.created_at), "")) }
+                                td data-label="Created by" { (t.created_by) }
+                                td data-label="Last used" {
+                                    (when(r.last_used_at, "Never")) (sent_as(r.presented_as))
+                                }
+                                td data-label="Actions" {
+                                    @if let Some(revoked) = r.revoked_at {
+                                        "Revoked " time { (super::shared::rfc3339(revoked)) }
+                                    } @else {
+                                        div class="actions" {
+                                            (layout::button_form(
+                                                admin,
+                                                SCIM_PAGE,
+                                                &[("action", "rotate"), ("token_id", r.id.as_str())],
+                                                "secondary",
+                                                "Rotate"
+                                            ))
+                                            (layout::button_form(
+                                                admin,
+                                                SCIM_PAGE,
+                                                &[("action", "revoke"), ("token_id", r.id.as_str())],
+                                                "danger",
+                                                "Revoke"
+                                            ))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
     Ok(layout::respond(
         status,
-        layout::page(admin, SCIM_PAGE, "Okta SCIM provisioning", &body),
+        layout::page(admin, SCIM_PAGE, "Okta SCIM provisioning", body),
     ))
 }

@@ -1,14 +1,19 @@
-//! What every admin page shares: the pages' paths, the guard that lets only a signed-in
-//! admin of the workspace in (and, for a change, checks CSRF), and request bodies in and
-//! JSON out.
+//! What every admin page shares: the pages' paths; the guards, as extractors that let
+//! only a signed-in admin of the workspace in and, for a change, check CSRF — each
+//! refusing in its route's format ([`PageAdmin`], [`AdminForm`] as pages; [`ApiReader`],
+//! [`ApiAdmin`], [`AdminJson`] as JSON); and JSON out.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
+use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web as aw};
 use persistence::{Actor, Employee, OktaIntegration, Role, Tenant};
+use serde::de::value::MapDeserializer;
 
-use crate::error::{Format, PageError, codes};
+use crate::error::{ApiError, Format, PageError, codes};
 use crate::web::{db, require_workspace};
 use crate::{GatewayState, csrf, rules};
 
@@ -81,17 +86,16 @@ impl Admin {
 }
 
 /// The admin behind a request, or the refusal: not a workspace host (404), no session
-/// (to `/login`, or 401 as JSON), not an admin (403).
-pub(crate) async fn admin(
+/// (to `/login`, or 401 on the JSON API), not an admin (403). The extractors below render
+/// a refusal in their route's format.
+async fn admin(
     state: &GatewayState,
     request: &HttpRequest,
     format: Format,
 ) -> Result<Admin, PageError> {
-    let workspace = require_workspace(state, request).map_err(|e| e.rendered(format))?;
-    let (tenant, session) = crate::session::current(state, request, workspace.clone())
-        .await
-        .map_err(|e| e.rendered(format))?;
-    let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace).rendered(format))?;
+    let workspace = require_workspace(state, request)?;
+    let (tenant, session) = crate::session::current(state, request, workspace.clone()).await?;
+    let tenant = tenant.ok_or_else(|| PageError::workspace_unknown(&workspace))?;
     let Some(signed_in) = session else {
         return Err(match format {
             Format::Html => PageError::sign_in_required(request.path()),
@@ -99,14 +103,13 @@ pub(crate) async fn admin(
         });
     };
     if signed_in.employee.role != Role::Admin {
-        return Err(PageError::admin_required().rendered(format));
+        return Err(PageError::admin_required());
     }
     let tenant_id = tenant.id.clone();
     let integration = db(state, move |db| {
         Ok(db.okta_integrations().get(&tenant_id)?)
     })
-    .await
-    .map_err(|e| e.rendered(format))?;
+    .await?;
     Ok(Admin {
         origin: state.settings.workspace_origin(tenant.workspace.as_str()),
         tenant,
@@ -116,47 +119,151 @@ pub(crate) async fn admin(
     })
 }
 
-/// The admin behind a change through the JSON API, CSRF-checked (the `X-CSRF-Token`
-/// header).
-pub(crate) async fn api_change(
-    state: &GatewayState,
-    request: &HttpRequest,
-) -> Result<Admin, PageError> {
-    let admin = admin(state, request, Format::Json).await?;
-    admin.check_csrf(request, None).map_err(PageError::json)?;
-    Ok(admin)
+/// The service's state, which every app that mounts these routes carries.
+fn state(request: &HttpRequest) -> Result<aw::Data<GatewayState>, PageError> {
+    request
+        .app_data::<aw::Data<GatewayState>>()
+        .cloned()
+        .ok_or_else(PageError::internal)
 }
 
-/// The admin behind a submitted form, CSRF-checked (the form's `csrf_token`), with the
-/// form's fields.
-pub(crate) async fn form_change(
-    state: &GatewayState,
-    request: &HttpRequest,
-    body: &[u8],
-) -> Result<(Admin, HashMap<String, String>), PageError> {
-    let admin = admin(state, request, Format::Html).await?;
-    let fields = form_fields(body)?;
-    admin.check_csrf(request, fields.get(csrf::FORM_FIELD).map(String::as_str))?;
-    Ok((admin, fields))
+/// What an extractor of this module resolves to.
+type Extracting<T, E> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
+
+/// The admin of an admin page; a refusal is an HTML page (or the way to `/login`).
+pub(crate) struct PageAdmin(pub Admin);
+
+impl FromRequest for PageAdmin {
+    type Error = PageError;
+    type Future = Extracting<Self, PageError>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let state = state(&request)?;
+            admin(&state, &request, Format::Html).await.map(Self)
+        })
+    }
+}
+
+/// The admin behind a read of the JSON API; a refusal is JSON.
+pub(crate) struct ApiReader(pub Admin);
+
+impl FromRequest for ApiReader {
+    type Error = ApiError;
+    type Future = Extracting<Self, ApiError>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let state = state(&request)?;
+            Ok(Self(admin(&state, &request, Format::Json).await?))
+        })
+    }
+}
+
+/// The admin behind a change through the JSON API, CSRF-checked (the `X-CSRF-Token`
+/// header); a refusal is JSON.
+pub(crate) struct ApiAdmin(pub Admin);
+
+impl FromRequest for ApiAdmin {
+    type Error = ApiError;
+    type Future = Extracting<Self, ApiError>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let state = state(&request)?;
+            let admin = admin(&state, &request, Format::Json).await?;
+            admin.check_csrf(&request, None)?;
+            Ok(Self(admin))
+        })
+    }
+}
+
+/// A change through the JSON API with its body: [`ApiAdmin`]'s checks, then the body as
+/// `T` (an empty body is `{}`); a refusal is JSON. A body over the gateway's limit is
+/// refused before anything else, as everywhere.
+pub(crate) struct AdminJson<T> {
+    pub admin: Admin,
+    pub body: T,
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminJson<T> {
+    type Error = actix_web::Error;
+    type Future = Extracting<Self, actix_web::Error>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = aw::Bytes::from_request(request, payload);
+        let request = request.clone();
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            let checked = async {
+                let state = state(&request)?;
+                let admin = admin(&state, &request, Format::Json).await?;
+                admin.check_csrf(&request, None)?;
+                let body = json_body(&bytes)?;
+                Ok::<_, PageError>(Self { admin, body })
+            };
+            checked.await.map_err(|e| ApiError::from(e).into())
+        })
+    }
+}
+
+/// A page's submitted form (`application/x-www-form-urlencoded`) with the admin who sent
+/// it: a field repeated or over-long, or not UTF-8, is refused (400), then the form's
+/// `csrf_token` is checked; the other fields are read as `T`. A refusal is an HTML page;
+/// a body over the gateway's limit is refused before anything else, as everywhere.
+pub(crate) struct AdminForm<T> {
+    pub admin: Admin,
+    pub form: T,
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminForm<T> {
+    type Error = actix_web::Error;
+    type Future = Extracting<Self, actix_web::Error>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = aw::Bytes::from_request(request, payload);
+        let request = request.clone();
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            let checked = async {
+                let state = state(&request)?;
+                let admin = admin(&state, &request, Format::Html).await?;
+                let mut fields = form_fields(&bytes)?;
+                let token = fields.remove(csrf::FORM_FIELD);
+                admin.check_csrf(&request, token.as_deref())?;
+                let form = T::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(
+                    fields.into_iter(),
+                ))
+                .map_err(|_| unreadable_form())?;
+                Ok::<_, PageError>(Self { admin, form })
+            };
+            Ok(checked.await?)
+        })
+    }
+}
+
+fn unreadable_form() -> PageError {
+    PageError::bad_request(
+        codes::REQUEST_INVALID,
+        "The form could not be read (a field is repeated, too long or not UTF-8). \
+         Reload the page and try again.",
+    )
+    .headed("This form could not be read")
 }
 
 /// A submitted form's fields (`application/x-www-form-urlencoded`).
-pub(crate) fn form_fields(body: &[u8]) -> Result<HashMap<String, String>, PageError> {
+fn form_fields(body: &[u8]) -> Result<HashMap<String, String>, PageError> {
     std::str::from_utf8(body)
         .ok()
         .and_then(|text| rules::params(text).ok())
-        .ok_or_else(|| {
-            PageError::bad_request(
-                codes::REQUEST_INVALID,
-                "The form could not be read (a field is repeated, too long or not UTF-8). \
-                 Reload the page and try again.",
-            )
-            .headed("This form could not be read")
-        })
+        .ok_or_else(unreadable_form)
 }
 
 /// A JSON request body; an empty body is `{}`.
-pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
@@ -167,7 +274,6 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T
             codes::REQUEST_INVALID,
             format!("The request body is not the JSON this API takes: {e}."),
         )
-        .json()
     })
 }
 

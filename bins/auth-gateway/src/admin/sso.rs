@@ -12,15 +12,18 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
+use maud::{Markup, html};
 use oidc_client::{OrgCheck, OrgUrl, Provider};
 use persistence::{LinkedIdentity, OktaSsoConfig, OktaSsoConfigInput};
 use token_store::sealed::SecretText;
 
-use super::shared::{Admin, MARKETPLACE_PAGE, SCIM_PAGE, SSO_PAGE, admin};
+use super::shared::{
+    Admin, AdminForm, AdminJson, ApiAdmin, ApiReader, MARKETPLACE_PAGE, PageAdmin, SCIM_PAGE,
+    SSO_PAGE,
+};
 use super::{identities, layout, real_time_sign_out};
 use crate::GatewayState;
-use crate::error::{Format, PageError, codes};
-use crate::html::escape;
+use crate::error::{ApiError, PageError, codes};
 use crate::web::db;
 
 /// The form fields (and JSON keys).
@@ -39,6 +42,19 @@ pub struct Submitted {
     client_id: String,
     #[serde(default)]
     client_secret: Option<String>,
+}
+
+/// The page's form: what to do (`action`) and the fields of every action; a field the
+/// action does not use is ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Form {
+    action: String,
+    org_url: String,
+    client_id: String,
+    client_secret: String,
+    service_client_id: String,
+    email: String,
 }
 
 /// The body of `POST …/sso/test`: the org URL to try, else the saved one.
@@ -207,10 +223,9 @@ fn describe(
 /// `GET /api/admin/integrations/okta/sso`.
 pub async fn api_get(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Json).await?;
-    let saved = load(&state, &admin).await.map_err(PageError::json)?;
+    ApiReader(admin): ApiReader,
+) -> Result<HttpResponse, ApiError> {
+    let saved = load(&state, &admin).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, saved.as_ref()),
@@ -220,14 +235,9 @@ pub async fn api_get(
 /// `PUT /api/admin/integrations/okta/sso` with `{org_url, client_id, client_secret?}`.
 pub async fn api_put(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let submitted: Submitted = super::shared::json_body(&body)?;
-    let saved = save(&state, &admin, submitted)
-        .await
-        .map_err(PageError::json)?;
+    AdminJson { admin, body }: AdminJson<Submitted>,
+) -> Result<HttpResponse, ApiError> {
+    let saved = save(&state, &admin, body).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &describe(&state, &admin, Some(&saved)),
@@ -237,10 +247,9 @@ pub async fn api_put(
 /// `DELETE /api/admin/integrations/okta/sso`: 204, or 404 when nothing was saved.
 pub async fn api_delete(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    if remove(&state, &admin).await.map_err(PageError::json)? {
+    ApiAdmin(admin): ApiAdmin,
+) -> Result<HttpResponse, ApiError> {
+    if remove(&state, &admin).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(PageError::new(
@@ -248,21 +257,16 @@ pub async fn api_delete(
             StatusCode::NOT_FOUND,
             "There are no Okta SSO settings to remove.",
         )
-        .json())
+        .into())
     }
 }
 
 /// `POST /api/admin/integrations/okta/sso/test` with `{org_url?}`.
 pub async fn api_test(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
-) -> Result<HttpResponse, PageError> {
-    let admin = super::shared::api_change(&state, &request).await?;
-    let asked: TestRequest = super::shared::json_body(&body)?;
-    let checked = test(&state, &admin, asked.org_url)
-        .await
-        .map_err(PageError::json)?;
+    AdminJson { admin, body }: AdminJson<TestRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = test(&state, &admin, body.org_url).await?;
     Ok(super::shared::json(
         StatusCode::OK,
         &serde_json::json!({
@@ -277,16 +281,20 @@ pub async fn api_test(
 /// `POST /admin/domain/integrations/authentication` (`action=save|test|remove`).
 pub async fn form(
     state: aw::Data<GatewayState>,
-    request: HttpRequest,
-    body: aw::Bytes,
+    AdminForm { admin, form }: AdminForm<Form>,
 ) -> Result<HttpResponse, PageError> {
-    let (admin, mut fields) = super::shared::form_change(&state, &request, &body).await?;
-    let mut take = |name: &str| fields.remove(name).unwrap_or_default();
-    let action = take("action");
+    let Form {
+        action,
+        org_url,
+        client_id,
+        client_secret,
+        service_client_id,
+        email,
+    } = form;
     let submitted = Submitted {
-        org_url: take(ORG_URL),
-        client_id: take(CLIENT_ID),
-        client_secret: Some(take(CLIENT_SECRET)),
+        org_url,
+        client_id,
+        client_secret: Some(client_secret),
     };
     let typed = Typed {
         org_url: submitted.org_url.clone(),
@@ -326,13 +334,7 @@ pub async fn form(
             Ok(redirect("key_made"))
         }
         "sign_out_client" => {
-            match real_time_sign_out::set_client_id(
-                &state,
-                &admin,
-                take(real_time_sign_out::SERVICE_CLIENT_ID),
-            )
-            .await
-            {
+            match real_time_sign_out::set_client_id(&state, &admin, service_client_id).await {
                 Ok(_) => Ok(redirect("service_app_saved")),
                 Err(error) if error.status().is_client_error() => {
                     let saved = load(&state, &admin).await?;
@@ -361,7 +363,7 @@ pub async fn form(
             real_time_sign_out::remove(&state, &admin).await?;
             Ok(redirect("sign_out_removed"))
         }
-        "unlink" => match identities::unlink(&state, &admin, take(identities::EMAIL)).await {
+        "unlink" => match identities::unlink(&state, &admin, email).await {
             Ok(_) => Ok(redirect("unlinked")),
             Err(error) if error.status().is_client_error() => {
                 let saved = load(&state, &admin).await?;
@@ -386,9 +388,9 @@ fn redirect(done: &str) -> HttpResponse {
 /// `GET /admin/domain/integrations/authentication`.
 pub async fn page(
     state: aw::Data<GatewayState>,
+    PageAdmin(admin): PageAdmin,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let admin = admin(&state, &request, Format::Html).await?;
     let saved = load(&state, &admin).await?;
     let done = crate::rules::params(request.query_string())
         .ok()
@@ -475,6 +477,38 @@ struct Sections<'a> {
     sign_out: &'a real_time_sign_out::Status,
 }
 
+/// One input of the settings form, with its label, hint and error.
+struct Field<'a> {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    hint: Markup,
+    value: &'a str,
+    placeholder: Option<&'static str>,
+    autocomplete: &'static str,
+    spellcheck: bool,
+}
+
+fn input(field: Field<'_>, error: Option<&PageError>) -> Markup {
+    let name = field.name;
+    let error = layout::field_error(name, error);
+    let described = if error.is_some() {
+        format!("{name}-hint {name}-error")
+    } else {
+        format!("{name}-hint")
+    };
+    html! {
+        label for=(name) { (field.label) }
+        p class="hint" id={ (name) "-hint" } { (field.hint) }
+        input type=(field.kind) id=(name) name=(name) value=(field.value)
+            aria-invalid=(if error.is_some() { "true" } else { "false" })
+            aria-describedby=(described)
+            placeholder=[field.placeholder] autocomplete=(field.autocomplete)
+            spellcheck=[field.spellcheck.then_some("false")];
+        @if let Some(error) = error { (error) }
+    }
+}
+
 fn page_html(
     state: &GatewayState,
     admin: &Admin,
@@ -485,118 +519,96 @@ fn page_html(
 ) -> HttpResponse {
     let live = admin.integration.is_live();
     let mut status = StatusCode::OK;
-    let mut notices = String::new();
     let mut field_error: Option<&PageError> = None;
-    match outcome {
-        Outcome::Viewed => {}
-        Outcome::Saved => notices.push_str(&layout::notice(
+    let notice = match outcome {
+        Outcome::Viewed => None,
+        Outcome::Saved => Some(layout::notice(
             "ok",
             "notice",
-            "Saved. Okta single sign-on is active: employees can use “Sign in with Okta” on \
-             this workspace's sign-in page and the Spark tile on their Okta dashboard.",
+            html! {
+                "Saved. Okta single sign-on is active: employees can use “Sign in with Okta” \
+                 on this workspace's sign-in page and the Spark tile on their Okta dashboard."
+            },
         )),
-        Outcome::Removed => notices.push_str(&layout::notice(
+        Outcome::Removed => Some(layout::notice(
             "warn",
             "notice",
-            "The Okta SSO settings were removed; Okta sign-in is off for this workspace.",
+            html! {
+                "The Okta SSO settings were removed; Okta sign-in is off for this workspace."
+            },
         )),
-        Outcome::Unlinked => notices.push_str(&layout::notice(
+        Outcome::Unlinked => Some(layout::notice(
             "ok",
             "notice",
-            "Unlinked. The employee was signed out; their next Okta sign-in links the Okta \
-             user who signs in.",
+            html! {
+                "Unlinked. The employee was signed out; their next Okta sign-in links the Okta \
+                 user who signs in."
+            },
         )),
         Outcome::UnlinkRefused(error) => {
             status = error.status();
-            notices.push_str(&layout::refusal("notice", "Not unlinked", error));
+            Some(layout::refusal("notice", "Not unlinked", error))
         }
         Outcome::Refused(error) => {
             status = error.status();
             if error.field().is_some() {
                 field_error = Some(error);
             }
-            notices.push_str(&layout::refusal("notice", "Not saved", error));
+            Some(layout::refusal("notice", "Not saved", error))
         }
-        Outcome::Tested(provider) => notices.push_str(&layout::notice(
-            "ok",
-            "test-result",
-            &format!(
-                "Connection works: Okta answered OpenID Connect discovery as issuer \
-                 <span class=\"code\">{}</span>.{}",
-                escape(provider.issuer()),
-                if typed
-                    .is_some_and(|t| Some(t.org_url.trim()) != saved.map(|s| s.org_url.as_str()))
-                {
-                    " Click Save to use it."
-                } else {
-                    ""
-                }
-            ),
-        )),
-        Outcome::KeyMade => notices.push_str(&layout::notice(
+        Outcome::Tested(provider) => {
+            let changed =
+                typed.is_some_and(|t| Some(t.org_url.trim()) != saved.map(|s| s.org_url.as_str()));
+            Some(layout::notice(
+                "ok",
+                "test-result",
+                html! {
+                    "Connection works: Okta answered OpenID Connect discovery as issuer "
+                    span class="code" { (provider.issuer()) } "."
+                    @if changed { " Click Save to use it." }
+                },
+            ))
+        }
+        Outcome::KeyMade => Some(layout::notice(
             "ok",
             "notice",
-            "Spark made a new key. Add its public key (below) to the service app in Okta; \
-             remove an older Spark key there once this one works.",
+            html! {
+                "Spark made a new key. Add its public key (below) to the service app in Okta; \
+                 remove an older Spark key there once this one works."
+            },
         )),
-        Outcome::ServiceAppSaved => notices.push_str(&layout::notice(
+        Outcome::ServiceAppSaved => Some(layout::notice(
             "ok",
             "notice",
-            "Saved. Click Test to check that Okta gives Spark a token.",
+            html! { "Saved. Click Test to check that Okta gives Spark a token." },
         )),
-        Outcome::SignOutRemoved => notices.push_str(&layout::notice(
+        Outcome::SignOutRemoved => Some(layout::notice(
             "warn",
             "notice",
-            "Real-time sign-out is off: deactivations reach Okta at its next import.",
+            html! { "Real-time sign-out is off: deactivations reach Okta at its next import." },
         )),
-        Outcome::SignOutTested => notices.push_str(&layout::notice(
+        Outcome::SignOutTested => Some(layout::notice(
             "ok",
             "sign-out-test-result",
-            "Real-time sign-out works: Okta gave Spark a token with the scope \
-             okta.universalLogout.manage.",
+            html! {
+                "Real-time sign-out works: Okta gave Spark a token with the scope \
+                 okta.universalLogout.manage."
+            },
         )),
-        Outcome::SignOutTestFailed(error) => notices.push_str(&layout::refusal(
+        Outcome::SignOutTestFailed(error) => Some(layout::refusal(
             "sign-out-test-result",
             "Real-time sign-out does not work yet",
             error,
         )),
         Outcome::TestFailed(error) => {
             field_error = error.field().map(|_| error);
-            notices.push_str(&layout::refusal("test-result", "Connection failed", error));
+            Some(layout::refusal("test-result", "Connection failed", error))
         }
-    }
-    if !live {
-        let why = if admin.integration.is_activated() {
-            "Okta is not connected, so these settings cannot be saved yet and Okta sign-in is \
-             off."
-        } else {
-            "Okta is not activated for this workspace yet, so these settings cannot be saved."
-        };
-        notices.insert_str(
-            0,
-            &layout::notice(
-                "warn",
-                "not-connected",
-                &format!(
-                    "{} Connect it in the <a href=\"{MARKETPLACE_PAGE}\">Marketplace</a> first.",
-                    escape(why)
-                ),
-            ),
-        );
-    }
-    let state_line = match saved {
-        Some(config) if live => format!(
-            "<p id=\"sso-state\">Okta single sign-on is <strong>active</strong> with \
-             <span class=\"code\">{}</span> (saved <time>{}</time>).</p>",
-            escape(&config.org_url),
-            escape(&super::shared::rfc3339(config.updated_at))
-        ),
-        Some(config) => format!(
-            "<p id=\"sso-state\">Saved for <span class=\"code\">{}</span>, but inactive while \
-             Okta is not connected.</p>",
-            escape(&config.org_url)
-        ),
-        None => "<p id=\"sso-state\">Okta single sign-on is not set up yet.</p>".to_owned(),
+    };
+    let not_connected = if admin.integration.is_activated() {
+        "Okta is not connected, so these settings cannot be saved yet and Okta sign-in is off."
+    } else {
+        "Okta is not activated for this workspace yet, so these settings cannot be saved."
     };
     let value = |name: &str| -> String {
         match (typed, saved) {
@@ -607,174 +619,204 @@ fn page_html(
             (None, None) => String::new(),
         }
     };
-    let field = |name: &str, label: &str, kind: &str, hint: &str, value: &str, extra: &str| {
-        let error = layout::field_error(name, field_error);
-        let (invalid, described) = if error.is_empty() {
-            ("false", format!("{name}-hint"))
-        } else {
-            ("true", format!("{name}-hint {name}-error"))
-        };
-        format!(
-            "<label for=\"{name}\">{label}</label><p class=\"hint\" id=\"{name}-hint\">{hint}</p>\
-             <input type=\"{kind}\" id=\"{name}\" name=\"{name}\" value=\"{}\" \
-             aria-invalid=\"{invalid}\" aria-describedby=\"{described}\" {extra}>{error}",
-            escape(value)
-        )
-    };
-    let secret_hint = if saved.is_some() {
-        "A secret is set. Leave this empty to keep it (only while the Org URL and Client ID \
-         stay the same), or paste a new one to replace it. It is stored encrypted and never \
-         shown."
-    } else {
-        "Paste the Client secret from the Okta app. It is stored encrypted and never shown \
-         again."
-    };
-    let secret_placeholder = if saved.is_some() {
-        "placeholder=\"•••••••• (set)\" autocomplete=\"off\""
-    } else {
-        "autocomplete=\"off\""
-    };
-    let remove = if saved.is_some() {
-        format!(
-            "<section class=\"card\"><h2>Remove</h2><p>Removing the settings switches Okta \
-             sign-in off for this workspace.</p><div class=\"actions\">{}</div></section>",
-            layout::button_form(
-                admin,
-                SSO_PAGE,
-                &[("action", "remove")],
-                "danger",
-                "Remove SSO settings"
-            )
-        )
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "{notices}{state_line}\
-         <section class=\"card\" id=\"okta-app\"><h2>1. In Okta: the OIDC app</h2>\
-         <p><strong>From the Okta Integration Network catalog:</strong> {}, add the Spark \
-         app. Its {} tab shows the Client ID and Client secret for step 2.</p>\
-         <p><strong>As a custom app:</strong></p><ol>\
-         <li>{}.</li>\
-         <li>{}: {}; {}: {}; {}.</li>\
-         <li>{}: the first URL below; {}: {}.</li>\
-         <li>{}: clear {} — with it, Okta shows no Spark tile on the End-User Dashboard \
-         and lets you assign nobody. Then {}.</li>\
-         <li>On the app's {} tab, {}; in the {} section: {}: {}; tick {}; {}: {}; {}: the \
-         second URL below. {}.</li>\
-         <li>{} tab: assign the people who use Spark.</li></ol>\
-         {}{}\
-         <p class=\"hint\">Spark asks for the openid, profile and email scopes itself: \
-         there is no scope field to fill in. Keep the app's {} at {} (not {}) and leave \
-         {} off.</p>\
-         <p class=\"hint\" id=\"no-scim-here\">Provisioning (SCIM) cannot be added to an \
-         OIDC app in Okta: the <a href=\"{SCIM_PAGE}\">Okta SCIM tokens</a> page says which \
-         app imports employees.</p>\
-         </section>\
-         <section class=\"card\"><h2>2. In Spark: connect the app</h2>\
-         <form method=\"post\" action=\"{SSO_PAGE}\" novalidate>{}\
-         {}{}{}\
-         <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">Save</button>\
-         <button type=\"submit\" name=\"action\" value=\"test\" class=\"secondary\" id=\"test-connection\">Test connection</button></div>\
-         </form></section>\
-         <section class=\"card\" id=\"universal-logout\"><h2>3. In Okta: Universal Logout \
-         (optional)</h2>\
-         <p>When Okta signs a user out — an Okta admin deactivates or suspends them, or \
-         Okta sees a risk — Okta can end their Spark sessions at once too. On the app's {} \
-         tab, in the {} section, click {}; under {} select {}; {}: the URL below; leave the \
-         authentication at {}; choose {} (it names the Okta user who signs in to Spark; {} \
-         names whoever has the email in Spark); {}.</p>\
-         {} \
-         <p class=\"hint\">Okta offers this for custom OIDC apps as an Early Access feature: \
-         if the section is missing, an Okta super admin turns it on in Okta's self-service \
-         features first. Only this org's requests for this app (its Client ID) reach this \
-         workspace; the employee can sign in again at once if Okta lets them.</p>\
-         </section>{}{remove}{}",
-        layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]),
-        layout::okta("Sign On"),
-        layout::okta_path(&["Applications", "Applications", "Create App Integration"]),
-        layout::okta("Sign-in method"),
-        layout::okta("OIDC - OpenID Connect"),
-        layout::okta("Application type"),
-        layout::okta("Web Application"),
-        layout::okta("Next"),
-        layout::okta("Sign-in redirect URIs"),
-        layout::okta("Grant type"),
-        layout::okta("Authorization Code"),
-        layout::okta("Assignments"),
-        layout::okta("Enable immediate access with Federation Broker Mode"),
-        layout::okta("Save"),
-        layout::okta("General"),
-        layout::okta_path(&["General Settings", "Edit"]),
-        layout::okta("Login"),
-        layout::okta("Login initiated by"),
-        layout::okta("Either Okta or App"),
-        layout::okta("Display application icon to users"),
-        layout::okta("Login flow"),
-        layout::okta("Redirect to app to initiate login"),
-        layout::okta("Initiate login URI"),
-        layout::okta("Save"),
-        layout::okta("Assignments"),
-        layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri),
-        layout::copyable(
-            "initiate-login-uri",
-            "Initiate login URI",
-            &initiate_login_uri(state)
-        ),
-        layout::okta("Client authentication"),
-        layout::okta("Client secret"),
-        layout::okta("Public key / Private key"),
-        layout::okta("Require Demonstrating Proof of Possession (DPoP) header in token requests"),
-        layout::csrf_field(admin),
-        field(
-            ORG_URL,
-            "Okta org URL",
-            "url",
+    let org_url = Field {
+        name: ORG_URL,
+        label: "Okta org URL",
+        kind: "url",
+        hint: html! {
             "Your org's URL, e.g. https://acme.okta.com — not the admin console's URL (never \
-             https://acme-admin.okta.com).",
-            &value(ORG_URL),
-            "autocomplete=\"url\" spellcheck=\"false\""
-        ),
-        field(
-            CLIENT_ID,
-            "Client ID",
-            "text",
-            &format!(
-                "From the Okta app: {} (an app from the catalog: its {} tab).",
-                layout::okta_path(&["General", "Client Credentials"]),
-                layout::okta("Sign On")
-            ),
-            &value(CLIENT_ID),
-            "autocomplete=\"off\" spellcheck=\"false\""
-        ),
-        field(
-            CLIENT_SECRET,
-            "Client secret",
-            "password",
-            secret_hint,
-            "",
-            secret_placeholder
-        ),
-        layout::okta("Authentication"),
-        layout::okta("Logout"),
-        layout::okta("Edit"),
-        layout::okta("Global Token Revocation"),
-        layout::okta("Okta system or admin initiates logout"),
-        layout::okta("Logout endpoint URL"),
-        layout::okta("Signed JWT"),
-        layout::okta("Issuer and Subject Identifier"),
-        layout::okta("Email Identifier"),
-        layout::okta("Save"),
-        layout::copyable(
-            "universal-logout-uri",
-            "Logout endpoint URL",
-            &state.universal_logout_uri
-        ),
-        identities::section(admin, sections.links, sections.searched),
-        real_time_sign_out::section(admin, sections.sign_out, field_error),
-    );
+             https://acme-admin.okta.com)."
+        },
+        value: &value(ORG_URL),
+        placeholder: None,
+        autocomplete: "url",
+        spellcheck: true,
+    };
+    let client_id = Field {
+        name: CLIENT_ID,
+        label: "Client ID",
+        kind: "text",
+        hint: html! {
+            "From the Okta app: " (layout::okta_path(&["General", "Client Credentials"]))
+            " (an app from the catalog: its " (layout::okta("Sign On")) " tab)."
+        },
+        value: &value(CLIENT_ID),
+        placeholder: None,
+        autocomplete: "off",
+        spellcheck: true,
+    };
+    let client_secret = Field {
+        name: CLIENT_SECRET,
+        label: "Client secret",
+        kind: "password",
+        hint: html! {
+            @if saved.is_some() {
+                "A secret is set. Leave this empty to keep it (only while the Org URL and \
+                 Client ID stay the same), or paste a new one to replace it. It is stored \
+                 encrypted and never shown."
+            } @else {
+                "Paste the Client secret from the Okta app. It is stored encrypted and never \
+                 shown again."
+            }
+        },
+        value: "",
+        placeholder: saved.is_some().then_some("•••••••• (set)"),
+        autocomplete: "off",
+        spellcheck: false,
+    };
+    let body = html! {
+        @if !live {
+            (layout::notice(
+                "warn",
+                "not-connected",
+                html! {
+                    (not_connected) " Connect it in the " a href=(MARKETPLACE_PAGE) { "Marketplace" }
+                    " first."
+                },
+            ))
+        }
+        @if let Some(notice) = notice { (notice) }
+        p id="sso-state" {
+            @match saved {
+                Some(config) if live => {
+                    "Okta single sign-on is " strong { "active" } " with "
+                    span class="code" { (config.org_url) }
+                    " (saved " time { (super::shared::rfc3339(config.updated_at)) } ")."
+                }
+                Some(config) => {
+                    "Saved for " span class="code" { (config.org_url) }
+                    ", but inactive while Okta is not connected."
+                }
+                None => "Okta single sign-on is not set up yet.",
+            }
+        }
+        section class="card" id="okta-app" {
+            h2 { "1. In Okta: the OIDC app" }
+            p {
+                strong { "From the Okta Integration Network catalog:" } " "
+                (layout::okta_path(&["Applications", "Applications", "Browse App Catalog"]))
+                ", add the Spark app. Its " (layout::okta("Sign On"))
+                " tab shows the Client ID and Client secret for step 2."
+            }
+            p { strong { "As a custom app:" } }
+            ol {
+                li {
+                    (layout::okta_path(&["Applications", "Applications", "Create App Integration"]))
+                    "."
+                }
+                li {
+                    (layout::okta("Sign-in method")) ": " (layout::okta("OIDC - OpenID Connect"))
+                    "; " (layout::okta("Application type")) ": " (layout::okta("Web Application"))
+                    "; " (layout::okta("Next")) "."
+                }
+                li {
+                    (layout::okta("Sign-in redirect URIs")) ": the first URL below; "
+                    (layout::okta("Grant type")) ": " (layout::okta("Authorization Code")) "."
+                }
+                li {
+                    (layout::okta("Assignments")) ": clear "
+                    (layout::okta("Enable immediate access with Federation Broker Mode"))
+                    " — with it, Okta shows no Spark tile on the End-User Dashboard and lets you \
+                     assign nobody. Then " (layout::okta("Save")) "."
+                }
+                li {
+                    "On the app's " (layout::okta("General")) " tab, "
+                    (layout::okta_path(&["General Settings", "Edit"])) "; in the "
+                    (layout::okta("Login")) " section: " (layout::okta("Login initiated by"))
+                    ": " (layout::okta("Either Okta or App")) "; tick "
+                    (layout::okta("Display application icon to users")) "; "
+                    (layout::okta("Login flow")) ": "
+                    (layout::okta("Redirect to app to initiate login")) "; "
+                    (layout::okta("Initiate login URI")) ": the second URL below. "
+                    (layout::okta("Save")) "."
+                }
+                li { (layout::okta("Assignments")) " tab: assign the people who use Spark." }
+            }
+            (layout::copyable("redirect-uri", "Sign-in redirect URI", &state.redirect_uri))
+            (layout::copyable(
+                "initiate-login-uri",
+                "Initiate login URI",
+                &initiate_login_uri(state)
+            ))
+            p class="hint" {
+                "Spark asks for the openid, profile and email scopes itself: there is no scope \
+                 field to fill in. Keep the app's " (layout::okta("Client authentication"))
+                " at " (layout::okta("Client secret")) " (not "
+                (layout::okta("Public key / Private key")) ") and leave "
+                (layout::okta(
+                    "Require Demonstrating Proof of Possession (DPoP) header in token requests"
+                ))
+                " off."
+            }
+            p class="hint" id="no-scim-here" {
+                "Provisioning (SCIM) cannot be added to an OIDC app in Okta: the "
+                a href=(SCIM_PAGE) { "Okta SCIM tokens" } " page says which app imports \
+                 employees."
+            }
+        }
+        section class="card" {
+            h2 { "2. In Spark: connect the app" }
+            form method="post" action=(SSO_PAGE) novalidate {
+                (layout::csrf_field(admin))
+                (input(org_url, field_error))
+                (input(client_id, field_error))
+                (input(client_secret, field_error))
+                div class="actions" {
+                    button type="submit" name="action" value="save" id="save" { "Save" }
+                    button type="submit" name="action" value="test" class="secondary"
+                        id="test-connection" { "Test connection" }
+                }
+            }
+        }
+        section class="card" id="universal-logout" {
+            h2 { "3. In Okta: Universal Logout (optional)" }
+            p {
+                "When Okta signs a user out — an Okta admin deactivates or suspends them, or \
+                 Okta sees a risk — Okta can end their Spark sessions at once too. On the \
+                 app's " (layout::okta("Authentication")) " tab, in the "
+                (layout::okta("Logout")) " section, click " (layout::okta("Edit")) "; under "
+                (layout::okta("Global Token Revocation")) " select "
+                (layout::okta("Okta system or admin initiates logout")) "; "
+                (layout::okta("Logout endpoint URL")) ": the URL below; leave the \
+                 authentication at " (layout::okta("Signed JWT")) "; choose "
+                (layout::okta("Issuer and Subject Identifier"))
+                " (it names the Okta user who signs in to Spark; "
+                (layout::okta("Email Identifier")) " names whoever has the email in Spark); "
+                (layout::okta("Save")) "."
+            }
+            (layout::copyable(
+                "universal-logout-uri",
+                "Logout endpoint URL",
+                &state.universal_logout_uri
+            ))
+            " "
+            p class="hint" {
+                "Okta offers this for custom OIDC apps as an Early Access feature: if the \
+                 section is missing, an Okta super admin turns it on in Okta's self-service \
+                 features first. Only this org's requests for this app (its Client ID) reach \
+                 this workspace; the employee can sign in again at once if Okta lets them."
+            }
+        }
+        (identities::section(admin, sections.links, sections.searched))
+        @if saved.is_some() {
+            section class="card" {
+                h2 { "Remove" }
+                p { "Removing the settings switches Okta sign-in off for this workspace." }
+                div class="actions" {
+                    (layout::button_form(
+                        admin,
+                        SSO_PAGE,
+                        &[("action", "remove")],
+                        "danger",
+                        "Remove SSO settings"
+                    ))
+                }
+            }
+        }
+        (real_time_sign_out::section(admin, sections.sign_out, field_error))
+    };
     layout::respond(
         status,
-        layout::page(admin, SSO_PAGE, "Okta single sign-on", &body),
+        layout::page(admin, SSO_PAGE, "Okta single sign-on", body),
     )
 }

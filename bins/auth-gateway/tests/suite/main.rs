@@ -16,6 +16,7 @@ mod admin_okta_paths;
 mod attacks;
 mod bad_input;
 mod docs;
+mod escaping;
 mod faults;
 mod isolation;
 mod no_secrets_in_logs;
