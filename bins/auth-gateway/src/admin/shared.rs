@@ -194,18 +194,10 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminJson<T> {
     type Future = Extracting<Self, actix_web::Error>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = aw::Bytes::from_request(request, payload);
-        let request = request.clone();
-        Box::pin(async move {
-            let bytes = bytes.await?;
-            let checked = async {
-                let state = state(&request)?;
-                let admin = admin(&state, &request, Format::Json).await?;
-                admin.check_csrf(&request, None)?;
-                let body = json_body(&bytes)?;
-                Ok::<_, PageError>(Self { admin, body })
-            };
-            checked.await.map_err(|e| ApiError::from(e).into())
+        admin_with_body(request, payload, Format::Json, |admin, request, bytes| {
+            admin.check_csrf(request, None)?;
+            let body = json_body(bytes)?;
+            Ok(Self { admin, body })
         })
     }
 }
@@ -224,25 +216,43 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminForm<T> {
     type Future = Extracting<Self, actix_web::Error>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = aw::Bytes::from_request(request, payload);
-        let request = request.clone();
-        Box::pin(async move {
-            let bytes = bytes.await?;
-            let checked = async {
-                let state = state(&request)?;
-                let admin = admin(&state, &request, Format::Html).await?;
-                let mut fields = form_fields(&bytes)?;
-                let token = fields.remove(csrf::FORM_FIELD);
-                admin.check_csrf(&request, token.as_deref())?;
-                let form = T::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(
-                    fields.into_iter(),
-                ))
-                .map_err(|_| unreadable_form())?;
-                Ok::<_, PageError>(Self { admin, form })
-            };
-            Ok(checked.await?)
+        admin_with_body(request, payload, Format::Html, |admin, request, bytes| {
+            let mut fields = form_fields(bytes)?;
+            let token = fields.remove(csrf::FORM_FIELD);
+            admin.check_csrf(request, token.as_deref())?;
+            let form = T::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(
+                fields.into_iter(),
+            ))
+            .map_err(|_| unreadable_form())?;
+            Ok(Self { admin, form })
         })
     }
+}
+
+/// A change with a body, in the order every such change is judged: the body is read (one
+/// over the gateway's limit is refused before anything else, as everywhere), then the
+/// admin is found, then `decode` reads the body for that admin (checking CSRF where the
+/// body carries its token). A refusal is rendered in `format`.
+fn admin_with_body<S: 'static>(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    format: Format,
+    decode: impl FnOnce(Admin, &HttpRequest, &[u8]) -> Result<S, PageError> + 'static,
+) -> Extracting<S, actix_web::Error> {
+    let bytes = aw::Bytes::from_request(request, payload);
+    let request = request.clone();
+    Box::pin(async move {
+        let bytes = bytes.await?;
+        let checked = async {
+            let state = state(&request)?;
+            let admin = admin(&state, &request, format).await?;
+            decode(admin, &request, &bytes)
+        };
+        checked.await.map_err(|error| match format {
+            Format::Json => ApiError::from(error).into(),
+            Format::Html => error.into(),
+        })
+    })
 }
 
 fn unreadable_form() -> PageError {
