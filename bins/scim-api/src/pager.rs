@@ -147,7 +147,9 @@ impl Pager {
     /// The cursor of the page after `page`: only in cursor paging, and only after a full
     /// page (a page that is not full ends the results).
     pub fn next_cursor(&self, state: &ScimState, page: &UserPage) -> Option<String> {
-        self.start_index.is_none().then_some(())?;
+        if self.start_index.is_some() {
+            return None;
+        }
         let served = page.users.len() as u64;
         if served != self.count || served == 0 {
             return None;
