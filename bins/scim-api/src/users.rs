@@ -3,6 +3,7 @@
 
 use actix_web::http::header::{ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, web};
+use scim_model::json_writer;
 use scim_model::{ListResponse, USER_RESOURCE};
 
 use crate::ScimState;
@@ -81,9 +82,6 @@ fn scim_json_sized(
         .content_type(SCIM_JSON)
         .body(json)
 }
-
-/// About the size of one serialised user.
-const USER_JSON_BYTES: usize = 1_400;
 
 async fn list(
     credentials: Credentials,
@@ -171,26 +169,34 @@ async fn respond(
     }
     let next_cursor = pager.next_cursor(&state, &page);
     let start_index = pager.start_index();
-    let users = page
-        .users
-        .into_iter()
-        .map(|user| user.into_scim_user(&base));
-    // Without `attributes`/`excludedAttributes` the users serialise as they are: the
-    // projection would return them unchanged (a test holds it to that), only slower.
+    // Without `attributes`/`excludedAttributes` the page is written straight from the
+    // records: the projection would return the users unchanged (a test holds it to
+    // that), only slower.
     if checked.projection.is_default() {
-        let users: Vec<scim_model::User> = users.collect();
-        Ok(list_response(users, page.total, start_index, next_cursor))
-    } else {
-        let projected = users
-            .map(|user| checked.projection.apply(&user.to_value()))
-            .collect();
-        Ok(list_response::<serde_json::Value>(
-            projected,
-            page.total,
-            start_index,
-            next_cursor,
-        ))
+        let paging = match start_index {
+            Some(start_index) => json_writer::Paging::Index { start_index },
+            None => json_writer::Paging::Cursor {
+                next_cursor: next_cursor.as_deref(),
+            },
+        };
+        let body = json_writer::user_list(&page.users, &base, page.total, paging);
+        return Ok(HttpResponse::Ok().content_type(SCIM_JSON).body(body));
     }
+    let projected = page
+        .users
+        .iter()
+        .map(|user| {
+            checked
+                .projection
+                .apply(&user.to_scim_user(&base).to_value())
+        })
+        .collect();
+    Ok(list_response::<serde_json::Value>(
+        projected,
+        page.total,
+        start_index,
+        next_cursor,
+    ))
 }
 
 /// A ListResponse: index-paginated when the request gave a `startIndex` (or none and
@@ -201,7 +207,7 @@ fn list_response<T: serde::Serialize>(
     start_index: Option<u64>,
     next_cursor: Option<String>,
 ) -> HttpResponse {
-    let expected_bytes = 512 + resources.len() * USER_JSON_BYTES;
+    let expected_bytes = 512 + resources.len() * json_writer::USER_JSON_BYTES;
     let body = match start_index {
         Some(start_index) => ListResponse::new(resources, total, start_index),
         None => ListResponse::with_cursors(resources, total, next_cursor, None),

@@ -107,71 +107,132 @@ pub fn weak_etag(version: i64) -> String {
 /// The absolute URL of a resource: `{base_url}{endpoint}/{id}`, with a trailing `/` on
 /// the base URL ignored and the id percent-encoded as a path segment.
 pub fn resource_location(base_url: &str, endpoint: &str, id: &str) -> String {
-    let base = base_url.trim_end_matches('/');
-    let mut url = String::with_capacity(base.len() + endpoint.len() + id.len() + 1);
-    url.push_str(base);
+    let mut url = String::with_capacity(base_url.len() + endpoint.len() + id.len() + 1);
+    push_location(&mut url, base_url, endpoint, id);
+    url
+}
+
+/// Appends [`resource_location`]'s URL to `url`.
+pub(crate) fn push_location(url: &mut String, base_url: &str, endpoint: &str, id: &str) {
+    url.push_str(base_url.trim_end_matches('/'));
     url.push_str(endpoint);
     url.push('/');
     let unreserved =
         |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
     if id.bytes().all(unreserved) {
         url.push_str(id);
-        return url;
+        return;
     }
     for byte in id.bytes() {
         if unreserved(byte) {
             url.push(char::from(byte));
         } else {
-            url.push_str(&format!("%{byte:02X}"));
+            url.push('%');
+            url.push_str(&format!("{byte:02X}"));
         }
     }
-    url
 }
 
 fn present(value: &Option<String>) -> Option<String> {
-    value.as_ref().filter(|v| !v.trim().is_empty()).cloned()
+    non_blank(value.as_deref()).map(str::to_owned)
 }
 
-/// The value unless it is blank.
-fn non_blank(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+/// The value unless it is blank. A value whose first character is not whitespace is
+/// not blank, whatever follows: most are, and need no trimming.
+pub(crate) fn non_blank(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| match v.chars().next() {
+        Some(first) if !first.is_whitespace() => true,
+        _ => !v.trim().is_empty(),
+    })
+}
+
+/// What an employee's SCIM User shows, with every rule of the mapping (the module's
+/// rules) applied once: [`EmployeeRecord::to_scim_user`] builds the wire struct from it,
+/// and [`crate::json_writer`] writes its JSON straight into a response.
+pub(crate) struct UserView<'a> {
+    pub id: &'a str,
+    pub external_id: Option<&'a str>,
+    /// The email: `userName` and the one `work` email.
+    pub email: &'a str,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub active: bool,
+    /// The one `work` phone number, the primary one.
+    pub phone: Option<&'a str>,
+    pub employee_number: Option<&'a str>,
+    pub department: Option<&'a str>,
+    /// The manager's id and display name.
+    pub manager: Option<(&'a str, Option<&'a str>)>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl UserView<'_> {
+    /// `name.formatted` as the parts it joins with a space: "given family", or
+    /// whichever of the two there is. None without either (then there is no `name`).
+    pub fn formatted_name(&self) -> Option<(&str, Option<&str>)> {
+        match (self.given_name, self.family_name) {
+            (Some(given), family) => Some((given, family)),
+            (None, family) => family.map(|family| (family, None)),
+        }
+    }
+
+    /// Whether the enterprise extension (and its schema URN) appears.
+    pub fn has_enterprise(&self) -> bool {
+        self.employee_number.is_some() || self.department.is_some() || self.manager.is_some()
+    }
 }
 
 impl EmployeeRecord {
-    /// The SCIM User for this employee, with URLs under `base_url`.
-    pub fn to_scim_user(&self, base_url: &str) -> User {
-        self.clone().into_scim_user(base_url)
+    /// The employee as its SCIM User shows it.
+    pub(crate) fn user_view(&self) -> UserView<'_> {
+        UserView {
+            id: &self.id,
+            external_id: non_blank(self.external_id.as_deref()),
+            email: &self.email,
+            given_name: non_blank(self.given_name.as_deref()),
+            family_name: non_blank(self.family_name.as_deref()),
+            display_name: non_blank(self.display_name.as_deref()),
+            title: non_blank(self.title.as_deref()),
+            active: self.active,
+            phone: non_blank(self.phone.as_deref()),
+            employee_number: non_blank(self.employee_number.as_deref()),
+            department: non_blank(self.department.as_deref()),
+            manager: self
+                .manager
+                .as_ref()
+                .filter(|m| non_blank(Some(&m.id)).is_some())
+                .map(|m| (m.id.as_str(), non_blank(m.display_name.as_deref()))),
+            created: self.created,
+            updated: self.updated,
+            version: self.version,
+        }
     }
 
-    /// The SCIM User for this employee, with URLs under `base_url`, reusing the record's
-    /// strings.
-    pub fn into_scim_user(self, base_url: &str) -> User {
-        let given_name = non_blank(self.given_name);
-        let family_name = non_blank(self.family_name);
-        let formatted = match (&given_name, &family_name) {
-            (Some(given), Some(family)) => Some(format!("{given} {family}")),
-            (Some(one), None) | (None, Some(one)) => Some(one.clone()),
-            (None, None) => None,
-        };
-        let name = formatted.is_some().then_some(Name {
-            formatted,
-            family_name,
-            given_name,
+    /// The SCIM User for this employee, with URLs under `base_url`.
+    pub fn to_scim_user(&self, base_url: &str) -> User {
+        let view = self.user_view();
+        let owned = |value: Option<&str>| value.map(str::to_owned);
+        let name = view.formatted_name().map(|(first, second)| Name {
+            formatted: Some(match second {
+                Some(second) => format!("{first} {second}"),
+                None => first.to_owned(),
+            }),
+            family_name: owned(view.family_name),
+            given_name: owned(view.given_name),
         });
-        let manager = self
-            .manager
-            .filter(|m| !m.id.trim().is_empty())
-            .map(|m| Manager {
-                reference: Some(resource_location(base_url, "/Users", &m.id)),
-                value: m.id,
-                display_name: non_blank(m.display_name),
-            });
-        let enterprise = EnterpriseUser {
-            employee_number: non_blank(self.employee_number),
-            department: non_blank(self.department),
-            manager,
-        };
-        let enterprise = (!enterprise.is_empty()).then_some(enterprise);
+        let enterprise = view.has_enterprise().then(|| EnterpriseUser {
+            employee_number: owned(view.employee_number),
+            department: owned(view.department),
+            manager: view.manager.map(|(id, display_name)| Manager {
+                value: id.to_owned(),
+                display_name: owned(display_name),
+                reference: Some(resource_location(base_url, "/Users", id)),
+            }),
+        });
         let mut schemas = vec![urn::USER.to_owned()];
         if enterprise.is_some() {
             schemas.push(urn::ENTERPRISE_USER.to_owned());
@@ -180,26 +241,27 @@ impl EmployeeRecord {
             schemas,
             meta: Meta {
                 resource_type: "User".to_owned(),
-                created: Some(self.created),
-                last_modified: Some(self.updated),
-                location: Some(resource_location(base_url, "/Users", &self.id)),
-                version: Some(weak_etag(self.version)),
+                created: Some(view.created),
+                last_modified: Some(view.updated),
+                location: Some(resource_location(base_url, "/Users", view.id)),
+                version: Some(weak_etag(view.version)),
             },
-            id: self.id,
-            external_id: non_blank(self.external_id),
+            id: view.id.to_owned(),
+            external_id: owned(view.external_id),
             emails: vec![Email {
-                value: self.email.clone(),
+                value: view.email.to_owned(),
                 kind: Some("work".to_owned()),
                 primary: Some(true),
             }],
-            user_name: self.email,
+            user_name: view.email.to_owned(),
             name,
-            display_name: non_blank(self.display_name),
-            title: non_blank(self.title),
-            active: self.active,
-            phone_numbers: non_blank(self.phone)
+            display_name: owned(view.display_name),
+            title: owned(view.title),
+            active: view.active,
+            phone_numbers: view
+                .phone
                 .map(|value| PhoneNumber {
-                    value,
+                    value: value.to_owned(),
                     kind: Some("work".to_owned()),
                     // Okta's app attribute for the primary phone reads only the number
                     // marked primary (`phoneNumbers.^[primary==true].value`: Okta's

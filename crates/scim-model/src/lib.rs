@@ -6,6 +6,8 @@
 //! - [`resource`]: the `User` (core + enterprise extension) and `Group` resources;
 //! - [`employee`]: the mapping from Spark's [`EmployeeRecord`] / [`DepartmentRecord`] to
 //!   those resources, given the workspace's SCIM base URL;
+//! - [`json_writer`]: a page of users written as JSON straight from the records, byte for
+//!   byte what serialising the resources writes;
 //! - [`message`]: `ListResponse` (with RFC 9865 cursors), the SCIM `Error` body with its
 //!   `scimType`s, and the lenient `SearchRequest`;
 //! - [`schema`] and [`spark`]: the typed schema description, the one source of truth for
@@ -77,6 +79,7 @@
 
 pub mod discovery;
 pub mod employee;
+pub mod json_writer;
 pub mod message;
 pub mod path;
 pub mod projection;

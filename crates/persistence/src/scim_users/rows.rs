@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use scim_model::{EmployeeRecord, ManagerRef};
 
-use crate::clock;
+use crate::clock::{self, ReadInstant};
 use crate::connection::DbConnection;
 use crate::error::Result;
 use crate::ids::TenantId;
@@ -79,7 +79,9 @@ pub(super) struct ScimUserRow {
     employee_number: Option<String>,
     pub(super) manager_id: Option<String>,
     active: bool,
+    #[diesel(deserialize_as = ReadInstant)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = ReadInstant)]
     updated_at: NaiveDateTime,
     version: i64,
 }

@@ -4,5 +4,6 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
+mod json_writer;
 mod projection;
 mod wire;
