@@ -262,8 +262,14 @@ async fn get_one(
     }
     state.counters.users_served.inc();
     let base = state.settings.scim_base_url(tenant.workspace.as_str());
-    let body = projection.apply(&user.to_scim_user(&base).to_value());
-    let mut response = scim_json(actix_web::http::StatusCode::OK, &body);
+    let mut response = if projection.is_default() {
+        HttpResponse::Ok()
+            .content_type(SCIM_JSON)
+            .body(json_writer::user(&user, &base))
+    } else {
+        let body = projection.apply(&user.to_scim_user(&base).to_value());
+        scim_json(actix_web::http::StatusCode::OK, &body)
+    };
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&etag) {
         response.headers_mut().insert(ETAG, value);
     }

@@ -5,7 +5,7 @@
 //! they are; only the employees' own strings are escaped, and only those that need it
 //! (which `serde_json` then escapes). The tests compare the two for arbitrary records.
 //!
-//! Only for the users as they are: a request that projects them (`attributes`,
+//! [`user`] writes one user the same way. Only for the users as they are: a request that projects them (`attributes`,
 //! `excludedAttributes`) goes through the values and [`crate::projection`].
 
 use std::io::Write as _;
@@ -68,6 +68,13 @@ pub fn user_list(
         string(&mut out, next);
     }
     out.push(b'}');
+    out
+}
+
+/// One user's JSON, with its URLs under `base_url` (`GET /Users/{id}`).
+pub fn user(record: &EmployeeRecord, base_url: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(USER_JSON_BYTES);
+    write_user(&mut out, &mut String::new(), &record.user_view(), base_url);
     out
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use scim_model::json_writer::{Paging, user_list};
+use scim_model::json_writer::{Paging, user, user_list};
 use scim_model::{EmployeeRecord, ListResponse, ManagerRef, User};
 
 /// Texts as employees' fields hold them: ordinary, blank, empty, with quotes,
@@ -131,6 +131,16 @@ proptest! {
     ) {
         let expected = serialised(&records, &base, total, start_index, next_cursor.as_deref());
         let actual = written(&records, &base, total, start_index, next_cursor.as_deref());
+        prop_assert_eq!(
+            String::from_utf8_lossy(&actual),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+
+    #[test]
+    fn a_written_user_is_the_serialised_user(record in employee(), base in base_url()) {
+        let expected = serde_json::to_vec(&record.to_scim_user(&base)).unwrap();
+        let actual = user(&record, &base);
         prop_assert_eq!(
             String::from_utf8_lossy(&actual),
             String::from_utf8_lossy(&expected)
