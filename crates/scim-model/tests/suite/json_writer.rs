@@ -90,33 +90,23 @@ fn paging() -> impl Strategy<Value = (Option<u64>, Option<String>)> {
 }
 
 /// What serialising the resources writes.
-fn serialised(
-    records: &[EmployeeRecord],
-    base: &str,
-    total: u64,
-    start_index: Option<u64>,
-    next_cursor: Option<&str>,
-) -> Vec<u8> {
+fn serialised(records: &[EmployeeRecord], base: &str, total: u64, paging: Paging<'_>) -> Vec<u8> {
     let users: Vec<User> = records.iter().map(|r| r.to_scim_user(base)).collect();
-    let list = match start_index {
-        Some(start) => ListResponse::new(users, total, start),
-        None => ListResponse::with_cursors(users, total, next_cursor.map(str::to_owned), None),
+    let list = match paging {
+        Paging::Index { start_index } => ListResponse::new(users, total, start_index),
+        Paging::Cursor { next_cursor } => {
+            ListResponse::with_cursors(users, total, next_cursor.map(str::to_owned), None)
+        }
     };
     serde_json::to_vec(&list).unwrap()
 }
 
-fn written(
-    records: &[EmployeeRecord],
-    base: &str,
-    total: u64,
-    start_index: Option<u64>,
-    next_cursor: Option<&str>,
-) -> Vec<u8> {
-    let paging = match start_index {
+/// The paging of `startIndex`, or else of the next cursor.
+fn paging_of(start_index: Option<u64>, next_cursor: Option<&str>) -> Paging<'_> {
+    match start_index {
         Some(start_index) => Paging::Index { start_index },
         None => Paging::Cursor { next_cursor },
-    };
-    user_list(records, base, total, paging)
+    }
 }
 
 proptest! {
@@ -129,8 +119,9 @@ proptest! {
         total in any::<u64>(),
         (start_index, next_cursor) in paging(),
     ) {
-        let expected = serialised(&records, &base, total, start_index, next_cursor.as_deref());
-        let actual = written(&records, &base, total, start_index, next_cursor.as_deref());
+        let paging = paging_of(start_index, next_cursor.as_deref());
+        let expected = serialised(&records, &base, total, paging);
+        let actual = user_list(&records, &base, total, paging);
         prop_assert_eq!(
             String::from_utf8_lossy(&actual),
             String::from_utf8_lossy(&expected)
@@ -175,9 +166,10 @@ fn a_full_page_of_realistic_employees_is_the_serialised_page() {
         .collect();
     let base = "https://acme.spark.work/scim/v2";
     for (start_index, cursor) in [(Some(101), None), (None, Some("c1")), (None, None)] {
+        let paging = paging_of(start_index, cursor);
         assert_eq!(
-            String::from_utf8(written(&records, base, 12_345, start_index, cursor)).unwrap(),
-            String::from_utf8(serialised(&records, base, 12_345, start_index, cursor)).unwrap()
+            String::from_utf8(user_list(&records, base, 12_345, paging)).unwrap(),
+            String::from_utf8(serialised(&records, base, 12_345, paging)).unwrap()
         );
     }
 }
