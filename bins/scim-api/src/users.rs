@@ -78,6 +78,11 @@ fn scim_json_sized(
     if serde_json::to_writer(&mut json, body).is_err() {
         json.clear();
     }
+    scim_json_written(status, json)
+}
+
+/// A JSON body already written, as SCIM wants it.
+fn scim_json_written(status: actix_web::http::StatusCode, json: Vec<u8>) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(SCIM_JSON)
         .body(json)
@@ -168,21 +173,21 @@ async fn respond(
             .inc();
     }
     let next_cursor = pager.next_cursor(&state, &page);
-    let start_index = pager.start_index();
+    // How the answer is paginated: as the request was, with the next page's cursor.
+    let paging = match pager.start_index() {
+        Some(start_index) => json_writer::Paging::Index { start_index },
+        None => json_writer::Paging::Cursor {
+            next_cursor: next_cursor.as_deref(),
+        },
+    };
     // Without `attributes`/`excludedAttributes` the page is written straight from the
     // records: the projection would return the users unchanged (a test holds it to
     // that), only slower.
     if checked.projection.is_default() {
-        let paging = match start_index {
-            Some(start_index) => json_writer::Paging::Index { start_index },
-            None => json_writer::Paging::Cursor {
-                next_cursor: next_cursor.as_deref(),
-            },
-        };
         let body = json_writer::user_list(&page.users, &base, page.total, paging);
-        return Ok(HttpResponse::Ok().content_type(SCIM_JSON).body(body));
+        return Ok(scim_json_written(actix_web::http::StatusCode::OK, body));
     }
-    let projected = page
+    let projected: Vec<serde_json::Value> = page
         .users
         .iter()
         .map(|user| {
@@ -191,26 +196,23 @@ async fn respond(
                 .apply(&user.to_scim_user(&base).to_value())
         })
         .collect();
-    Ok(list_response::<serde_json::Value>(
-        projected,
-        page.total,
-        start_index,
-        next_cursor,
-    ))
+    Ok(list_response(projected, page.total, paging))
 }
 
-/// A ListResponse: index-paginated when the request gave a `startIndex` (or none and
-/// no cursor), cursor-paginated otherwise.
-fn list_response<T: serde::Serialize>(
-    resources: Vec<T>,
+/// A ListResponse of projected users, paginated as `paging` says.
+fn list_response(
+    resources: Vec<serde_json::Value>,
     total: u64,
-    start_index: Option<u64>,
-    next_cursor: Option<String>,
+    paging: json_writer::Paging<'_>,
 ) -> HttpResponse {
     let expected_bytes = 512 + resources.len() * json_writer::USER_JSON_BYTES;
-    let body = match start_index {
-        Some(start_index) => ListResponse::new(resources, total, start_index),
-        None => ListResponse::with_cursors(resources, total, next_cursor, None),
+    let body = match paging {
+        json_writer::Paging::Index { start_index } => {
+            ListResponse::new(resources, total, start_index)
+        }
+        json_writer::Paging::Cursor { next_cursor } => {
+            ListResponse::with_cursors(resources, total, next_cursor.map(str::to_owned), None)
+        }
     };
     scim_json_sized(actix_web::http::StatusCode::OK, &body, expected_bytes)
 }
@@ -263,9 +265,8 @@ async fn get_one(
     state.counters.users_served.inc();
     let base = state.settings.scim_base_url(tenant.workspace.as_str());
     let mut response = if projection.is_default() {
-        HttpResponse::Ok()
-            .content_type(SCIM_JSON)
-            .body(json_writer::user(&user, &base))
+        let body = json_writer::user(&user, &base);
+        scim_json_written(actix_web::http::StatusCode::OK, body)
     } else {
         let body = projection.apply(&user.to_scim_user(&base).to_value());
         scim_json(actix_web::http::StatusCode::OK, &body)

@@ -102,11 +102,11 @@ impl diesel::deserialize::FromSql<diesel::sql_types::Timestamp, diesel::pg::Pg> 
     }
 }
 
-type Db = <crate::connection::DbConnection as diesel::Connection>::Backend;
-
-impl diesel::deserialize::FromSql<diesel::sql_types::Timestamp, Db> for ReadInstant {
+impl diesel::deserialize::FromSql<diesel::sql_types::Timestamp, crate::connection::Db>
+    for ReadInstant
+{
     fn from_sql(
-        value: <Db as diesel::backend::Backend>::RawValue<'_>,
+        value: <crate::connection::Db as diesel::backend::Backend>::RawValue<'_>,
     ) -> diesel::deserialize::Result<Self> {
         value.from_sql::<Self, diesel::sql_types::Timestamp>()
     }

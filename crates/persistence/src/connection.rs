@@ -23,6 +23,9 @@ pub(crate) enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// The backend of the two-backend connection.
+pub(crate) type Db = <DbConnection as diesel::Connection>::Backend;
+
 /// Runs `$work`, an expression over the connection `$c`, on whichever backend's own
 /// connection `$conn` holds: for the statements diesel's two-backend connection cannot
 /// carry (multi-row INSERT, `RETURNING`) or keep prepared. `$work` is compiled once per

@@ -11,6 +11,8 @@
 //! `meta.version` is the weak ETag `W/"<version>"`; `meta.location` and `$ref`s are absolute
 //! URLs under the base URL.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 
 use crate::resource::{
@@ -127,8 +129,8 @@ pub(crate) fn push_location(url: &mut String, base_url: &str, endpoint: &str, id
         if unreserved(byte) {
             url.push(char::from(byte));
         } else {
-            url.push('%');
-            url.push_str(&format!("{byte:02X}"));
+            // Writing into a String cannot fail.
+            let _ = write!(url, "%{byte:02X}");
         }
     }
 }

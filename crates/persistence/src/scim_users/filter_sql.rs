@@ -17,7 +17,7 @@ use scim_filter::{CompareOp, Expr, TypedValue};
 use scim_model::{AttributeDef, ResolvedAttribute, urn};
 
 use super::query::{SortKey, UserOrder};
-use super::rows::Db;
+use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::schema::employees;
 use crate::sql_functions::{

@@ -11,10 +11,10 @@ use scim_model::EmployeeRecord;
 use super::filter_sql::filtered;
 use super::query::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
 use super::rows::{
-    Db, MANAGERS, NameRow, ScimUserRow, manager_names, managing, tenant_users, with_managers,
+    MANAGERS, NameRow, ScimUserRow, manager_names, managing, tenant_users, with_managers,
 };
 use crate::clock;
-use crate::connection::DbConnection;
+use crate::connection::{Db, DbConnection};
 use crate::employees::Employees;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;

@@ -6,14 +6,11 @@ use diesel::prelude::*;
 use scim_model::{EmployeeRecord, ManagerRef};
 
 use crate::clock::{self, ReadInstant};
-use crate::connection::DbConnection;
+use crate::connection::{Db, DbConnection};
 use crate::error::Result;
 use crate::ids::TenantId;
 use crate::names::{IdAndNames, display_name_of};
 use crate::schema::employees;
-
-/// The backend of the two-backend connection.
-pub(super) type Db = <DbConnection as diesel::Connection>::Backend;
 
 pub(super) fn tenant_users(tenant: &TenantId) -> employees::BoxedQuery<'static, Db> {
     employees::table
