@@ -64,21 +64,15 @@ pub fn scim_json(
     status: actix_web::http::StatusCode,
     body: &impl serde::Serialize,
 ) -> HttpResponse {
-    scim_json_sized(status, body, 1024)
+    scim_json_written(status, write_json(Vec::with_capacity(1024), body))
 }
 
-/// A JSON body as SCIM wants it, written into a buffer of about the size it will take
-/// (a page of users is some 150 KB, and growing a buffer to that copies it many times).
-fn scim_json_sized(
-    status: actix_web::http::StatusCode,
-    body: &impl serde::Serialize,
-    expected_bytes: usize,
-) -> HttpResponse {
-    let mut json = Vec::with_capacity(expected_bytes);
-    if serde_json::to_writer(&mut json, body).is_err() {
-        json.clear();
+/// `out` with `body` as JSON (nothing, should serialising fail).
+fn write_json(mut out: Vec<u8>, body: &impl serde::Serialize) -> Vec<u8> {
+    if serde_json::to_writer(&mut out, body).is_err() {
+        out.clear();
     }
-    scim_json_written(status, json)
+    out
 }
 
 /// A JSON body already written, as SCIM wants it.
@@ -152,27 +146,46 @@ async fn respond(
     };
     let shared = state.clone();
     let lookup = lookup_of(&checked);
-    // Paging, the page and what it teaches, on the blocking thread that authenticates the
-    // request, so a request makes one trip there.
-    let (caller, (pager, page, checked)) = credentials
+    // The answer's buffer is allocated here, on the async worker that frees it once the
+    // answer is sent. Allocated on the blocking thread instead, it would be freed across
+    // threads, and every blocking thread would keep a page's worth of memory.
+    let users_expected = if lookup.is_some() { 1 } else { checked.count };
+    let body = Vec::with_capacity(
+        512 + usize::try_from(users_expected).unwrap_or(0) * json_writer::USER_JSON_BYTES,
+    );
+    // Paging, the page, what it teaches and the answer, on the blocking thread that
+    // authenticates the request: a request makes one trip there, and the page's records
+    // are written while still in its cache, then freed by the thread that allocated them.
+    let (_, body) = credentials
         .lookup_then(&state, lookup, move |db, tenant, looked_up| {
             let pager = Pager::new(&shared, tenant, &checked)?;
             let page = pager.read(&shared, db, tenant, &checked, looked_up)?;
-            Ok((pager, page, checked))
+            Ok(write_page(body, &shared, tenant, &pager, &page, &checked))
         })
         .await?;
-    let base = state
-        .settings
-        .scim_base_url(caller.tenant.workspace.as_str());
+    Ok(scim_json_written(actix_web::http::StatusCode::OK, body))
+}
+
+/// `out` with the JSON of a page of users as the request asked for it (counted in the
+/// service's counters).
+fn write_page(
+    mut out: Vec<u8>,
+    state: &ScimState,
+    tenant: &persistence::Tenant,
+    pager: &Pager,
+    page: &persistence::UserPage,
+    checked: &CheckedQuery,
+) -> Vec<u8> {
+    let base = state.settings.scim_base_url(tenant.workspace.as_str());
     state.counters.users_served.inc_by(page.users.len() as u64);
-    if let Some(start) = pager.resumed_label(&page) {
+    if let Some(start) = pager.resumed_label(page) {
         state
             .counters
             .index_pages
             .get_or_create(&crate::StartLabels { start })
             .inc();
     }
-    let next_cursor = pager.next_cursor(&state, &page);
+    let next_cursor = pager.next_cursor(state, page);
     // How the answer is paginated: as the request was, with the next page's cursor.
     let paging = match pager.start_index() {
         Some(start_index) => json_writer::Paging::Index { start_index },
@@ -184,8 +197,8 @@ async fn respond(
     // records: the projection would return the users unchanged (a test holds it to
     // that), only slower.
     if checked.projection.is_default() {
-        let body = json_writer::user_list(&page.users, &base, page.total, paging);
-        return Ok(scim_json_written(actix_web::http::StatusCode::OK, body));
+        json_writer::user_list_into(&mut out, &page.users, &base, page.total, paging);
+        return out;
     }
     let projected: Vec<serde_json::Value> = page
         .users
@@ -196,16 +209,16 @@ async fn respond(
                 .apply(&user.to_scim_user(&base).to_value())
         })
         .collect();
-    Ok(list_response(projected, page.total, paging))
+    write_list_response(out, projected, page.total, paging)
 }
 
-/// A ListResponse of projected users, paginated as `paging` says.
-fn list_response(
+/// `out` with the JSON of a ListResponse of projected users, paginated as `paging` says.
+fn write_list_response(
+    out: Vec<u8>,
     resources: Vec<serde_json::Value>,
     total: u64,
     paging: json_writer::Paging<'_>,
-) -> HttpResponse {
-    let expected_bytes = 512 + resources.len() * json_writer::USER_JSON_BYTES;
+) -> Vec<u8> {
     let body = match paging {
         json_writer::Paging::Index { start_index } => {
             ListResponse::new(resources, total, start_index)
@@ -214,7 +227,7 @@ fn list_response(
             ListResponse::with_cursors(resources, total, next_cursor.map(str::to_owned), None)
         }
     };
-    scim_json_sized(actix_web::http::StatusCode::OK, &body, expected_bytes)
+    write_json(out, &body)
 }
 
 async fn get_one(

@@ -40,24 +40,38 @@ pub fn user_list(
     total: u64,
     paging: Paging<'_>,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(512 + users.len() * USER_JSON_BYTES);
+    let mut out = Vec::new();
+    user_list_into(&mut out, users, base_url, total, paging);
+    out
+}
+
+/// [`user_list`], appended to `out` (grown first only if it lacks the room: a buffer
+/// sized and allocated by the caller stays the caller's).
+pub fn user_list_into(
+    out: &mut Vec<u8>,
+    users: &[EmployeeRecord],
+    base_url: &str,
+    total: u64,
+    paging: Paging<'_>,
+) {
+    out.reserve(512 + users.len() * USER_JSON_BYTES);
     out.extend_from_slice(b"{\"schemas\":[\"");
     out.extend_from_slice(urn::LIST_RESPONSE.as_bytes());
     out.extend_from_slice(b"\"],\"totalResults\":");
-    number(&mut out, total);
+    number(out, total);
     if let Paging::Index { start_index } = paging {
         out.extend_from_slice(b",\"startIndex\":");
-        number(&mut out, start_index);
+        number(out, start_index);
     }
     out.extend_from_slice(b",\"itemsPerPage\":");
-    number(&mut out, users.len());
+    number(out, users.len());
     out.extend_from_slice(b",\"Resources\":[");
     let mut scratch = String::new();
     for (at, user) in users.iter().enumerate() {
         if at > 0 {
             out.push(b',');
         }
-        write_user(&mut out, &mut scratch, &user.user_view(), base_url);
+        write_user(out, &mut scratch, &user.user_view(), base_url);
     }
     out.push(b']');
     if let Paging::Cursor {
@@ -65,10 +79,9 @@ pub fn user_list(
     } = paging
     {
         out.extend_from_slice(b",\"nextCursor\":");
-        string(&mut out, next);
+        string(out, next);
     }
     out.push(b'}');
-    out
 }
 
 /// One user's JSON, with its URLs under `base_url` (`GET /Users/{id}`).

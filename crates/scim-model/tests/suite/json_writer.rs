@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use scim_model::json_writer::{Paging, user, user_list};
+use scim_model::json_writer::{Paging, USER_JSON_BYTES, user, user_list, user_list_into};
 use scim_model::{EmployeeRecord, ListResponse, ManagerRef, User};
 
 /// Texts as employees' fields hold them: ordinary, blank, empty, with quotes,
@@ -167,9 +167,16 @@ fn a_full_page_of_realistic_employees_is_the_serialised_page() {
     let base = "https://acme.spark.work/scim/v2";
     for (start_index, cursor) in [(Some(101), None), (None, Some("c1")), (None, None)] {
         let paging = paging_of(start_index, cursor);
+        let expected = String::from_utf8(serialised(&records, base, 12_345, paging)).unwrap();
         assert_eq!(
             String::from_utf8(user_list(&records, base, 12_345, paging)).unwrap(),
-            String::from_utf8(serialised(&records, base, 12_345, paging)).unwrap()
+            expected
         );
+        // Written into a buffer the caller sized for the page, it stays in that buffer.
+        let mut buffer = Vec::with_capacity(512 + records.len() * USER_JSON_BYTES);
+        let allocated = buffer.as_ptr();
+        user_list_into(&mut buffer, &records, base, 12_345, paging);
+        assert_eq!(buffer.as_ptr(), allocated, "the page outgrew its buffer");
+        assert_eq!(String::from_utf8(buffer).unwrap(), expected);
     }
 }
