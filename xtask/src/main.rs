@@ -15,8 +15,10 @@
 //! - `bench scim [N]`: Okta's import walk, look-ups and throughput against scim-api.
 //! - `bench load [SECONDS]`: both services at saturation at once: errors and memory.
 //! - `bench replicas [N]`, `bench throughput [SECONDS]`: scim-api as a deployment.
+//! - `bench ceiling [SECONDS]`: what PostgreSQL alone serves of scim-api's statements.
 
 mod bench;
+mod bench_ceiling;
 mod bench_load;
 mod bench_scale;
 mod bench_scim;
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         ["bench", "load", rest @ ..] => bench_load::load(rest),
         ["bench", "replicas", rest @ ..] => bench_scale::replicas(rest),
         ["bench", "throughput", rest @ ..] => bench_scale::throughput(rest),
+        ["bench", "ceiling", rest @ ..] => bench_ceiling::ceiling(rest),
         _ => Err(USAGE.trim().to_owned()),
     };
     match outcome {
@@ -82,6 +85,9 @@ usage: cargo xtask <task>
   bench replicas [N]    Okta's import walk over N employees on one and on two scim-api replicas
   bench throughput [SECONDS]
                         wrk against look-ups and pages (10,000 employees): rate, CPU, memory
+  bench ceiling [SECONDS]
+                        pgbench against scim-api's look-up and page statements on PostgreSQL
+                        alone: the most any scim-api could serve with that database here
 ";
 
 /// The workspace root: the nearest folder from the current one up whose Cargo.toml
