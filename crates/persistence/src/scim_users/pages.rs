@@ -5,10 +5,12 @@
 //! or from one `COUNT`.
 
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use scim_filter::Expr;
 use scim_model::EmployeeRecord;
 
 use super::filter_sql::filtered;
+use super::keyset::after_in_tenant;
 use super::query::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
 use super::rows::{
     MANAGERS, NameRow, ScimUserRow, manager_names, managing, tenant_users, with_managers,
@@ -176,11 +178,17 @@ pub(super) fn with_total(
             (offset + served, false)
         }
         (None, _) => {
-            let mut count = tenant_users(tenant);
-            if let Some(filter) = filter {
-                count = filtered(count, filter, UserOrder::Id)?;
-            }
-            let total: i64 = count.count().get_result(conn)?;
+            let total: i64 = match filter {
+                Some(filter) => filtered(tenant_users(tenant), filter, UserOrder::Id)?
+                    .count()
+                    .get_result(conn)?,
+                // All of the tenant's employees: from its range of the `(tenant_id, id)`
+                // index, not the whole table (see `keyset`).
+                None => employees::table
+                    .filter(after_in_tenant(tenant, "".into_sql::<Text>()))
+                    .count()
+                    .get_result(conn)?,
+            };
             (u64::try_from(total).unwrap_or_default(), true)
         }
     };
@@ -206,14 +214,14 @@ fn users_in(
     keep: Option<&NextPosition>,
 ) -> Result<(Vec<EmployeeRecord>, bool)> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    // Okta's import walk — no filter, id order, from the start or after the last id
+    // Okta's import walk — no filter, id order, from an offset or after the last id
     // of the previous page — as static queries that bring each manager's name along
     // (one round trip); both backends reuse their prepared statements (a boxed query
     // is compiled to SQL anew on every call).
     if filter.is_none() && matches!(order, UserOrder::Id) {
-        let mine = employees::table
-            .left_join(MANAGERS.on(managing!()))
-            .filter(employees::tenant_id.eq(tenant.as_str()));
+        // The tenant's rows only, from the `(tenant_id, id)` index (see `keyset`).
+        let mine = employees::table.left_join(MANAGERS.on(managing!()));
+        let in_order = (employees::tenant_id.asc(), employees::id.asc());
         // A macro, not a value: the selection names its backend.
         macro_rules! select {
             () => {
@@ -224,57 +232,51 @@ fn users_in(
         macro_rules! load_keeping {
             ($query:expr) => {{
                 match (keep, &mut *conn) {
-                    (Some(next), DbConnection::Postgresql(pg)) => Some((
+                    (Some(next), DbConnection::Postgresql(pg)) => (
                         next.kept_by($query, limit)
                             .load::<(ScimUserRow, Option<NameRow>)>(pg)?,
                         true,
-                    )),
-                    (_, conn) => {
-                        Some(($query.load::<(ScimUserRow, Option<NameRow>)>(conn)?, false))
-                    }
+                    ),
+                    (_, conn) => ($query.load::<(ScimUserRow, Option<NameRow>)>(conn)?, false),
                 }
             }};
         }
-        let rows = match start {
+        let (rows, kept) = match start {
             PageStart::AfterId(after) => load_keeping!(
-                mine.filter(employees::id.gt(after.as_str()))
-                    .order(employees::id.asc())
+                mine.filter(after_in_tenant(tenant, after.as_str().into_sql::<Text>()))
+                    .order(in_order)
                     .limit(limit)
                     .select(select!())
             ),
-            PageStart::Offset(0) => {
-                load_keeping!(
-                    mine.order(employees::id.asc())
-                        .limit(limit)
-                        .select(select!())
-                )
-            }
+            // Ids are never empty: every one comes after "".
+            PageStart::Offset(offset) => load_keeping!(
+                mine.filter(after_in_tenant(tenant, "".into_sql::<Text>()))
+                    .order(in_order)
+                    .offset(i64::try_from(*offset).unwrap_or(i64::MAX))
+                    .limit(limit)
+                    .select(select!())
+            ),
             PageStart::Index {
                 start_index, walk, ..
             } => load_keeping!(
-                mine.filter(employees::id.nullable().gt(kept_after_page(
+                mine.filter(after_in_tenant(
                     tenant,
-                    walk,
-                    *start_index,
-                )))
-                .order(employees::id.asc())
+                    kept_after_page(tenant, walk, *start_index),
+                ))
+                .order(in_order)
                 .limit(limit)
                 .select(select!())
             ),
-            PageStart::Offset(_) => None,
         };
-        if let Some((rows, kept)) = rows {
-            let users = rows
-                .into_iter()
-                .map(|(row, manager)| {
-                    let manager_name = manager.and_then(|(display, given, family)| {
-                        display_name_of(display, given, family)
-                    });
-                    row.into_record(manager_name)
-                })
-                .collect();
-            return Ok((users, kept));
-        }
+        let users = rows
+            .into_iter()
+            .map(|(row, manager)| {
+                let manager_name = manager
+                    .and_then(|(display, given, family)| display_name_of(display, given, family));
+                row.into_record(manager_name)
+            })
+            .collect();
+        return Ok((users, kept));
     }
     let mut page = tenant_users(tenant);
     if let Some(filter) = filter {
