@@ -66,24 +66,25 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("((");
-        out.push_identifier("employees")?;
-        out.push_sql(".");
-        out.push_identifier("tenant_id")?;
+        push_column(&mut out, "tenant_id")?;
         out.push_sql(", ");
-        out.push_identifier("employees")?;
-        out.push_sql(".");
-        out.push_identifier("id")?;
+        push_column(&mut out, "id")?;
         out.push_sql(") > (");
         out.push_bind_param::<Text, _>(&self.tenant)?;
         out.push_sql(", ");
         self.after.walk_ast(out.reborrow())?;
         out.push_sql(") AND ");
-        out.push_identifier("employees")?;
-        out.push_sql(".");
-        out.push_identifier("tenant_id")?;
+        push_column(&mut out, "tenant_id")?;
         out.push_sql(" <= ");
         out.push_bind_param::<Text, _>(&self.tenant)?;
         out.push_sql(")");
         Ok(())
     }
+}
+
+/// `"employees"."<column>"`, quoted as the backend quotes names.
+fn push_column<DB: Backend>(out: &mut AstPass<'_, '_, DB>, column: &str) -> QueryResult<()> {
+    out.push_identifier("employees")?;
+    out.push_sql(".");
+    out.push_identifier(column)
 }

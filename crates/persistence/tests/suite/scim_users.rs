@@ -645,10 +645,21 @@ backend_tests! {
     }
 }
 
+/// The employees' rows PostgreSQL's scans have read so far, by its own counts
+/// (`pg_stat_user_tables`, `pg_stat_user_indexes`), flushed first: the database must have
+/// one connection, whose counts these are.
+fn employee_rows_read(db: &persistence::testing::TestDatabase) -> i64 {
+    db.select_number("SELECT count(*) AS n FROM (SELECT pg_stat_force_next_flush()) AS flushed");
+    db.select_number(
+        "SELECT (coalesce((SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'employees'), 0) \
+         + coalesce((SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'employees'), 0))::bigint AS n",
+    )
+}
+
 /// Okta's incremental import asks for `meta.lastModified gt` its last run; with nothing
 /// newer the answer must come from the `(tenant_id, updated_at)` index, not from reading
-/// the directory. PostgreSQL counts the rows each scan reads (`pg_stat_user_tables`,
-/// `pg_stat_user_indexes`): the query may read a handful, never thousands.
+/// the directory. PostgreSQL counts the rows each scan reads ([`employee_rows_read`]):
+/// the query may read a handful, never thousands.
 #[test]
 #[ignore = "needs PostgreSQL"]
 fn an_incremental_import_reads_only_what_changed() {
@@ -665,15 +676,7 @@ fn an_incremental_import_reads_only_what_changed() {
     db.employees()
         .upsert_many(&tenant.id, &people, &actor)
         .unwrap();
-    let rows_read = || {
-        db.select_number(
-            "SELECT count(*) AS n FROM (SELECT pg_stat_force_next_flush()) AS flushed",
-        );
-        db.select_number(
-            "SELECT (coalesce((SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'employees'), 0) \
-             + coalesce((SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'employees'), 0))::bigint AS n",
-        )
-    };
+    let rows_read = || employee_rows_read(&db);
     let changed_since = |instant: chrono::DateTime<chrono::Utc>| {
         let text = format!(
             r#"meta.lastModified gt "{}""#,
@@ -754,15 +757,7 @@ fn a_workspace_walk_reads_none_of_another_workspace_rows() {
         .upsert_many(&big.id, &theirs, &actor)
         .unwrap();
     db.execute("ANALYZE employees");
-    let rows_read = || {
-        db.select_number(
-            "SELECT count(*) AS n FROM (SELECT pg_stat_force_next_flush()) AS flushed",
-        );
-        db.select_number(
-            "SELECT (coalesce((SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'employees'), 0) \
-             + coalesce((SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'employees'), 0))::bigint AS n",
-        )
-    };
+    let rows_read = || employee_rows_read(&db);
     let page_of = |start: PageStart, known_total: Option<u64>| {
         let before = rows_read();
         let page = db
