@@ -9,12 +9,14 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use scim_model::{DepartmentRecord, MemberRef};
 
 use crate::clock;
 use crate::employees::Employees;
 use crate::error::Result;
 use crate::ids::TenantId;
+use crate::keyset::after_in_department;
 use crate::names::{IdAndNames, display_name_of};
 use crate::schema::{departments, employees};
 
@@ -99,29 +101,24 @@ impl Employees<'_> {
         limit: u64,
     ) -> Result<Vec<MemberRef>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mine = employees::table
-            .filter(employees::tenant_id.eq(tenant.as_str()))
-            .filter(employees::department.eq(name));
-        let select = (
-            employees::id,
-            employees::display_name,
-            employees::given_name,
-            employees::family_name,
-        );
-        let conn = &mut *self.db.conn()?;
-        let rows: Vec<IdAndNames> = match after {
-            Some(after) => mine
-                .filter(employees::id.gt(after))
-                .order(employees::id.asc())
-                .limit(limit)
-                .select(select)
-                .load(conn)?,
-            None => mine
-                .order(employees::id.asc())
-                .limit(limit)
-                .select(select)
-                .load(conn)?,
-        };
+        // From the department's range of its index only (see `keyset`); ids are never
+        // empty, so the first page starts after "".
+        let after = after.unwrap_or_default().into_sql::<Text>();
+        let rows: Vec<IdAndNames> = employees::table
+            .filter(after_in_department(tenant, name, after))
+            .order((
+                employees::tenant_id.asc(),
+                employees::department.asc(),
+                employees::id.asc(),
+            ))
+            .limit(limit)
+            .select((
+                employees::id,
+                employees::display_name,
+                employees::given_name,
+                employees::family_name,
+            ))
+            .load(&mut *self.db.conn()?)?;
         Ok(rows
             .into_iter()
             .map(|(id, display, given, family)| MemberRef {

@@ -31,6 +31,7 @@ mod employees;
 mod error;
 mod ids;
 mod integration;
+mod keyset;
 mod migrations;
 mod names;
 mod okta_revocations;

@@ -10,7 +10,6 @@ use scim_filter::Expr;
 use scim_model::EmployeeRecord;
 
 use super::filter_sql::filtered;
-use super::keyset::after_in_tenant;
 use super::query::{PageStart, Resumed, SortDirection, SortKey, UserOrder, UserPage};
 use super::rows::{
     MANAGERS, NameRow, ScimUserRow, manager_names, managing, tenant_users, with_managers,
@@ -20,6 +19,7 @@ use crate::connection::{Db, DbConnection};
 use crate::employees::Employees;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
+use crate::keyset::after_in_tenant;
 use crate::names::display_name_of;
 use crate::schema::employees;
 use crate::scim_positions::{NextPosition, kept_after_page};

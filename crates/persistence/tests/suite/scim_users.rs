@@ -723,7 +723,7 @@ fn an_incremental_import_reads_only_what_changed() {
     assert!(read < 50, "five changes read {read} rows of 3,000");
 }
 
-/// One workspace's import must not read another's rows. A small workspace made first has
+/// One workspace's import must not read another's rows, nor its groups' members. A small workspace made first has
 /// ids that sort before those of a big one imported later; PostgreSQL plans the walk's
 /// statements once per connection, for no tenant in particular, and with two tenants in
 /// its statistics the primary key looks as good as the tenant's index. Read from the
@@ -790,8 +790,22 @@ fn a_workspace_walk_reads_none_of_another_workspace_rows() {
     // Each page is the small workspace's, in id order.
     assert!(first.windows(2).all(|pair| pair[0].id < pair[1].id));
     assert!(first.iter().all(|user| user.email.ends_with("@small.com")));
-    assert_eq!(
-        first[1..].iter().map(|u| &u.id).collect::<Vec<_>>(),
-        rest.iter().map(|u| &u.id).collect::<Vec<_>>()
+    let ids = |users: &[scim_model::EmployeeRecord]| {
+        users.iter().map(|u| u.id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first[1..]), ids(&rest));
+    assert_eq!(ids(&first[2..]), ids(&skipped));
+    // A page of the small workspace's department after a member, as `/Groups` streams it.
+    let before = rows_read();
+    let members = db
+        .employees()
+        .department_members(&small.id, "Ops", Some(&first[0].id), 100)
+        .unwrap();
+    let read = rows_read() - before;
+    assert!(
+        read < 20,
+        "a page of a department's members read {read} rows"
     );
+    let member_ids: Vec<String> = members.into_iter().map(|m| m.id).collect();
+    assert_eq!(member_ids, ids(&rest));
 }
