@@ -150,9 +150,9 @@ async fn respond(
     // answer is sent. Allocated on the blocking thread instead, it would be freed across
     // threads, and every blocking thread would keep a page's worth of memory.
     let users_expected = if lookup.is_some() { 1 } else { checked.count };
-    let body = Vec::with_capacity(
-        512 + usize::try_from(users_expected).unwrap_or(0) * json_writer::USER_JSON_BYTES,
-    );
+    let body = Vec::with_capacity(json_writer::page_bytes(
+        usize::try_from(users_expected).unwrap_or(0),
+    ));
     // Paging, the page, what it teaches and the answer, on the blocking thread that
     // authenticates the request: a request makes one trip there, and the page's records
     // are written while still in its cache, then freed by the thread that allocated them.

@@ -17,6 +17,12 @@ use crate::urn;
 /// (growing it to a page's size would copy it many times).
 pub const USER_JSON_BYTES: usize = 1_400;
 
+/// About the size of a page of `users` users' JSON, the ListResponse around them
+/// included: the room to give the buffer it is written into.
+pub fn page_bytes(users: usize) -> usize {
+    users.saturating_mul(USER_JSON_BYTES).saturating_add(512)
+}
+
 /// How a page of users is paginated: by index (RFC 7644 §3.4.2.4) or by cursor
 /// (RFC 9865).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +60,7 @@ pub fn user_list_into(
     total: u64,
     paging: Paging<'_>,
 ) {
-    out.reserve(512 + users.len() * USER_JSON_BYTES);
+    out.reserve(page_bytes(users.len()));
     out.extend_from_slice(b"{\"schemas\":[\"");
     out.extend_from_slice(urn::LIST_RESPONSE.as_bytes());
     out.extend_from_slice(b"\"],\"totalResults\":");

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use scim_model::json_writer::{Paging, USER_JSON_BYTES, user, user_list, user_list_into};
+use scim_model::json_writer::{Paging, page_bytes, user, user_list, user_list_into};
 use scim_model::{EmployeeRecord, ListResponse, ManagerRef, User};
 
 /// Texts as employees' fields hold them: ordinary, blank, empty, with quotes,
@@ -173,7 +173,7 @@ fn a_full_page_of_realistic_employees_is_the_serialised_page() {
             expected
         );
         // Written into a buffer the caller sized for the page, it stays in that buffer.
-        let mut buffer = Vec::with_capacity(512 + records.len() * USER_JSON_BYTES);
+        let mut buffer = Vec::with_capacity(page_bytes(records.len()));
         let allocated = buffer.as_ptr();
         user_list_into(&mut buffer, &records, base, 12_345, paging);
         assert_eq!(buffer.as_ptr(), allocated, "the page outgrew its buffer");
