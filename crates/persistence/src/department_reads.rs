@@ -16,7 +16,7 @@ use crate::clock;
 use crate::employees::Employees;
 use crate::error::Result;
 use crate::ids::TenantId;
-use crate::keyset::after_in_department;
+use crate::keyset::{BEFORE_EVERY_ID, after_in_department};
 use crate::names::{IdAndNames, display_name_of};
 use crate::schema::{departments, employees};
 
@@ -101,9 +101,8 @@ impl Employees<'_> {
         limit: u64,
     ) -> Result<Vec<MemberRef>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // From the department's range of its index only (see `keyset`); ids are never
-        // empty, so the first page starts after "".
-        let after = after.unwrap_or_default().into_sql::<Text>();
+        // From the department's range of its index only (see `keyset`).
+        let after = after.unwrap_or(BEFORE_EVERY_ID).into_sql::<Text>();
         let rows: Vec<IdAndNames> = employees::table
             .filter(after_in_department(tenant, name, after))
             .order((

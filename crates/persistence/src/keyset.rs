@@ -24,6 +24,9 @@ use diesel::{QueryResult, expression::is_aggregate};
 use crate::ids::TenantId;
 use crate::schema::employees;
 
+/// Where a scope's first page starts: ids are never empty, so every one comes after it.
+pub(crate) const BEFORE_EVERY_ID: &str = "";
+
 /// The employees' columns a page is scoped by (leading their index), and their values.
 pub(crate) trait Scope {
     /// The columns, in the index's order.

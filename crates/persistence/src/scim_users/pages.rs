@@ -19,7 +19,7 @@ use crate::connection::{Db, DbConnection};
 use crate::employees::Employees;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::keyset::after_in_tenant;
+use crate::keyset::{BEFORE_EVERY_ID, after_in_tenant};
 use crate::names::display_name_of;
 use crate::schema::employees;
 use crate::scim_positions::{NextPosition, kept_after_page};
@@ -185,7 +185,7 @@ pub(super) fn with_total(
                 // All of the tenant's employees: from its range of the `(tenant_id, id)`
                 // index, not the whole table (see `keyset`).
                 None => employees::table
-                    .filter(after_in_tenant(tenant, "".into_sql::<Text>()))
+                    .filter(after_in_tenant(tenant, BEFORE_EVERY_ID.into_sql::<Text>()))
                     .count()
                     .get_result(conn)?,
             };
@@ -248,9 +248,8 @@ fn users_in(
                     .limit(limit)
                     .select(select!())
             ),
-            // Ids are never empty: every one comes after "".
             PageStart::Offset(offset) => load_keeping!(
-                mine.filter(after_in_tenant(tenant, "".into_sql::<Text>()))
+                mine.filter(after_in_tenant(tenant, BEFORE_EVERY_ID.into_sql::<Text>()))
                     .order(in_order)
                     .offset(i64::try_from(*offset).unwrap_or(i64::MAX))
                     .limit(limit)

@@ -723,13 +723,13 @@ fn an_incremental_import_reads_only_what_changed() {
     assert!(read < 50, "five changes read {read} rows of 3,000");
 }
 
-/// One workspace's import must not read another's rows, nor its groups' members. A small workspace made first has
-/// ids that sort before those of a big one imported later; PostgreSQL plans the walk's
-/// statements once per connection, for no tenant in particular, and with two tenants in
-/// its statistics the primary key looks as good as the tenant's index. Read from the
-/// primary key, the small workspace's pages would go on through every row of the big one
-/// looking for more of their own. They must read their own rows only, however big the
-/// other workspace is.
+/// One workspace's import must not read another's rows, nor must its groups' members. A
+/// small workspace made first has ids that sort before those of a big one imported
+/// later; PostgreSQL plans the walk's statements once per connection, for no tenant in
+/// particular, and with two tenants in its statistics the primary key looks as good as
+/// the tenant's index. Read from the primary key, the small workspace's pages would go on
+/// through every row of the big one looking for more of their own. They must read their
+/// own rows only, however big the other workspace is.
 #[test]
 #[ignore = "needs PostgreSQL"]
 fn a_workspace_walk_reads_none_of_another_workspace_rows() {
@@ -767,7 +767,7 @@ fn a_workspace_walk_reads_none_of_another_workspace_rows() {
         assert_eq!(page.total, 5);
         (page.users, rows_read() - before)
     };
-    // Okta's walk from its first page, then the page after a known id.
+    // Okta's walk from its first page, then a page after a known id, then one at an offset.
     let walk = PageStart::Index {
         start_index: 1,
         walk: "import".into(),
