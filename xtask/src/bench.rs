@@ -157,14 +157,22 @@ fn bench_database_url(admin_url: &str, name: &str) -> String {
 }
 
 fn psql(admin_url: &str, sql: &str) -> Result {
-    let status = Command::new("psql")
-        .args([admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .status()
-        .map_err(|e| format!("cannot run psql (needed to create the benchmark database): {e}"))?;
-    status
-        .success()
-        .then_some(())
-        .ok_or_else(|| format!("psql failed: {sql}"))
+    psql_value(admin_url, sql).map(|_| ())
+}
+
+/// Runs `sql` with psql; the one value its last statement returns.
+pub fn psql_value(url: &str, sql: &str) -> Result<String> {
+    let out = Command::new("psql")
+        .args([url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .map_err(|e| format!("cannot run psql (needed for the benchmark database): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "psql failed: {sql}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn time_backend(bin: &Path, url: &str, files: &[String; 2], count: usize) -> Result<()> {

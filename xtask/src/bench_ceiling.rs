@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::Result;
-use crate::bench::{in_scratch_dir, on_postgres, release_binaries, seconds, sparkctl};
+use crate::bench::{in_scratch_dir, on_postgres, psql_value, release_binaries, seconds, sparkctl};
 use crate::bench_scim::workspace;
 
 /// The employees of the benchmark's workspace, as in `bench throughput`.
@@ -48,14 +48,14 @@ fn ceiling_on(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result {
     sparkctl(bin, url, &["migrate"])?;
     workspace(bin, url, dir, "bench", EMPLOYEES)?;
     let pages = EMPLOYEES / 100;
-    let tenant = query(url, "SELECT id FROM tenants WHERE workspace = 'bench'")?;
-    let hash = query(
+    let tenant = psql_value(url, "SELECT id FROM tenants WHERE workspace = 'bench'")?;
+    let hash = psql_value(
         url,
         "SELECT token_hash FROM scim_tokens JOIN tenants ON tenants.id = tenant_id \
          WHERE workspace = 'bench'",
     )?;
     // Where each page of the walk starts: the last id of the page before it.
-    query(
+    psql_value(
         url,
         &format!(
             "CREATE TABLE bench_page_starts AS SELECT n / 100 AS page, after_id FROM \
@@ -77,9 +77,10 @@ fn ceiling_on(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result {
     for (label, statements) in [
         ("the look-up's statement", LOOKUP.to_owned()),
         ("a page of 100 with managers", PAGE.to_owned()),
-        ("a page in all: the token's statement, then the page's", {
-            format!("{TOKEN}\n{PAGE}")
-        }),
+        (
+            "a page in all: the token's statement, then the page's",
+            format!("{TOKEN}\n{PAGE}"),
+        ),
     ] {
         let script = dir.join("statement.sql");
         std::fs::write(&script, format!("{draws}{statements}\n")).map_err(|e| e.to_string())?;
@@ -87,21 +88,6 @@ fn ceiling_on(bin: &Path, url: &str, dir: &Path, seconds: u64) -> Result {
         println!("  {label}: {rate:.0}/s (pgbench -M prepared -c16 -j2, {seconds} s)");
     }
     Ok(())
-}
-
-/// The one value `sql` returns (the last statement's), from psql.
-fn query(url: &str, sql: &str) -> Result<String> {
-    let out = Command::new("psql")
-        .args([url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .map_err(|e| format!("cannot run psql: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "psql failed: {sql}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Transactions (runs of `script`) per second.
